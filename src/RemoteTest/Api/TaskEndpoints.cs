@@ -1,0 +1,101 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using RemoteTest.Engine;
+using RemoteTest.Store;
+using RemoteTest.Tasks;
+
+namespace RemoteTest.Api;
+
+/// <summary>The original's routes: submit a task, read its state and result.</summary>
+public static class TaskEndpoints
+{
+    public static IEndpointRouteBuilder MapTaskEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/task", SubmitAsync);
+        app.MapGet("/task/{id}", GetAsync);
+        return app;
+    }
+
+    private static async Task<IResult> SubmitAsync(
+        HttpContext http,
+        TaskRegistry registry,
+        ITaskStore store,
+        ITaskDispatcher dispatcher,
+        ArgumentSecrets secrets,
+        TimeProvider time,
+        IOptions<RemoteTestOptions> options,
+        ILoggerFactory logs,
+        CancellationToken cancellationToken)
+    {
+        var limit = options.Value.Limits.MaxRequestBytes;
+        if (http.Request.ContentLength > limit)
+        {
+            return Error(StatusCodes.Status413PayloadTooLarge, "body", $"request body is larger than {limit} bytes");
+        }
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limit;
+        }
+
+        JsonNode? body;
+        try
+        {
+            // The original read the body whatever its Content-Type (Flask's force=True); so do we.
+            body = await JsonNode.ParseAsync(http.Request.Body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }, cancellationToken: cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            return Error(StatusCodes.Status400BadRequest, "body", $"Invalid JSON body: {ex.Message}");
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Error(StatusCodes.Status413PayloadTooLarge, "body", $"request body is larger than {limit} bytes");
+        }
+
+        TaskSubmission submission;
+        try
+        {
+            submission = TaskSubmission.Parse(body, registry);
+        }
+        catch (TaskArgumentException ex)
+        {
+            return Error(StatusCodes.Status400BadRequest, ex.Field, ex.Message);
+        }
+
+        var arguments = secrets.Protect(submission.Arguments.Values).ToJsonString();
+        var record = TaskRecord.New(submission.Task.Name, submission.Queue, arguments, owner: null, time.GetUtcNow());
+        await store.InsertAsync(record, cancellationToken);
+        dispatcher.Enqueue(record.Id, record.Queue);
+        logs.CreateLogger("RemoteTest.Api").LogInformation("Task {TaskId} ({TaskName}) submitted to queue {Queue} from {Remote}",
+            record.Id, record.TaskName, record.Queue, http.Connection.RemoteIpAddress);
+
+        return Results.Json(new { task_id = record.Id.ToString() }, statusCode: StatusCodes.Status202Accepted)
+            .WithLocation($"/task/{record.Id}");
+    }
+
+    private static async Task<IResult> GetAsync(string id, ITaskStore store, CancellationToken cancellationToken)
+    {
+        var task = Guid.TryParse(id, out var guid) ? await store.GetAsync(guid, cancellationToken) : null;
+        // The original answered PENDING for ids it never saw, so a typo looked like a queued task forever.
+        return task is null
+            ? Results.Json(new { task_id = id, error = "unknown task id (never submitted, or expired after the retention period)" }, statusCode: StatusCodes.Status404NotFound)
+            : new TaskStatusResponse(task);
+    }
+
+    /// <summary>The error shape of every 4xx answer: <c>{"error", "field"}</c>.</summary>
+    public static IResult Error(int status, string field, string message) =>
+        Results.Json(new { error = message, field }, statusCode: status);
+
+    private static IResult WithLocation(this IResult result, string location) => new LocatedResult(result, location);
+
+    private sealed class LocatedResult(IResult inner, string location) : IResult
+    {
+        public Task ExecuteAsync(HttpContext http)
+        {
+            http.Response.Headers.Location = location;
+            return inner.ExecuteAsync(http);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RemoteTest.Tasks;
+
+namespace RemoteTest.Api;
+
+/// <summary>A <c>POST /task</c> body, validated against the named task before anything is stored.</summary>
+public sealed record TaskSubmission(IRemoteTask Task, TaskArguments Arguments, string Queue)
+{
+    /// <summary>The default queue, Celery's <c>celery</c> renamed; every worker listens on it unless told otherwise.</summary>
+    public const string DefaultQueue = "default";
+
+    /// <summary>
+    /// Reads <c>{"task_name", "data": {"args", "kwargs"}}</c> or <c>{"task_name", "data": X}</c> (X the single
+    /// positional argument), binds it to the task's parameters and validates it.
+    /// </summary>
+    public static TaskSubmission Parse(JsonNode? body, TaskRegistry registry)
+    {
+        if (body is not JsonObject payload)
+        {
+            throw new TaskArgumentException("body", "Invalid JSON body: expected an object");
+        }
+
+        var taskName = payload["task_name"];
+        if (taskName is null || (taskName.GetValueKind() == JsonValueKind.String && taskName.GetValue<string>().Length == 0))
+        {
+            throw new TaskArgumentException("task_name", "Missing 'task_name'");
+        }
+        var name = ArgumentReader.String(taskName, "task_name", 200);
+        if (!registry.TryGet(name, out var task))
+        {
+            throw new TaskArgumentException("task_name", $"Unknown task '{name}'; known tasks: {string.Join(", ", registry.Names)}");
+        }
+
+        var (args, kwargs) = SplitData(payload["data"]);
+        var arguments = TaskArguments.Bind(task.Parameters, args, kwargs);
+        task.Parse(arguments);
+
+        var queue = DefaultQueue;
+        if (payload["queue"] is { } q)
+        {
+            queue = ArgumentReader.String(q, "queue", 64);
+            if (!StartupValidation.IsQueueName(queue))
+            {
+                throw new TaskArgumentException("queue", $"'{queue}' is not a queue name (lower-case letters, digits, '_' and '-')");
+            }
+        }
+        return new TaskSubmission(task, arguments, queue);
+    }
+
+    /// <summary>The original's normalisation of <c>data</c> into positional and keyword arguments.</summary>
+    private static (JsonArray Args, JsonObject Kwargs) SplitData(JsonNode? data)
+    {
+        if (data is JsonObject o && (o.ContainsKey("args") || o.ContainsKey("kwargs")))
+        {
+            foreach (var (key, _) in o)
+            {
+                if (key is not ("args" or "kwargs"))
+                {
+                    throw new TaskArgumentException($"data.{key}", $"unexpected member 'data.{key}' beside 'args'/'kwargs'");
+                }
+            }
+            var args = o["args"] switch
+            {
+                null => [],
+                JsonArray a => a,
+                _ => throw new TaskArgumentException("data.args", "'data.args' must be a list and 'data.kwargs' must be an object"),
+            };
+            var kwargs = o["kwargs"] switch
+            {
+                null => [],
+                JsonObject k => k,
+                _ => throw new TaskArgumentException("data.kwargs", "'data.args' must be a list and 'data.kwargs' must be an object"),
+            };
+            return (args, kwargs);
+        }
+        return data is null ? ([], []) : ([data.DeepClone()], []);
+    }
+}

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Options;
+using RemoteTest.Store;
+
+namespace RemoteTest.Engine;
+
+/// <summary>Deletes finished tasks older than <see cref="RetentionOptions.Results"/>; run by Hangfire on a schedule.</summary>
+public sealed class RetentionJob(ITaskStore store, IOptions<RemoteTestOptions> options, TimeProvider time, ILogger<RetentionJob> log)
+{
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow() - options.Value.Retention.Results;
+        var deleted = await store.DeleteFinishedBeforeAsync(cutoff, cancellationToken);
+        if (deleted > 0)
+        {
+            log.LogInformation("Retention: deleted {Count} tasks finished before {Cutoff:o}", deleted, cutoff);
+        }
+    }
+}

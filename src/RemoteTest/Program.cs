@@ -1,0 +1,140 @@
+using Hangfire;
+using Hangfire.InMemory;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
+using RemoteTest;
+using RemoteTest.Api;
+using RemoteTest.Engine;
+using RemoteTest.Store;
+using RemoteTest.Tasks;
+
+try
+{
+    var app = Program.Build(args);
+    await app.RunAsync();
+    return 0;
+}
+catch (StartupException ex)
+{
+    Console.Error.WriteLine($"remotetest: configuration error: {ex.Message}");
+    return 2;
+}
+
+/// <summary>The composition root: reads configuration, wires the parts, maps the endpoints.</summary>
+public partial class Program
+{
+    /// <summary>The listen address when none is configured: loopback only, so nothing is exposed by accident.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    /// <summary>Builds the service; <paramref name="configure"/> lets tests add configuration and services.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        var options = BindOptions(builder.Configuration);
+        var roles = ServiceRoles.Parse(options.Roles, options.Worker.Queues)!;
+        var services = builder.Services;
+        services.Configure<RemoteTestOptions>(builder.Configuration.GetSection(RemoteTestOptions.Section));
+        services.AddSingleton(roles);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(WorkerIdentity.From(options.Worker));
+
+        AddStorage(services, options);
+        AddEngine(services, options, roles);
+        AddTasks(services);
+
+        var app = builder.Build();
+        if (roles.Api)
+        {
+            app.MapServiceEndpoints();
+            app.MapTaskEndpoints();
+        }
+        return app;
+    }
+
+    private static RemoteTestOptions BindOptions(IConfiguration configuration)
+    {
+        var options = new RemoteTestOptions();
+        try
+        {
+            configuration.GetSection(RemoteTestOptions.Section).Bind(options);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The binder names the key and the value it could not convert.
+            throw new StartupException(ex.InnerException is null ? ex.Message : $"{ex.Message} ({ex.InnerException.Message})");
+        }
+        var problems = StartupValidation.Validate(options).ToList();
+        if (problems.Count > 0)
+        {
+            throw new StartupException(string.Join("; ", problems));
+        }
+        return options;
+    }
+
+    private static void AddStorage(IServiceCollection services, RemoteTestOptions options)
+    {
+        var dataProtection = services.AddDataProtection().SetApplicationName("RemoteTest");
+        switch (options.Storage.Kind)
+        {
+            case StorageKind.Memory:
+                dataProtection.UseEphemeralDataProtectionProvider();
+                services.AddSingleton<ITaskStore>(_ => SqliteTaskStore.OpenInMemory());
+                break;
+            case StorageKind.Embedded:
+                var directory = Path.GetFullPath(options.DataDirectory);
+                var dataLock = DataDirectoryLock.Acquire(directory);
+                services.AddSingleton(dataLock);
+                dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(directory, "keys")));
+                services.AddSingleton<ITaskStore>(_ => SqliteTaskStore.OpenFile(Path.Combine(directory, "tasks.db")));
+                break;
+            default:
+                throw new StartupException($"{RemoteTestOptions.Section}:Storage:Kind: '{options.Storage.Kind}' is not available in this build");
+        }
+        services.AddSingleton<ArgumentSecrets>();
+    }
+
+    private static void AddEngine(IServiceCollection services, RemoteTestOptions options, ServiceRoles roles)
+    {
+        // Our own JobStorage instance in DI, not Hangfire's static JobStorage.Current: Hangfire's client,
+        // recurring manager and server take it from DI, so several hosts can live in one process (tests).
+        // The same for the job activator, so each host's jobs resolve from that host's services.
+        services.AddSingleton<JobStorage>(sp =>
+        {
+            _ = sp.GetRequiredService<IGlobalConfiguration>();
+            return new InMemoryStorage();
+        });
+        services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire((sp, c) => c.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseLogProvider(new HangfireLogBridge(sp.GetRequiredService<ILoggerFactory>())));
+        services.AddSingleton<ITaskDispatcher, HangfireTaskDispatcher>();
+        services.AddTransient<TaskRunner>();
+        services.AddTransient<RetentionJob>();
+        services.AddHostedService<EngineStartup>();
+        if (roles.Worker)
+        {
+            var identity = WorkerIdentity.From(options.Worker);
+            services.AddHangfireServer(o =>
+            {
+                o.ServerName = identity.Name;
+                o.WorkerCount = options.Worker.Concurrency;
+                o.Queues = [.. options.Worker.Queues];
+            });
+        }
+    }
+
+    private static void AddTasks(IServiceCollection services)
+    {
+        services.AddSingleton<TaskRegistry>();
+    }
+}
+
+/// <summary>A configuration problem that stops start-up: printed as one line, exit code 2.</summary>
+public sealed class StartupException(string message) : Exception(message);

@@ -1,0 +1,81 @@
+namespace RemoteTest;
+
+/// <summary>The <c>RemoteTest</c> configuration section; every tunable of the service lives below it.</summary>
+public sealed class RemoteTestOptions
+{
+    public const string Section = "RemoteTest";
+
+    /// <summary><c>all</c> (API + worker + embedded storage), <c>api</c>, <c>worker</c>, or a comma list.</summary>
+    public string Roles { get; set; } = "all";
+
+    /// <summary>Where the embedded task store, its lock file and the key ring live.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    public StorageOptions Storage { get; set; } = new();
+    public WorkerOptions Worker { get; set; } = new();
+    public LimitsOptions Limits { get; set; } = new();
+    public RetentionOptions Retention { get; set; } = new();
+}
+
+/// <summary>Which backend holds tasks and jobs.</summary>
+public enum StorageKind
+{
+    /// <summary>SQLite file in the data directory, Hangfire in memory, one process.</summary>
+    Embedded,
+
+    /// <summary>In-memory SQLite and Hangfire: nothing survives the process; for tests.</summary>
+    Memory,
+
+    /// <summary>PostgreSQL for tasks and Hangfire; many nodes.</summary>
+    Postgres,
+}
+
+public sealed class StorageOptions
+{
+    public StorageKind Kind { get; set; } = StorageKind.Embedded;
+
+    /// <summary>For <c>postgres</c>: the Npgsql connection string.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Optional Redis connection string that moves the Hangfire queues to Redis.</summary>
+    public string? Redis { get; set; }
+}
+
+public sealed class WorkerOptions
+{
+    /// <summary>Queues this worker takes tasks from; a queue is a vantage point.</summary>
+    public string[] Queues { get; set; } = ["default"];
+
+    /// <summary>Free text naming where this worker stands, e.g. "Frankfurt".</summary>
+    public string? Location { get; set; }
+
+    /// <summary>Worker name; defaults to host name and process id.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Tasks run at once by this process (Hangfire worker threads).</summary>
+    public int Concurrency { get; set; } = 50;
+
+    /// <summary>Hard limit on one task's run time, whatever its own timeouts say (Celery's time_limit).</summary>
+    public TimeSpan TaskTimeLimit { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+public sealed class LimitsOptions
+{
+    /// <summary>Largest accepted request body.</summary>
+    public int MaxRequestBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Most checks (host × port, domains, host × application) in one task.</summary>
+    public int MaxChecksPerTask { get; set; } = 5000;
+
+    /// <summary>Largest per-check timeout a client may ask for, in seconds.</summary>
+    public double MaxTimeoutSeconds { get; set; } = 60;
+}
+
+public sealed class RetentionOptions
+{
+    /// <summary>How long a finished task and its result are kept (Celery's result_expires default: 1 day).</summary>
+    public TimeSpan Results { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Cron schedule of the clean-up job.</summary>
+    public string CleanupCron { get; set; } = "*/10 * * * *";
+}

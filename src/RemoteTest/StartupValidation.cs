@@ -1,0 +1,67 @@
+using System.Text.RegularExpressions;
+
+namespace RemoteTest;
+
+/// <summary>Checks the configuration before anything starts; each problem is one line naming the setting.</summary>
+public static partial class StartupValidation
+{
+    [GeneratedRegex("^[a-z0-9_-]{1,64}$")]
+    private static partial Regex QueueName();
+
+    /// <summary>True when <paramref name="name"/> can be a Hangfire queue (lower-case letters, digits, '_' and '-').</summary>
+    public static bool IsQueueName(string name) => QueueName().IsMatch(name);
+
+    public static IEnumerable<string> Validate(RemoteTestOptions o)
+    {
+        const string S = RemoteTestOptions.Section;
+        var roles = ServiceRoles.Parse(o.Roles, o.Worker.Queues);
+        if (roles is null)
+        {
+            yield return $"{S}:Roles: '{o.Roles}' is not a role list; use all, api, worker or api,worker";
+        }
+        else if (o.Storage.Kind != StorageKind.Postgres && !(roles.Api && roles.Worker))
+        {
+            yield return $"{S}:Roles: '{o.Roles}' needs a shared backend ({S}:Storage:Kind=postgres); the {o.Storage.Kind.ToString().ToLowerInvariant()} storage lives inside one process";
+        }
+        if (o.Storage.Kind == StorageKind.Postgres && string.IsNullOrWhiteSpace(o.Storage.ConnectionString))
+        {
+            yield return $"{S}:Storage:ConnectionString: required when {S}:Storage:Kind is postgres";
+        }
+        if (string.IsNullOrWhiteSpace(o.DataDirectory))
+        {
+            yield return $"{S}:DataDirectory: must not be empty";
+        }
+        if (o.Worker.Queues.Length == 0)
+        {
+            yield return $"{S}:Worker:Queues: at least one queue is needed";
+        }
+        foreach (var q in o.Worker.Queues.Where(q => !IsQueueName(q)))
+        {
+            yield return $"{S}:Worker:Queues: '{q}' is not a queue name (lower-case letters, digits, '_' and '-', at most 64)";
+        }
+        if (o.Worker.Concurrency is < 1 or > 1000)
+        {
+            yield return $"{S}:Worker:Concurrency: {o.Worker.Concurrency} is outside 1-1000";
+        }
+        if (o.Worker.TaskTimeLimit <= TimeSpan.Zero)
+        {
+            yield return $"{S}:Worker:TaskTimeLimit: must be positive";
+        }
+        if (o.Limits.MaxRequestBytes < 1024)
+        {
+            yield return $"{S}:Limits:MaxRequestBytes: {o.Limits.MaxRequestBytes} is below 1024";
+        }
+        if (o.Limits.MaxChecksPerTask < 1)
+        {
+            yield return $"{S}:Limits:MaxChecksPerTask: must be at least 1";
+        }
+        if (!(o.Limits.MaxTimeoutSeconds > 0))
+        {
+            yield return $"{S}:Limits:MaxTimeoutSeconds: must be positive";
+        }
+        if (o.Retention.Results <= TimeSpan.Zero)
+        {
+            yield return $"{S}:Retention:Results: must be positive";
+        }
+    }
+}

@@ -1,0 +1,26 @@
+namespace RemoteTest.Store;
+
+/// <summary>One task as the task store keeps it.</summary>
+/// <param name="Arguments">Bound arguments as JSON; secrets protected while the task waits, masked once it ends.</param>
+/// <param name="Result">The result as JSON text, when SUCCESS.</param>
+public sealed record TaskRecord(
+    Guid Id,
+    string TaskName,
+    string Queue,
+    TaskState State,
+    string Arguments,
+    string? Result,
+    string? Error,
+    string? Owner,
+    string? Worker,
+    DateTimeOffset Submitted,
+    DateTimeOffset? Started,
+    DateTimeOffset? Done,
+    int? ProgressDone = null,
+    int? ProgressTotal = null,
+    Guid? GroupId = null)
+{
+    /// <summary>A new PENDING task.</summary>
+    public static TaskRecord New(string taskName, string queue, string arguments, string? owner, DateTimeOffset now, Guid? groupId = null) =>
+        new(Guid.NewGuid(), taskName, queue, TaskState.Pending, arguments, null, null, owner, null, now, null, null, null, null, groupId);
+}
