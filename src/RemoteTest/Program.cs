@@ -130,8 +130,14 @@ public partial class Program
         }
     }
 
+    /// <summary>Registers every <see cref="IRemoteTask"/> in this assembly: a new task is a new class, nothing else.</summary>
     private static void AddTasks(IServiceCollection services)
     {
+        foreach (var type in typeof(IRemoteTask).Assembly.GetTypes()
+                     .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IRemoteTask).IsAssignableFrom(t)))
+        {
+            services.AddSingleton(typeof(IRemoteTask), type);
+        }
         services.AddSingleton<TaskRegistry>();
     }
 }

@@ -1,0 +1,24 @@
+namespace RemoteTest.Probes;
+
+/// <summary>
+/// The fixed vocabulary of <c>error_kind</c>: every failed check carries one beside its free-text
+/// <c>error</c>, so clients branch without parsing text.
+/// </summary>
+public static class ErrorKind
+{
+    public const string Refused = "refused";
+    public const string Timeout = "timeout";
+    public const string Unreachable = "unreachable";
+    public const string Dns = "dns";
+    public const string NxDomain = "nxdomain";
+    public const string ServFail = "servfail";
+    public const string DnsRefused = "refused";
+    public const string NoAnswer = "no_answer";
+    public const string TlsHandshake = "tls_handshake";
+    public const string TlsVerify = "tls_verify";
+    public const string HttpStatus = "http_status";
+    public const string AuthFailed = "auth_failed";
+    public const string ProtocolError = "protocol_error";
+    public const string NotAllowed = "not_allowed";
+    public const string NotCheckable = "not_checkable";
+}
