@@ -27,4 +27,41 @@ public interface ITaskStore
 
     /// <summary>Deletes tasks that ended before <paramref name="cutoff"/>; returns how many.</summary>
     Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The task history, newest first (by submission time, then id), filtered by <paramref name="query"/>;
+    /// <see cref="TaskPage.Next"/> is set when more tasks follow.
+    /// </summary>
+    Task<TaskPage> ListAsync(TaskQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Marks a PENDING or STARTED task REVOKED (date_done now, error <paramref name="reason"/>, arguments
+    /// replaced by <paramref name="maskedArguments"/>); a task that already ended is left as it is.
+    /// </summary>
+    Task<RevokeOutcome> RevokeAsync(Guid id, string maskedArguments, string reason, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Which of <paramref name="ids"/> are REVOKED: polled by workers to cancel what another node revoked.</summary>
+    Task<IReadOnlyList<Guid>> ListRevokedAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the task's webhook delivery log (a JSON array); one writer per task.</summary>
+    Task SetDeliveriesAsync(Guid id, string deliveries, CancellationToken cancellationToken);
+
+    /// <summary>Creates a schedule, or replaces the one of the same name (keeping its fire and outcome history); true when created.</summary>
+    Task<bool> SaveScheduleAsync(ScheduleRecord schedule, CancellationToken cancellationToken);
+
+    Task<ScheduleRecord?> GetScheduleAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Every schedule, by name.</summary>
+    Task<IReadOnlyList<ScheduleRecord>> ListSchedulesAsync(CancellationToken cancellationToken);
+
+    Task<bool> DeleteScheduleAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Claims the occurrence <paramref name="fireTime"/> of a schedule for this node: true for the first
+    /// caller, false for every later one (and for an occurrence older than one already claimed).
+    /// </summary>
+    Task<bool> TryClaimScheduleFireAsync(string name, DateTimeOffset fireTime, CancellationToken cancellationToken);
+
+    /// <summary>Stores what the latest run of a schedule found, for change and threshold detection.</summary>
+    Task SetScheduleOutcomeAsync(string name, string outcome, CancellationToken cancellationToken);
 }

@@ -11,7 +11,10 @@ namespace RemoteTest.Store;
 public sealed class SqliteTaskStore : ITaskStore, IDisposable
 {
     internal const string Columns =
-        "id, task_name, queue, state, arguments, result, error, owner, worker, date_submitted, date_started, date_done, progress_done, progress_total, group_id";
+        "id, task_name, queue, state, arguments, result, error, owner, worker, date_submitted, date_started, date_done, progress_done, progress_total, group_id, webhook, schedule_name, deliveries";
+
+    internal const string ScheduleColumns =
+        "name, task_name, queue, arguments, cron, time_zone, webhook, notify, thresholds, owner, date_created, last_fired, last_outcome";
 
     private readonly string? _readConnectionString;
     private readonly SqliteConnection _writer;
@@ -61,11 +64,30 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
                 date_done INTEGER NULL,
                 progress_done INTEGER NULL,
                 progress_total INTEGER NULL,
-                group_id TEXT NULL
+                group_id TEXT NULL,
+                webhook TEXT NULL,
+                schedule_name TEXT NULL,
+                deliveries TEXT NULL
             );
             CREATE INDEX IF NOT EXISTS ix_tasks_state ON tasks(state);
             CREATE INDEX IF NOT EXISTS ix_tasks_submitted ON tasks(date_submitted);
             CREATE INDEX IF NOT EXISTS ix_tasks_done ON tasks(date_done);
+            CREATE INDEX IF NOT EXISTS ix_tasks_schedule ON tasks(schedule_name, date_submitted);
+            CREATE TABLE IF NOT EXISTS schedules (
+                name TEXT PRIMARY KEY,
+                task_name TEXT NOT NULL,
+                queue TEXT NOT NULL,
+                arguments TEXT NOT NULL,
+                cron TEXT NOT NULL,
+                time_zone TEXT NOT NULL,
+                webhook TEXT NULL,
+                notify TEXT NULL,
+                thresholds TEXT NULL,
+                owner TEXT NULL,
+                date_created INTEGER NOT NULL,
+                last_fired INTEGER NULL,
+                last_outcome TEXT NULL
+            );
             """);
         return 0;
     }, cancellationToken);
@@ -73,7 +95,7 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
     public Task InsertAsync(TaskRecord t, CancellationToken cancellationToken) => WriteAsync(c =>
     {
         using var cmd = c.CreateCommand();
-        cmd.CommandText = $"INSERT INTO tasks ({Columns}) VALUES ($id, $name, $queue, $state, $args, $result, $error, $owner, $worker, $sub, $start, $done, $pd, $pt, $group)";
+        cmd.CommandText = $"INSERT INTO tasks ({Columns}) VALUES ($id, $name, $queue, $state, $args, $result, $error, $owner, $worker, $sub, $start, $done, $pd, $pt, $group, $webhook, $schedule, $deliveries)";
         cmd.Parameters.AddWithValue("$id", t.Id.ToString());
         cmd.Parameters.AddWithValue("$name", t.TaskName);
         cmd.Parameters.AddWithValue("$queue", t.Queue);
@@ -89,6 +111,9 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
         cmd.Parameters.AddWithValue("$pd", (object?)t.ProgressDone ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$pt", (object?)t.ProgressTotal ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$group", (object?)t.GroupId?.ToString() ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$webhook", (object?)t.Webhook ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$schedule", (object?)t.ScheduleName ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$deliveries", (object?)t.Deliveries ?? DBNull.Value);
         return cmd.ExecuteNonQuery();
     }, cancellationToken);
 
@@ -163,6 +188,171 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
         return cmd.ExecuteNonQuery();
     }, cancellationToken);
 
+    public Task<TaskPage> ListAsync(TaskQuery query, CancellationToken cancellationToken) => ReadAsync(c =>
+    {
+        var limit = EffectiveLimit(query);
+        var (where, parameters) = HistoryFilter(query);
+        using var cmd = c.CreateCommand();
+        // Ids are lower-case UUID text in both providers, so comparing them as text orders ties the same way.
+        cmd.CommandText = $"SELECT {Columns} FROM tasks {where} ORDER BY date_submitted DESC, id DESC LIMIT {limit + 1}";
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value);
+        }
+        using var reader = cmd.ExecuteReader();
+        var rows = new List<TaskRecord>();
+        while (reader.Read())
+        {
+            rows.Add(ReadRecord(reader));
+        }
+        return ToPage(rows, limit);
+    }, cancellationToken);
+
+    public Task<RevokeOutcome> RevokeAsync(Guid id, string maskedArguments, string reason, DateTimeOffset now, CancellationToken cancellationToken) => WriteAsync(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            UPDATE tasks SET state = 'REVOKED', error = $reason, arguments = $args, date_done = $now, result = NULL
+            WHERE id = $id AND state IN ('PENDING', 'STARTED', 'RETRY')
+            """;
+        cmd.Parameters.AddWithValue("$id", id.ToString());
+        cmd.Parameters.AddWithValue("$reason", reason);
+        cmd.Parameters.AddWithValue("$args", maskedArguments);
+        cmd.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        if (cmd.ExecuteNonQuery() == 1)
+        {
+            return RevokeOutcome.Revoked;
+        }
+        using var exists = c.CreateCommand();
+        exists.CommandText = "SELECT 1 FROM tasks WHERE id = $id";
+        exists.Parameters.AddWithValue("$id", id.ToString());
+        return exists.ExecuteScalar() is null ? RevokeOutcome.NotFound : RevokeOutcome.AlreadyFinished;
+    }, cancellationToken);
+
+    public Task<IReadOnlyList<Guid>> ListRevokedAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return Task.FromResult<IReadOnlyList<Guid>>([]);
+        }
+        return ReadAsync<IReadOnlyList<Guid>>(c =>
+        {
+            using var cmd = c.CreateCommand();
+            var names = new List<string>();
+            foreach (var id in ids)
+            {
+                var name = $"$i{names.Count}";
+                names.Add(name);
+                cmd.Parameters.AddWithValue(name, id.ToString());
+            }
+            cmd.CommandText = $"SELECT id FROM tasks WHERE state = 'REVOKED' AND id IN ({string.Join(", ", names)})";
+            using var reader = cmd.ExecuteReader();
+            var revoked = new List<Guid>();
+            while (reader.Read())
+            {
+                revoked.Add(Guid.Parse(reader.GetString(0)));
+            }
+            return revoked;
+        }, cancellationToken);
+    }
+
+    public Task SetDeliveriesAsync(Guid id, string deliveries, CancellationToken cancellationToken) => WriteAsync(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "UPDATE tasks SET deliveries = $d WHERE id = $id";
+        cmd.Parameters.AddWithValue("$id", id.ToString());
+        cmd.Parameters.AddWithValue("$d", deliveries);
+        return cmd.ExecuteNonQuery();
+    }, cancellationToken);
+
+    public Task<bool> SaveScheduleAsync(ScheduleRecord s, CancellationToken cancellationToken) => WriteAsync(c =>
+    {
+        using var insert = c.CreateCommand();
+        insert.CommandText = $"""
+            INSERT INTO schedules ({ScheduleColumns}) VALUES ($name, $task, $queue, $args, $cron, $tz, $webhook, $notify, $thresholds, $owner, $created, NULL, NULL)
+            ON CONFLICT (name) DO NOTHING
+            """;
+        AddScheduleParameters(insert, s);
+        if (insert.ExecuteNonQuery() == 1)
+        {
+            return true;
+        }
+        using var update = c.CreateCommand();
+        // The previous outcome belongs to the old definition: a changed task or thresholds start afresh.
+        update.CommandText = """
+            UPDATE schedules SET task_name = $task, queue = $queue, arguments = $args, cron = $cron, time_zone = $tz,
+                webhook = $webhook, notify = $notify, thresholds = $thresholds, owner = $owner, last_outcome = NULL
+            WHERE name = $name
+            """;
+        AddScheduleParameters(update, s);
+        update.ExecuteNonQuery();
+        return false;
+    }, cancellationToken);
+
+    public Task<ScheduleRecord?> GetScheduleAsync(string name, CancellationToken cancellationToken) => ReadAsync(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT {ScheduleColumns} FROM schedules WHERE name = $name";
+        cmd.Parameters.AddWithValue("$name", name);
+        using var reader = cmd.ExecuteReader();
+        return reader.Read() ? ReadSchedule(reader) : null;
+    }, cancellationToken);
+
+    public Task<IReadOnlyList<ScheduleRecord>> ListSchedulesAsync(CancellationToken cancellationToken) => ReadAsync<IReadOnlyList<ScheduleRecord>>(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT {ScheduleColumns} FROM schedules ORDER BY name";
+        using var reader = cmd.ExecuteReader();
+        var list = new List<ScheduleRecord>();
+        while (reader.Read())
+        {
+            list.Add(ReadSchedule(reader));
+        }
+        return list;
+    }, cancellationToken);
+
+    public Task<bool> DeleteScheduleAsync(string name, CancellationToken cancellationToken) => WriteAsync(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "DELETE FROM schedules WHERE name = $name";
+        cmd.Parameters.AddWithValue("$name", name);
+        return cmd.ExecuteNonQuery() == 1;
+    }, cancellationToken);
+
+    public Task<bool> TryClaimScheduleFireAsync(string name, DateTimeOffset fireTime, CancellationToken cancellationToken) => WriteAsync(c =>
+    {
+        using var cmd = c.CreateCommand();
+        // One conditional UPDATE: atomic in both providers, so of several nodes exactly one wins an occurrence.
+        cmd.CommandText = "UPDATE schedules SET last_fired = $t WHERE name = $name AND (last_fired IS NULL OR last_fired < $t)";
+        cmd.Parameters.AddWithValue("$name", name);
+        cmd.Parameters.AddWithValue("$t", fireTime.ToUnixTimeMilliseconds());
+        return cmd.ExecuteNonQuery() == 1;
+    }, cancellationToken);
+
+    public Task SetScheduleOutcomeAsync(string name, string outcome, CancellationToken cancellationToken) => WriteAsync(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "UPDATE schedules SET last_outcome = $o WHERE name = $name";
+        cmd.Parameters.AddWithValue("$name", name);
+        cmd.Parameters.AddWithValue("$o", outcome);
+        return cmd.ExecuteNonQuery();
+    }, cancellationToken);
+
+    private static void AddScheduleParameters(SqliteCommand cmd, ScheduleRecord s)
+    {
+        cmd.Parameters.AddWithValue("$name", s.Name);
+        cmd.Parameters.AddWithValue("$task", s.TaskName);
+        cmd.Parameters.AddWithValue("$queue", s.Queue);
+        cmd.Parameters.AddWithValue("$args", s.Arguments);
+        cmd.Parameters.AddWithValue("$cron", s.Cron);
+        cmd.Parameters.AddWithValue("$tz", s.TimeZone);
+        cmd.Parameters.AddWithValue("$webhook", (object?)s.Webhook ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$notify", (object?)s.Notify ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$thresholds", (object?)s.Thresholds ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$owner", (object?)s.Owner ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$created", s.Created.ToUnixTimeMilliseconds());
+    }
+
     /// <summary>Maps one row selected with <see cref="Columns"/>; shared with the PostgreSQL provider.</summary>
     internal static TaskRecord ReadRecord(DbDataReader r)
     {
@@ -182,8 +372,89 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
             r.IsDBNull(11) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(11)),
             r.IsDBNull(12) ? null : r.GetInt32(12),
             r.IsDBNull(13) ? null : r.GetInt32(13),
-            r.IsDBNull(14) ? null : Guid.Parse(r.GetString(14)));
+            r.IsDBNull(14) ? null : Guid.Parse(r.GetString(14)),
+            r.IsDBNull(15) ? null : r.GetString(15),
+            r.IsDBNull(16) ? null : r.GetString(16),
+            r.IsDBNull(17) ? null : r.GetString(17));
     }
+
+    /// <summary>Maps one row selected with <see cref="ScheduleColumns"/>; shared with the PostgreSQL provider.</summary>
+    internal static ScheduleRecord ReadSchedule(DbDataReader r) => new(
+        r.GetString(0),
+        r.GetString(1),
+        r.GetString(2),
+        r.GetString(3),
+        r.GetString(4),
+        r.GetString(5),
+        r.IsDBNull(6) ? null : r.GetString(6),
+        r.IsDBNull(7) ? null : r.GetString(7),
+        r.IsDBNull(8) ? null : r.GetString(8),
+        r.IsDBNull(9) ? null : r.GetString(9),
+        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(10)),
+        r.IsDBNull(11) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(11)),
+        r.IsDBNull(12) ? null : r.GetString(12));
+
+    /// <summary>
+    /// The WHERE clause and parameters of a history query, in SQL both providers accept; parameters are
+    /// named <c>@p0</c>, <c>@p1</c>... (SQLite and Npgsql both take the <c>@</c> prefix).
+    /// </summary>
+    internal static (string Where, List<(string Name, object Value)> Parameters) HistoryFilter(TaskQuery q)
+    {
+        var clauses = new List<string>();
+        var parameters = new List<(string, object)>();
+        string P(object value)
+        {
+            var name = $"@p{parameters.Count}";
+            parameters.Add((name, value));
+            return name;
+        }
+        if (q.State is { } state)
+        {
+            clauses.Add($"state = {P(state.ToWire())}");
+        }
+        if (q.TaskName is not null)
+        {
+            clauses.Add($"task_name = {P(q.TaskName)}");
+        }
+        if (q.Queue is not null)
+        {
+            clauses.Add($"queue = {P(q.Queue)}");
+        }
+        if (q.Owner is not null)
+        {
+            clauses.Add($"owner = {P(q.Owner)}");
+        }
+        if (q.ScheduleName is not null)
+        {
+            clauses.Add($"schedule_name = {P(q.ScheduleName)}");
+        }
+        if (q.Since is { } since)
+        {
+            clauses.Add($"date_submitted >= {P(since.ToUnixTimeMilliseconds())}");
+        }
+        if (q.After is { } after)
+        {
+            var ms = P(after.Submitted.ToUnixTimeMilliseconds());
+            var id = P(after.Id.ToString());
+            clauses.Add($"(date_submitted < {ms} OR (date_submitted = {ms} AND id < {id}))");
+        }
+        return (clauses.Count == 0 ? "" : "WHERE " + string.Join(" AND ", clauses), parameters);
+    }
+
+    /// <summary>Turns the rows of a history query (asked for limit + 1) into a page.</summary>
+    internal static TaskPage ToPage(List<TaskRecord> rows, int limit)
+    {
+        if (rows.Count <= limit)
+        {
+            return new TaskPage(rows, null);
+        }
+        rows.RemoveRange(limit, rows.Count - limit);
+        var last = rows[^1];
+        return new TaskPage(rows, new TaskCursor(last.Submitted, last.Id));
+    }
+
+    /// <summary>The limit a query actually uses: its own, clamped to 1..<see cref="TaskQuery.MaxLimit"/>.</summary>
+    internal static int EffectiveLimit(TaskQuery q) => Math.Clamp(q.Limit, 1, TaskQuery.MaxLimit);
 
     private async Task<T> WriteAsync<T>(Func<SqliteConnection, T> action, CancellationToken cancellationToken)
     {

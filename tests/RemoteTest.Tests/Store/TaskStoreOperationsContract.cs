@@ -1,0 +1,228 @@
+using RemoteTest.Store;
+
+namespace RemoteTest.Tests.Store;
+
+/// <summary>
+/// What every <see cref="ITaskStore"/> provider must do for history, revoke and schedules. A provider's test
+/// class derives from this and supplies a fresh, initialised store.
+/// </summary>
+public abstract class TaskStoreOperationsContract
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>A new, empty store with its schema created.</summary>
+    protected abstract Task<ITaskStore> CreateStoreAsync();
+
+    private static TaskRecord Task(string name, DateTimeOffset submitted, string queue = "default", string? schedule = null) =>
+        TaskRecord.New(name, queue, "{\"x\":1}", owner: null, submitted) with { ScheduleName = schedule };
+
+    [Fact]
+    public async Task History_is_newest_first_and_pages_through_every_task_once()
+    {
+        var store = await CreateStoreAsync();
+        var inserted = new List<TaskRecord>();
+        for (var i = 0; i < 7; i++)
+        {
+            // Two tasks share each submission time, so the id must break ties for stable pages.
+            var t = Task("dns.check_records", T0.AddSeconds(i / 2));
+            inserted.Add(t);
+            await store.InsertAsync(t, CancellationToken.None);
+        }
+
+        var seen = new List<TaskRecord>();
+        TaskCursor? cursor = null;
+        for (var page = 0; page < 10; page++)
+        {
+            var result = await store.ListAsync(new TaskQuery(After: cursor, Limit: 3), CancellationToken.None);
+            seen.AddRange(result.Tasks);
+            Assert.True(result.Tasks.Count <= 3);
+            cursor = result.Next;
+            if (cursor is null)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(7, seen.Count);
+        Assert.Equal(inserted.Select(t => t.Id).Order(), seen.Select(t => t.Id).Order());
+        for (var i = 1; i < seen.Count; i++)
+        {
+            Assert.True(seen[i - 1].Submitted >= seen[i].Submitted, "newest first");
+        }
+    }
+
+    [Fact]
+    public async Task History_filters_by_state_name_queue_since_and_schedule()
+    {
+        var store = await CreateStoreAsync();
+        var a = Task("dns.check_records", T0);
+        var b = Task("porttest.run", T0.AddMinutes(1), queue: "frankfurt");
+        var c = Task("porttest.run", T0.AddMinutes(2), schedule: "nightly");
+        foreach (var t in new[] { a, b, c })
+        {
+            await store.InsertAsync(t, CancellationToken.None);
+        }
+        await store.TryStartAsync(b.Id, "w1", T0.AddMinutes(3), CancellationToken.None);
+        await store.FinishAsync(b.Id, TaskState.Success, "{}", null, "{}", T0.AddMinutes(4), CancellationToken.None);
+
+        async Task<Guid[]> Ids(TaskQuery q) => (await store.ListAsync(q, CancellationToken.None)).Tasks.Select(t => t.Id).ToArray();
+
+        Assert.Equal([b.Id], await Ids(new TaskQuery(State: TaskState.Success)));
+        Assert.Equal([c.Id, a.Id], await Ids(new TaskQuery(State: TaskState.Pending)));
+        Assert.Equal([c.Id, b.Id], await Ids(new TaskQuery(TaskName: "porttest.run")));
+        Assert.Equal([b.Id], await Ids(new TaskQuery(Queue: "frankfurt")));
+        Assert.Equal([c.Id, b.Id], await Ids(new TaskQuery(Since: T0.AddMinutes(1))));
+        Assert.Equal([c.Id], await Ids(new TaskQuery(ScheduleName: "nightly")));
+        Assert.Empty(await Ids(new TaskQuery(TaskName: "apptest.run")));
+    }
+
+    [Fact]
+    public async Task Revoke_ends_pending_and_started_tasks_and_leaves_finished_ones()
+    {
+        var store = await CreateStoreAsync();
+        var pending = Task("dns.check_records", T0);
+        var started = Task("dns.check_records", T0);
+        var done = Task("dns.check_records", T0);
+        foreach (var t in new[] { pending, started, done })
+        {
+            await store.InsertAsync(t, CancellationToken.None);
+        }
+        await store.TryStartAsync(started.Id, "w1", T0, CancellationToken.None);
+        await store.TryStartAsync(done.Id, "w1", T0, CancellationToken.None);
+        await store.FinishAsync(done.Id, TaskState.Success, "{\"ok\":true}", null, "{}", T0, CancellationToken.None);
+
+        Assert.Equal(RevokeOutcome.Revoked, await store.RevokeAsync(pending.Id, "{\"masked\":1}", "revoked by user", T0.AddSeconds(5), CancellationToken.None));
+        Assert.Equal(RevokeOutcome.Revoked, await store.RevokeAsync(started.Id, "{}", "revoked by user", T0.AddSeconds(5), CancellationToken.None));
+        Assert.Equal(RevokeOutcome.AlreadyFinished, await store.RevokeAsync(done.Id, "{}", "revoked by user", T0, CancellationToken.None));
+        Assert.Equal(RevokeOutcome.AlreadyFinished, await store.RevokeAsync(pending.Id, "{}", "again", T0, CancellationToken.None));
+        Assert.Equal(RevokeOutcome.NotFound, await store.RevokeAsync(Guid.NewGuid(), "{}", "x", T0, CancellationToken.None));
+
+        var p = (await store.GetAsync(pending.Id, CancellationToken.None))!;
+        Assert.Equal(TaskState.Revoked, p.State);
+        Assert.Equal("revoked by user", p.Error);
+        Assert.Equal("{\"masked\":1}", p.Arguments);
+        Assert.Equal(T0.AddSeconds(5), p.Done);
+        Assert.Equal(TaskState.Success, (await store.GetAsync(done.Id, CancellationToken.None))!.State);
+
+        // A revoked task never starts, and a worker's late result does not overwrite REVOKED.
+        Assert.Null(await store.TryStartAsync(pending.Id, "w2", T0, CancellationToken.None));
+        Assert.False(await store.FinishAsync(started.Id, TaskState.Success, "{}", null, "{}", T0, CancellationToken.None));
+        Assert.Equal(TaskState.Revoked, (await store.GetAsync(started.Id, CancellationToken.None))!.State);
+
+        var revoked = await store.ListRevokedAsync([pending.Id, started.Id, done.Id, Guid.NewGuid()], CancellationToken.None);
+        Assert.Equal(new[] { pending.Id, started.Id }.Order(), revoked.Order());
+        Assert.Empty(await store.ListRevokedAsync([], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Webhook_schedule_name_and_deliveries_round_trip()
+    {
+        var store = await CreateStoreAsync();
+        var t = Task("dns.check_records", T0) with { Webhook = "http://127.0.0.1:9/hook", ScheduleName = "s1" };
+        await store.InsertAsync(t, CancellationToken.None);
+        await store.SetDeliveriesAsync(t.Id, "[{\"status\":200}]", CancellationToken.None);
+        var back = (await store.GetAsync(t.Id, CancellationToken.None))!;
+        Assert.Equal("http://127.0.0.1:9/hook", back.Webhook);
+        Assert.Equal("s1", back.ScheduleName);
+        Assert.Equal("[{\"status\":200}]", back.Deliveries);
+    }
+
+    [Fact]
+    public async Task Schedules_are_saved_replaced_listed_and_deleted()
+    {
+        var store = await CreateStoreAsync();
+        var s = new ScheduleRecord("migration", "dns.check_records", "default", "{\"dns_data\":{}}", "*/5 * * * *", "UTC",
+            "http://127.0.0.1:9/hook", "change", null, null, T0);
+        Assert.True(await store.SaveScheduleAsync(s, CancellationToken.None));
+        Assert.True(await store.SaveScheduleAsync(s with { Name = "another", Notify = null }, CancellationToken.None));
+        await store.SetScheduleOutcomeAsync("migration", "{\"a\":\"original\"}", CancellationToken.None);
+        Assert.Equal("{\"a\":\"original\"}", (await store.GetScheduleAsync("migration", CancellationToken.None))!.LastOutcome);
+
+        Assert.False(await store.SaveScheduleAsync(s with { Cron = "0 * * * *", TimeZone = "Europe/Berlin" }, CancellationToken.None));
+        var replaced = (await store.GetScheduleAsync("migration", CancellationToken.None))!;
+        Assert.Equal("0 * * * *", replaced.Cron);
+        Assert.Equal("Europe/Berlin", replaced.TimeZone);
+        Assert.Equal("change", replaced.Notify);
+        Assert.Null(replaced.LastOutcome);
+
+        Assert.Equal(["another", "migration"], (await store.ListSchedulesAsync(CancellationToken.None)).Select(x => x.Name));
+        Assert.True(await store.DeleteScheduleAsync("another", CancellationToken.None));
+        Assert.False(await store.DeleteScheduleAsync("another", CancellationToken.None));
+        Assert.Null(await store.GetScheduleAsync("another", CancellationToken.None));
+        Assert.Single(await store.ListSchedulesAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_occurrence_is_claimed_once_even_by_racing_callers()
+    {
+        var store = await CreateStoreAsync();
+        await store.SaveScheduleAsync(new ScheduleRecord("s", "dns.check_records", "default", "{}", "* * * * *", "UTC", null, null, null, null, T0), CancellationToken.None);
+        var fire = T0.AddMinutes(1);
+        var claims = await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, 8).Select(_ => store.TryClaimScheduleFireAsync("s", fire, CancellationToken.None)));
+        Assert.Equal(1, claims.Count(c => c));
+        Assert.False(await store.TryClaimScheduleFireAsync("s", T0, CancellationToken.None));
+        Assert.True(await store.TryClaimScheduleFireAsync("s", fire.AddMinutes(1), CancellationToken.None));
+        Assert.False(await store.TryClaimScheduleFireAsync("missing", fire, CancellationToken.None));
+        Assert.Equal(fire.AddMinutes(1), (await store.GetScheduleAsync("s", CancellationToken.None))!.LastFired);
+    }
+}
+
+/// <summary>The contract on the SQLite provider, both in memory and on a file (WAL, separate read connections).</summary>
+public sealed class SqliteTaskStoreOperationsTests : TaskStoreOperationsContract, IDisposable
+{
+    private readonly List<IDisposable> _stores = [];
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "remotetest-store-" + Guid.NewGuid().ToString("N"));
+
+    protected override async Task<ITaskStore> CreateStoreAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        var store = SqliteTaskStore.OpenFile(Path.Combine(_directory, $"{_stores.Count}.db"));
+        _stores.Add(store);
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
+    [Fact]
+    public async Task In_memory_store_pages_too()
+    {
+        using var store = SqliteTaskStore.OpenInMemory();
+        await store.InitializeAsync(CancellationToken.None);
+        for (var i = 0; i < 3; i++)
+        {
+            await store.InsertAsync(TaskRecord.New("dns.check_records", "default", "{}", null, DateTimeOffset.UnixEpoch.AddSeconds(i)), CancellationToken.None);
+        }
+        var first = await store.ListAsync(new TaskQuery(Limit: 2), CancellationToken.None);
+        Assert.Equal(2, first.Tasks.Count);
+        var second = await store.ListAsync(new TaskQuery(After: first.Next, Limit: 2), CancellationToken.None);
+        Assert.Single(second.Tasks);
+        Assert.Null(second.Next);
+    }
+
+    [Fact]
+    public void Cursor_tokens_round_trip_and_reject_garbage()
+    {
+        var c = new TaskCursor(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123), Guid.NewGuid());
+        Assert.True(TaskCursor.TryDecode(c.Encode(), out var back));
+        Assert.Equal(c, back);
+        foreach (var bad in new[] { "", "x", "1.", ".abc", "-1." + Guid.NewGuid().ToString("N"), "12.zz", "99999999999999999999." + Guid.NewGuid().ToString("N") })
+        {
+            Assert.False(TaskCursor.TryDecode(bad, out _), bad);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in _stores)
+        {
+            s.Dispose();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
