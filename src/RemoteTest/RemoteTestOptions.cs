@@ -15,6 +15,7 @@ public sealed class RemoteTestOptions
     public WorkerOptions Worker { get; set; } = new();
     public LimitsOptions Limits { get; set; } = new();
     public RetentionOptions Retention { get; set; } = new();
+    public DnsCheckOptions Dns { get; set; } = new();
 }
 
 /// <summary>Which backend holds tasks and jobs.</summary>
@@ -78,4 +79,17 @@ public sealed class RetentionOptions
 
     /// <summary>Cron schedule of the clean-up job.</summary>
     public string CleanupCron { get; set; } = "*/10 * * * *";
+}
+
+/// <summary>Tunables of <c>dns.check_records</c>.</summary>
+public sealed class DnsCheckOptions
+{
+    /// <summary>Queries of one task in flight at once; a task of 1,000 names still takes about one timeout.</summary>
+    public int MaxConcurrentQueries { get; set; } = 256;
+
+    /// <summary>Most entries in the <c>nameservers</c> kwarg.</summary>
+    public int MaxNameservers { get; set; } = 10;
+
+    /// <summary>Resolvers asked when a task names none (<c>ip</c> or <c>ip:port</c>); empty means the system's.</summary>
+    public string[] DefaultNameservers { get; set; } = [];
 }

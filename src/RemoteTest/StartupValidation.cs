@@ -59,6 +59,10 @@ public static partial class StartupValidation
         {
             yield return $"{S}:Limits:MaxTimeoutSeconds: must be positive";
         }
+        foreach (var ns in o.Dns.DefaultNameservers.Where(ns => Probes.DnsQuery.ParseNameServer(ns) is null))
+        {
+            yield return $"{S}:Dns:DefaultNameservers: '{ns}' is not an IP address or ip:port";
+        }
         if (o.Retention.Results <= TimeSpan.Zero)
         {
             yield return $"{S}:Retention:Results: must be positive";

@@ -1,0 +1,306 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using DnsClient;
+using Microsoft.Extensions.Options;
+using RemoteTest.Probes;
+
+namespace RemoteTest.Tasks;
+
+/// <summary>Validated arguments of <c>dns.check_records</c>.</summary>
+/// <param name="DnsData">Domain → state name → the values that state expects.</param>
+/// <param name="RecordType">Overrides the original's choice (SRV for names starting with '_', else A).</param>
+public sealed record DnsCheckArgs(
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>> DnsData,
+    double Timeout,
+    bool IncludeText,
+    IReadOnlyList<NameServer> Nameservers,
+    QueryType? RecordType);
+
+/// <summary>The result: the original's <c>{"summary", "results"}</c> with fields added, none renamed.</summary>
+public sealed record DnsCheckResult(DnsCheckSummary Summary, IReadOnlyDictionary<string, DnsDomainResult> Results);
+
+/// <param name="State">The state every domain agrees on, else null.</param>
+/// <param name="Ok">Every domain resolved and matched a known state.</param>
+public sealed record DnsCheckSummary(int Domains, double DurationSec, string? State, bool Ok, IReadOnlyList<string> Nameservers);
+
+/// <summary>One domain's live records and the state they match.</summary>
+public sealed record DnsDomainResult(
+    string RecordType,
+    IReadOnlyList<string> Retrieved,
+    string State,
+    string? Error,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Text,
+    string? Rcode,
+    string? ErrorKind,
+    IReadOnlyList<DnsAnswer> Answers,
+    IReadOnlyList<string> CnameChain,
+    int? Ttl,
+    double DurationSeconds,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ClosestState,
+    bool Mixed,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? MixedStates,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, DnsServerAnswer>? ByNameserver,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Consistent);
+
+/// <summary>One resolver's answer when several were asked.</summary>
+public sealed record DnsServerAnswer(IReadOnlyList<string> Retrieved, string State, string? Rcode, string? Error, string? ErrorKind, int? Ttl, double DurationSeconds);
+
+/// <summary>
+/// <c>dns.check_records</c>: which named state of a migration ("original", "13056", ...) each domain's live
+/// records match, per resolver. Every domain (and every resolver) is asked at once, so a task takes about one
+/// timeout however many domains it holds.
+/// </summary>
+public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options) : RemoteTask<DnsCheckArgs>
+{
+    private static readonly Dictionary<string, QueryType> RecordTypes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["A"] = QueryType.A, ["AAAA"] = QueryType.AAAA, ["CNAME"] = QueryType.CNAME, ["MX"] = QueryType.MX,
+        ["TXT"] = QueryType.TXT, ["NS"] = QueryType.NS, ["SRV"] = QueryType.SRV,
+    };
+
+    public override string Name => "dns.check_records";
+
+    public override string Description =>
+        "Classifies each domain's live DNS records (A, or SRV for names starting with '_') into one of the named states given for it, or 'unknown'.";
+
+    public override IReadOnlyList<TaskParameter> Parameters { get; } =
+    [
+        new("dns_data", true, "{domain: {state_name: [values]}}; values are addresses, or 'IN SRV prio weight port target' for SRV.",
+            new JsonObject { ["type"] = "object", ["additionalProperties"] = new JsonObject { ["type"] = "object", ["additionalProperties"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } } } }),
+        new("timeout", false, "Seconds to wait for each resolver's answer (default 3.0).", new JsonObject { ["type"] = "number", ["default"] = 3.0 }),
+        new("include_text", false, "Add a human-readable 'text' line per domain (default true).", new JsonObject { ["type"] = "boolean", ["default"] = true }),
+        new("nameservers", false, "Resolvers to ask, as 'ip' or 'ip:port' (default: the system's). With several, each is asked and compared.",
+            new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } }),
+        new("record_type", false, "Query this type for every domain instead: A, AAAA, CNAME, MX, TXT, NS or SRV.",
+            new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("A", "AAAA", "CNAME", "MX", "TXT", "NS", "SRV") }),
+    ];
+
+    public override DnsCheckArgs ParseArguments(TaskArguments arguments)
+    {
+        var limits = options.Value.Limits;
+        var data = ArgumentReader.Object(arguments["dns_data"], "dns_data");
+        if (data.Count == 0)
+        {
+            throw new TaskArgumentException("dns_data", "dns_data names no domain");
+        }
+        if (data.Count > limits.MaxChecksPerTask)
+        {
+            throw new TaskArgumentException("dns_data", $"dns_data names {data.Count} domains; at most {limits.MaxChecksPerTask} per task");
+        }
+
+        var domains = new Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>(StringComparer.Ordinal);
+        foreach (var (domain, statesNode) in data)
+        {
+            var field = ArgumentReader.Member("dns_data", domain);
+            if (!ArgumentReader.IsDnsName(domain))
+            {
+                throw new TaskArgumentException(field, $"{field}: '{domain}' is not a valid domain name");
+            }
+            var states = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            foreach (var (state, valuesNode) in ArgumentReader.Object(statesNode, field))
+            {
+                var stateField = ArgumentReader.Member(field, state);
+                var values = ArgumentReader.Array(valuesNode, stateField);
+                states[state] = values.Select((v, i) => ArgumentReader.String(v, ArgumentReader.Element(stateField, i), 1024)).ToArray();
+            }
+            domains[domain] = states;
+        }
+
+        var timeout = arguments.Has("timeout") ? ArgumentReader.Number(arguments["timeout"], "timeout", 0.001, limits.MaxTimeoutSeconds) : 3.0;
+        var includeText = !arguments.Has("include_text") || ArgumentReader.Boolean(arguments["include_text"], "include_text");
+
+        var nameservers = options.Value.Dns.DefaultNameservers.Select(ns => DnsQuery.ParseNameServer(ns)!).ToList();
+        if (arguments.Has("nameservers") && arguments["nameservers"] is not null)
+        {
+            var list = ArgumentReader.Array(arguments["nameservers"], "nameservers");
+            if (list.Count > options.Value.Dns.MaxNameservers)
+            {
+                throw new TaskArgumentException("nameservers", $"at most {options.Value.Dns.MaxNameservers} nameservers per task");
+            }
+            nameservers.Clear();
+            for (var i = 0; i < list.Count; i++)
+            {
+                var field = ArgumentReader.Element("nameservers", i);
+                var text = ArgumentReader.String(list[i], field, 64);
+                nameservers.Add(DnsQuery.ParseNameServer(text)
+                    ?? throw new TaskArgumentException(field, $"{field}: '{text}' is not an IP address or ip:port"));
+            }
+        }
+
+        QueryType? recordType = null;
+        if (arguments.Has("record_type") && arguments["record_type"] is not null)
+        {
+            var text = ArgumentReader.String(arguments["record_type"], "record_type", 16);
+            recordType = RecordTypes.TryGetValue(text, out var t)
+                ? t
+                : throw new TaskArgumentException("record_type", $"record_type '{text}' is not one of {string.Join(", ", RecordTypes.Keys)}");
+        }
+        return new DnsCheckArgs(domains, timeout, includeText, nameservers, recordType);
+    }
+
+    public override async Task<object> RunAsync(DnsCheckArgs args, TaskContext context, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var timeout = TimeSpan.FromSeconds(args.Timeout);
+        // One try per resolver within the timeout, like the original's resolver lifetime; the probe enforces the deadline.
+        var lookupOptions = args.Nameservers.Count > 0 ? new LookupClientOptions(args.Nameservers.ToArray()) : new LookupClientOptions();
+        lookupOptions.UseCache = false;
+        lookupOptions.Retries = 0;
+        lookupOptions.Timeout = timeout;
+        lookupOptions.ThrowDnsErrors = false;
+        lookupOptions.ContinueOnDnsError = false;
+        lookupOptions.ContinueOnEmptyResponse = false;
+        var client = new LookupClient(lookupOptions);
+
+        var asked = args.Nameservers.Count > 0 ? args.Nameservers.Select(s => new[] { s }).ToArray() : [Array.Empty<NameServer>()];
+        context.Plan(args.DnsData.Count * asked.Length);
+        using var gate = new SemaphoreSlim(options.Value.Dns.MaxConcurrentQueries);
+
+        var checks = args.DnsData.Select(async entry =>
+        {
+            var type = args.RecordType ?? (entry.Key.StartsWith('_') ? QueryType.SRV : QueryType.A);
+            var lookups = await Task.WhenAll(asked.Select(async servers =>
+            {
+                await gate.WaitAsync(cancellationToken);
+                try
+                {
+                    return await DnsQuery.QueryAsync(client, servers, entry.Key, type, timeout, cancellationToken);
+                }
+                finally
+                {
+                    gate.Release();
+                    context.Complete();
+                }
+            }));
+            return (entry.Key, Result: Classify(entry.Key, type, entry.Value, lookups, args.IncludeText));
+        }).ToList();
+        var finished = await Task.WhenAll(checks);
+
+        // Keep the caller's domain order, as the original's dict did.
+        var results = finished.ToDictionary(r => r.Key, r => r.Result, StringComparer.Ordinal);
+        var distinct = results.Values.Select(r => r.State).Distinct().ToList();
+        var ok = results.Values.All(r => r.Error is null && r.State != DnsStateMatch.Unknown);
+        var summary = new DnsCheckSummary(
+            args.DnsData.Count,
+            Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 2),
+            distinct.Count == 1 && distinct[0] != DnsStateMatch.Unknown ? distinct[0] : null,
+            ok,
+            args.Nameservers.Select(DnsQuery.Describe).ToList());
+        return new DnsCheckResult(summary, results);
+    }
+
+    private static DnsDomainResult Classify(string domain, QueryType type, IReadOnlyDictionary<string, IReadOnlyList<string>> states,
+        IReadOnlyList<DnsLookup> lookups, bool includeText)
+    {
+        // The first resolver that gave an answer (any rcode) speaks for the domain; a timeout defers to the next.
+        var primary = lookups.FirstOrDefault(l => l.Rcode is not null) ?? lookups[0];
+        var typeName = type.ToString();
+        var retrieved = primary.Values.Order(StringComparer.Ordinal).ToList();
+        var match = primary.Error is null ? DnsStateMatch.Match(retrieved, states) : DnsStateMatch.NoMatch;
+        var text = includeText ? DnsStateMatch.Render(domain, typeName, match.State, retrieved, primary.Error) : null;
+
+        Dictionary<string, DnsServerAnswer>? byServer = null;
+        bool? consistent = null;
+        if (lookups.Count > 1)
+        {
+            byServer = new Dictionary<string, DnsServerAnswer>(StringComparer.Ordinal);
+            foreach (var l in lookups)
+            {
+                var values = l.Values.Order(StringComparer.Ordinal).ToList();
+                var state = l.Error is null ? DnsStateMatch.Match(values, states).State : DnsStateMatch.Unknown;
+                byServer[l.Server] = new DnsServerAnswer(values, state, l.Rcode, l.Error, l.ErrorKind, l.Ttl, Math.Round(l.DurationSeconds, 4));
+            }
+            consistent = byServer.Values.Select(a => (a.Rcode, string.Join('\n', a.Retrieved))).Distinct().Count() == 1;
+        }
+
+        return new DnsDomainResult(typeName, retrieved, match.State, primary.Error, text, primary.Rcode, primary.ErrorKind,
+            primary.Answers, primary.CnameChain, primary.Ttl, Math.Round(primary.DurationSeconds, 4),
+            match.ClosestState, match.MixedStates is not null, match.MixedStates, byServer, consistent);
+    }
+}
+
+/// <summary>How live values compare to a domain's named states, with the original's tie-breaking order.</summary>
+public sealed record DnsStateMatch(string State, string? ClosestState, IReadOnlyList<string>? MixedStates)
+{
+    public const string Unknown = "unknown";
+
+    public static readonly DnsStateMatch NoMatch = new(Unknown, null, null);
+
+    /// <summary>
+    /// The first state, in the order numeric names descending, then "original", then the rest alphabetically,
+    /// whose value set equals the live set; else unknown, with the closest state and whether the live set is
+    /// two states at once (a migration half-way).
+    /// </summary>
+    public static DnsStateMatch Match(IReadOnlyList<string> retrieved, IReadOnlyDictionary<string, IReadOnlyList<string>> states)
+    {
+        var live = retrieved.ToHashSet(StringComparer.Ordinal);
+        var ordered = Ordered(states.Keys);
+        foreach (var name in ordered)
+        {
+            if (live.SetEquals(states[name]))
+            {
+                return new DnsStateMatch(name, null, null);
+            }
+        }
+
+        string? closest = null;
+        var best = 0;
+        foreach (var name in ordered)
+        {
+            var common = states[name].Distinct(StringComparer.Ordinal).Count(live.Contains);
+            if (common > best)
+            {
+                (closest, best) = (name, common);
+            }
+        }
+
+        IReadOnlyList<string>? mixed = null;
+        for (var i = 0; i < ordered.Count && mixed is null; i++)
+        {
+            for (var j = i + 1; j < ordered.Count && mixed is null; j++)
+            {
+                var union = states[ordered[i]].Union(states[ordered[j]], StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
+                if (live.Count > 0 && union.SetEquals(live))
+                {
+                    mixed = [ordered[i], ordered[j]];
+                }
+            }
+        }
+        return new DnsStateMatch(Unknown, closest, mixed);
+    }
+
+    /// <summary>State names in the original's priority order.</summary>
+    public static IReadOnlyList<string> Ordered(IEnumerable<string> names)
+    {
+        var list = names.ToList();
+        var numeric = list.Where(n => IsPythonInt(n, out _)).OrderByDescending(n => { IsPythonInt(n, out var v); return v; });
+        var others = list.Where(n => !IsPythonInt(n, out _) && n != "original").Order(StringComparer.Ordinal);
+        return [.. numeric, .. list.Contains("original") ? ["original"] : Array.Empty<string>(), .. others];
+    }
+
+    /// <summary>The original's text line, character for character.</summary>
+    public static string Render(string domain, string recordType, string state, IReadOnlyList<string> retrieved, string? error)
+    {
+        if (error is not null)
+        {
+            return $"Error querying {recordType} records for {domain}: {error}";
+        }
+        return state switch
+        {
+            Unknown => $"{domain}: is in state unknown {PythonList(retrieved)}",
+            "original" => $"{domain}: is in state original",
+            _ => $"{domain}: is in state {state}" + (recordType == "A" ? $" {PythonList(retrieved)}" : ""),
+        };
+    }
+
+    /// <summary>A list of strings as Python's <c>str(list)</c> prints it.</summary>
+    public static string PythonList(IEnumerable<string> values) =>
+        "[" + string.Join(", ", values.Select(v => "'" + v.Replace("\\", "\\\\").Replace("'", "\\'") + "'")) + "]";
+
+    // Python's int() accepts surrounding spaces, a sign and digit underscores; state names like "13056" are the case that matters.
+    private static bool IsPythonInt(string s, out System.Numerics.BigInteger value) =>
+        System.Numerics.BigInteger.TryParse(s.Trim().Replace("_", ""), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value)
+        && !s.StartsWith('_') && !s.EndsWith('_') && !s.Contains("__");
+}

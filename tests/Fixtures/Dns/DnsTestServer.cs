@@ -1,0 +1,188 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using ARSoft.Tools.Net;
+using ARSoft.Tools.Net.Dns;
+
+namespace RemoteTest.Fixtures.Dns;
+
+/// <summary>
+/// An authoritative DNS server on a free loopback port (UDP and TCP) for tests: serves the records it is
+/// given, NXDOMAIN for names it does not know, NOERROR with no answer for a known name without records of the
+/// asked type, a fixed error code for chosen names, and silence for names it must never answer.
+/// </summary>
+public sealed class DnsTestServer : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, List<DnsRecordBase>> _records = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, ReturnCode> _codes = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, bool> _silent = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, int> _queries = new(StringComparer.OrdinalIgnoreCase);
+    private readonly CancellationTokenSource _stopping = new();
+    private DnsServer? _server;
+
+    private DnsTestServer(IPAddress address) => Address = address;
+
+    public IPAddress Address { get; }
+
+    public int Port { get; private set; }
+
+    public IPEndPoint EndPoint => new(Address, Port);
+
+    /// <summary>The server as a <c>nameservers</c> entry: <c>"127.0.0.1:PORT"</c>.</summary>
+    public string NameServer => $"{Address}:{Port}";
+
+    public int TtlSeconds { get; set; } = 300;
+
+    /// <summary>Starts on <paramref name="address"/> (default 127.0.0.1) on a port free for both UDP and TCP.</summary>
+    public static DnsTestServer Start(IPAddress? address = null)
+    {
+        var server = new DnsTestServer(address ?? IPAddress.Loopback);
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = FreePort(server.Address);
+            try
+            {
+                var endpoint = new IPEndPoint(server.Address, port);
+                var dns = new DnsServer(new UdpServerTransport(endpoint, 5000), new TcpServerTransport(endpoint, 5000, 5000));
+                dns.QueryReceived += server.OnQueryAsync;
+                dns.Start();
+                server._server = dns;
+                server.Port = port;
+                return server;
+            }
+            catch (SocketException) when (attempt < 5)
+            {
+                // Another process took the port between probing and binding: try another.
+            }
+        }
+    }
+
+    public DnsTestServer A(string name, params string[] addresses) =>
+        Add(name, addresses.Select(a => (DnsRecordBase)new ARecord(Name(name), TtlSeconds, IPAddress.Parse(a))));
+
+    public DnsTestServer Aaaa(string name, params string[] addresses) =>
+        Add(name, addresses.Select(a => (DnsRecordBase)new AaaaRecord(Name(name), TtlSeconds, IPAddress.Parse(a))));
+
+    public DnsTestServer Srv(string name, ushort priority, ushort weight, ushort port, string target) =>
+        Add(name, [new SrvRecord(Name(name), TtlSeconds, priority, weight, port, Name(target))]);
+
+    public DnsTestServer Cname(string name, string target) =>
+        Add(name, [new CNameRecord(Name(name), TtlSeconds, Name(target))]);
+
+    public DnsTestServer Mx(string name, ushort preference, string exchange) =>
+        Add(name, [new MxRecord(Name(name), TtlSeconds, preference, Name(exchange))]);
+
+    public DnsTestServer Txt(string name, string text) =>
+        Add(name, [new TxtRecord(Name(name), TtlSeconds, text)]);
+
+    /// <summary>Answers queries for <paramref name="name"/> with <paramref name="code"/> (e.g. SERVFAIL, REFUSED).</summary>
+    public DnsTestServer Fail(string name, ReturnCode code)
+    {
+        _codes[Key(name)] = code;
+        return this;
+    }
+
+    /// <summary>Never answers queries for <paramref name="name"/>: the client times out.</summary>
+    public DnsTestServer Silent(string name)
+    {
+        _silent[Key(name)] = true;
+        return this;
+    }
+
+    /// <summary>Replaces the records of <paramref name="name"/> (a DNS change during a migration).</summary>
+    public void Clear(string name) => _records.TryRemove(Key(name), out _);
+
+    /// <summary>How many queries arrived for <paramref name="name"/>, any type.</summary>
+    public int QueriesFor(string name) => _queries.GetValueOrDefault(Key(name));
+
+    private DnsTestServer Add(string name, IEnumerable<DnsRecordBase> records)
+    {
+        var list = _records.GetOrAdd(Key(name), _ => []);
+        lock (list)
+        {
+            list.AddRange(records);
+        }
+        return this;
+    }
+
+    private async Task OnQueryAsync(object sender, QueryReceivedEventArgs e)
+    {
+        if (e.Query is not DnsMessage query || query.Questions.Count != 1)
+        {
+            return;
+        }
+        var question = query.Questions[0];
+        var key = Key(question.Name.ToString());
+        _queries.AddOrUpdate(key, 1, (_, n) => n + 1);
+
+        if (_silent.ContainsKey(key))
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(60), _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            return;
+        }
+
+        var response = query.CreateResponseInstance();
+        response.IsAuthoritiveAnswer = true;
+        if (_codes.TryGetValue(key, out var code))
+        {
+            response.ReturnCode = code;
+            e.Response = response;
+            return;
+        }
+
+        // Follow CNAMEs inside the zone, as a recursive resolver would, and answer with the whole chain.
+        var name = key;
+        for (var hops = 0; hops < 8; hops++)
+        {
+            if (!_records.TryGetValue(name, out var list))
+            {
+                response.ReturnCode = hops == 0 ? ReturnCode.NxDomain : ReturnCode.NoError;
+                break;
+            }
+            DnsRecordBase[] records;
+            lock (list)
+            {
+                records = [.. list];
+            }
+            var matching = records.Where(r => r.RecordType == question.RecordType).ToList();
+            var cname = records.OfType<CNameRecord>().FirstOrDefault();
+            if (matching.Count > 0 || cname is null || question.RecordType == RecordType.CName)
+            {
+                response.AnswerRecords.AddRange(matching);
+                response.ReturnCode = ReturnCode.NoError;
+                break;
+            }
+            response.AnswerRecords.Add(cname);
+            name = Key(cname.CanonicalName.ToString());
+        }
+        e.Response = response;
+    }
+
+    private static DomainName Name(string name) => DomainName.Parse(name.TrimEnd('.'));
+
+    private static string Key(string name) => name.TrimEnd('.').ToLowerInvariant();
+
+    private static int FreePort(IPAddress address)
+    {
+        using var tcp = new TcpListener(address, 0);
+        tcp.Start();
+        var port = ((IPEndPoint)tcp.LocalEndpoint).Port;
+        tcp.Stop();
+        using var udp = new UdpClient(new IPEndPoint(address, port));
+        return port;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _stopping.Cancel();
+        _server?.Stop();
+        _stopping.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
