@@ -49,6 +49,8 @@ public partial class Program
         AddTasks(services);
 
         var app = builder.Build();
+        // Resolve the data-directory lock now so the container owns it and releases it when the host is disposed.
+        app.Services.GetService<DataDirectoryLock>();
         if (roles.Api)
         {
             app.MapServiceEndpoints();
@@ -89,7 +91,8 @@ public partial class Program
             case StorageKind.Embedded:
                 var directory = Path.GetFullPath(options.DataDirectory);
                 var dataLock = DataDirectoryLock.Acquire(directory);
-                services.AddSingleton(dataLock);
+                // A factory registration, so the container disposes (releases) the lock when the host stops.
+                services.AddSingleton(_ => dataLock);
                 dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(directory, "keys")));
                 services.AddSingleton<ITaskStore>(_ => SqliteTaskStore.OpenFile(Path.Combine(directory, "tasks.db")));
                 break;

@@ -48,7 +48,12 @@ public static class DnsQuery
                 ? await client.QueryAsync(domain, type, QueryClass.IN, deadline.Token)
                 : await client.QueryServerAsync(servers, domain, type, QueryClass.IN, deadline.Token);
         }
-        catch (Exception ex) when (IsTimeout(ex) && !cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            // The task was revoked, hit its time limit, or the worker is stopping: not a DNS outcome.
+            throw new OperationCanceledException(cancellationToken);
+        }
+        catch (Exception ex) when (IsTimeout(ex))
         {
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             return Failure(serverText, null, ErrorKind.Timeout,

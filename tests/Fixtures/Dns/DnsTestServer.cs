@@ -89,6 +89,13 @@ public sealed class DnsTestServer : IAsyncDisposable
         return this;
     }
 
+    /// <summary>Answers <paramref name="name"/> again after <see cref="Silent"/>.</summary>
+    public DnsTestServer Unsilence(string name)
+    {
+        _silent.TryRemove(Key(name), out _);
+        return this;
+    }
+
     /// <summary>Replaces the records of <paramref name="name"/> (a DNS change during a migration).</summary>
     public void Clear(string name) => _records.TryRemove(Key(name), out _);
 

@@ -1,0 +1,144 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using RemoteTest.Fixtures.Dns;
+using RemoteTest.Tests.Infrastructure;
+
+namespace RemoteTest.Tests;
+
+/// <summary>The embedded default keeps every task across a restart and a crash (at-least-once, like Celery's acks_late).</summary>
+public sealed class DurabilityTests : IAsyncLifetime
+{
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "remotetest-test-" + Guid.NewGuid().ToString("N"));
+    private DnsTestServer _dns = null!;
+
+    public Task InitializeAsync()
+    {
+        _dns = DnsTestServer.Start().A("up.test", "192.0.2.10");
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _dns.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private Dictionary<string, string?> Embedded(int concurrency = 4) => new()
+    {
+        ["RemoteTest:Storage:Kind"] = "embedded",
+        ["RemoteTest:DataDirectory"] = _dataDirectory,
+        ["RemoteTest:Dns:DefaultNameservers:0"] = _dns.NameServer,
+        ["RemoteTest:Worker:Concurrency"] = concurrency.ToString(),
+    };
+
+    private static JsonObject Check(string domain, double timeout) => new()
+    {
+        ["task_name"] = "dns.check_records",
+        ["data"] = new JsonObject
+        {
+            ["args"] = new JsonArray(new JsonObject { [domain] = new JsonObject { ["original"] = new JsonArray("192.0.2.10") } }),
+            ["kwargs"] = new JsonObject { ["timeout"] = timeout },
+        },
+    };
+
+    [Fact]
+    public async Task Restart_keeps_finished_results_and_runs_queued_tasks()
+    {
+        _dns.Silent("hold.test");
+        string finished, interrupted, queued;
+        await using (var first = await ServiceHost.StartAsync(Embedded(concurrency: 1)))
+        {
+            finished = await first.SubmitAsync(Check("up.test", 2));
+            Assert.Equal("SUCCESS", (await first.WaitAsync(finished))["state"]!.GetValue<string>());
+
+            // One worker thread: the first task holds it on a silent name, the second waits in the queue.
+            interrupted = await first.SubmitAsync(Check("hold.test", 20));
+            queued = await first.SubmitAsync(Check("up.test", 2));
+            await WaitForStateAsync(first.Http, interrupted, "STARTED");
+            Assert.Equal("PENDING", (await first.Http.GetFromJsonAsync<JsonObject>($"/task/{queued}"))!["state"]!.GetValue<string>());
+        }
+
+        _dns.Unsilence("hold.test").A("hold.test", "192.0.2.10");
+        await using var second = await ServiceHost.StartAsync(Embedded());
+        var kept = (await second.Http.GetFromJsonAsync<JsonObject>($"/task/{finished}"))!;
+        Assert.Equal("SUCCESS", kept["state"]!.GetValue<string>());
+        Assert.Equal("original", kept["result"]!["results"]!["up.test"]!["state"]!.GetValue<string>());
+
+        var rerun = await second.WaitAsync(interrupted);
+        Assert.Equal("SUCCESS", rerun["state"]!.GetValue<string>());
+        Assert.Equal("original", rerun["result"]!["results"]!["hold.test"]!["state"]!.GetValue<string>());
+        Assert.Equal("SUCCESS", (await second.WaitAsync(queued))["state"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_task_running_when_the_process_is_killed_runs_again_after_restart()
+    {
+        _dns.Silent("crash.test");
+        var settings = Embedded().ToDictionary(kv => kv.Key, kv => kv.Value!);
+        string id;
+        await using (var service = await ServiceProcess.StartAsync(settings))
+        {
+            id = (await (await service.Http.PostAsJsonAsync("/task", Check("crash.test", 20))).Content.ReadFromJsonAsync<JsonObject>())!["task_id"]!.GetValue<string>();
+            await WaitForStateAsync(service.Http, id, "STARTED");
+            for (var i = 0; i < 250 && _dns.QueriesFor("crash.test") == 0; i++)
+            {
+                await Task.Delay(20);
+            }
+            await service.KillAsync();
+        }
+        Assert.Equal(1, _dns.QueriesFor("crash.test"));
+
+        _dns.Unsilence("crash.test").A("crash.test", "192.0.2.10");
+        await using var restarted = await ServiceProcess.StartAsync(settings);
+        var status = await TaskPolling.WaitAsync(restarted.Http, id, TimeSpan.FromSeconds(30));
+        Assert.Equal("SUCCESS", status["state"]!.GetValue<string>());
+        Assert.Equal("original", status["result"]!["results"]!["crash.test"]!["state"]!.GetValue<string>());
+        Assert.True(_dns.QueriesFor("crash.test") >= 2);
+    }
+
+    [Fact]
+    public async Task A_second_process_cannot_open_the_same_data_directory()
+    {
+        await using var first = await ServiceHost.StartAsync(Embedded());
+        var ex = Assert.Throws<StartupException>(() => Program.Build([], b =>
+            Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(b.Configuration, Embedded())));
+        Assert.Contains("RemoteTest:DataDirectory", ex.Message);
+        Assert.Contains("in use", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("--RemoteTest:Storage:Kind=bogus", "RemoteTest:Storage:Kind")]
+    [InlineData("--RemoteTest:Roles=janitor", "RemoteTest:Roles")]
+    [InlineData("--RemoteTest:Roles=api", "RemoteTest:Roles")]
+    [InlineData("--RemoteTest:Worker:Concurrency=0", "RemoteTest:Worker:Concurrency")]
+    [InlineData("--RemoteTest:Worker:Queues:0=Not A Queue", "RemoteTest:Worker:Queues")]
+    public async Task A_bad_configuration_value_stops_start_up_with_one_line_and_exit_code_2(string arg, string setting)
+    {
+        var (code, output) = await ServiceProcess.RunToExitAsync(
+            [arg, $"--RemoteTest:DataDirectory={_dataDirectory}", "--urls=http://127.0.0.1:0"], TimeSpan.FromSeconds(30));
+        Assert.Equal(2, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.Contains(setting, lines[0]);
+    }
+
+    private static async Task WaitForStateAsync(HttpClient http, string id, string state)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            var status = (await http.GetFromJsonAsync<JsonObject>($"/task/{id}"))!;
+            if (status["state"]!.GetValue<string>() == state)
+            {
+                return;
+            }
+            await Task.Delay(20);
+        }
+        Assert.Fail($"task {id} never reached {state}");
+    }
+}
