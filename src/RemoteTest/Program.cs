@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.InMemory;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using RemoteTest;
 using RemoteTest.Api;
@@ -46,6 +47,7 @@ public partial class Program
 
         AddStorage(services, options);
         AddEngine(services, options, roles);
+        AddProbes(services);
         AddTasks(services);
 
         var app = builder.Build();
@@ -131,6 +133,14 @@ public partial class Program
                 o.Queues = [.. options.Worker.Queues];
             });
         }
+    }
+
+    /// <summary>The probes' shared parts; TryAdd so a test's replacement (e.g. a fixed resolver) stays.</summary>
+    private static void AddProbes(IServiceCollection services)
+    {
+        services.TryAddSingleton<RemoteTest.Probes.IHostResolver, RemoteTest.Probes.SystemHostResolver>();
+        services.TryAddSingleton<RemoteTest.Probes.TcpConnector>();
+        services.TryAddSingleton<RemoteTest.Probes.TlsTrust>();
     }
 
     /// <summary>Registers every <see cref="IRemoteTask"/> in this assembly: a new task is a new class, nothing else.</summary>

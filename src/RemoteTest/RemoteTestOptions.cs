@@ -16,6 +16,12 @@ public sealed class RemoteTestOptions
     public LimitsOptions Limits { get; set; } = new();
     public RetentionOptions Retention { get; set; } = new();
     public DnsCheckOptions Dns { get; set; } = new();
+
+    /// <summary>Trust roots for private CAs, used by every TLS probe.</summary>
+    public Probes.TlsOptions Tls { get; set; } = new();
+
+    /// <summary>Tunables of <c>porttest.run</c>.</summary>
+    public Tasks.PortTestOptions PortTest { get; set; } = new();
 }
 
 /// <summary>Which backend holds tasks and jobs.</summary>

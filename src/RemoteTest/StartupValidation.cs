@@ -67,5 +67,27 @@ public static partial class StartupValidation
         {
             yield return $"{S}:Retention:Results: must be positive";
         }
+        foreach (var problem in o.PortTest.Validate())
+        {
+            yield return problem;
+        }
+        var tlsProblem = TlsRootsProblem(o.Tls);
+        if (tlsProblem is not null)
+        {
+            yield return tlsProblem;
+        }
+    }
+
+    private static string? TlsRootsProblem(Probes.TlsOptions tls)
+    {
+        try
+        {
+            Probes.TlsTrust.Load(tls);
+            return null;
+        }
+        catch (FormatException ex)
+        {
+            return ex.Message;
+        }
     }
 }
