@@ -128,6 +128,16 @@ public sealed class DurabilityTests : IAsyncLifetime
         Assert.Contains(setting, lines[0]);
     }
 
+    [Fact]
+    public async Task Settings_come_from_environment_variables_with_the_double_underscore_mapping()
+    {
+        var (code, output) = await ServiceProcess.RunToExitAsync(["--urls=http://127.0.0.1:0"], TimeSpan.FromSeconds(30),
+            new Dictionary<string, string> { ["REMOTETEST__STORAGE__KIND"] = "floppy", ["REMOTETEST__DATADIRECTORY"] = _dataDirectory });
+        Assert.Equal(2, code);
+        Assert.Contains("RemoteTest:Storage:Kind", output, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("floppy", output);
+    }
+
     private static async Task WaitForStateAsync(HttpClient http, string id, string state)
     {
         for (var i = 0; i < 300; i++)

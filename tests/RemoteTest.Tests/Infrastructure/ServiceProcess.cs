@@ -72,9 +72,10 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Runs the service to completion (for start-up failures) and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunToExitAsync(IEnumerable<string> args, TimeSpan timeout)
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(IEnumerable<string> args, TimeSpan timeout,
+        IDictionary<string, string>? environment = null)
     {
-        using var process = Launch(args);
+        using var process = Launch(args, environment);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);
@@ -104,7 +105,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static Process Launch(IEnumerable<string> args)
+    private static Process Launch(IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "RemoteTest.dll");
         var info = new ProcessStartInfo("dotnet")
@@ -120,6 +121,10 @@ public sealed class ServiceProcess : IAsyncDisposable
             info.ArgumentList.Add(a);
         }
         info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
         return Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet");
     }
 
