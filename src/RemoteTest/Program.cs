@@ -8,6 +8,7 @@ using RemoteTest.Api;
 using RemoteTest.Engine;
 using RemoteTest.Store;
 using RemoteTest.Tasks;
+using RemoteTest.Web;
 
 try
 {
@@ -57,6 +58,7 @@ public partial class Program
         {
             app.MapServiceEndpoints();
             app.MapTaskEndpoints();
+            app.MapWebUi();
         }
         return app;
     }

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
 using RemoteTest.Tasks;
+using RemoteTest.Web;
 
 namespace RemoteTest.Api;
 
@@ -14,13 +15,17 @@ public static class ServiceEndpoints
     {
         var version = typeof(ServiceEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0";
 
-        app.MapGet("/", (ServiceRoles roles) => Results.Json(new
-        {
-            ve_remote_test = WireVersion,
-            name = "RemoteTest",
-            version,
-            roles = roles.Names,
-        }));
+        // A browser asking for "/" gets the UI; every API client (Accept */* or JSON) gets the original's JSON.
+        app.MapGet("/", (ServiceRoles roles, HttpRequest request) => WebUi.PrefersHtml(request)
+            ? Results.Redirect(WebUi.BasePath + "/")
+            : Results.Json(new
+            {
+                ve_remote_test = WireVersion,
+                name = "RemoteTest",
+                version,
+                roles = roles.Names,
+                ui = WebUi.BasePath + "/",
+            }));
 
         app.MapGet("/tasks", (TaskRegistry registry) => Results.Json(new
         {

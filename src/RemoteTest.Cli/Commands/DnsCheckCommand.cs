@@ -1,0 +1,49 @@
+using System.ComponentModel;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace RemoteTest.Cli.Commands;
+
+public sealed class DnsCheckSettings : SubmitSettings
+{
+    [CommandArgument(0, "<FILE>")]
+    [Description("dns_data JSON: {domain: {state: [values]}} (or a whole payload); - for standard input.")]
+    public string File { get; set; } = "";
+
+    [CommandOption("--nameserver <IP[:PORT]>")]
+    [Description("Ask this nameserver instead of the server's resolvers; repeat (or comma separate) to compare several.")]
+    public string[] Nameservers { get; set; } = [];
+
+    [CommandOption("--expect <STATE>")]
+    [Description("Pass only when every domain is in this state (e.g. the migration's target).")]
+    public string? Expect { get; set; }
+}
+
+/// <summary><c>remotetest dns check dns_data.json</c>: dns.check_records.</summary>
+public sealed class DnsCheckCommand(CliEnvironment environment) : SubmitCommand<DnsCheckSettings>(environment)
+{
+    protected override JsonObject BuildPayload(DnsCheckSettings settings)
+    {
+        var input = JsonInput.ReadObject(settings.File, Environment);
+        var payload = JsonInput.IsPayload(input) ? input : JsonInput.Payload("dns.check_records", input);
+        var nameservers = settings.Nameservers.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+        if (nameservers.Length > 0)
+        {
+            JsonInput.Kwargs(payload)["nameservers"] = new JsonArray(nameservers.Select(n => (JsonNode)n).ToArray());
+        }
+        return payload;
+    }
+
+    protected override string? ExtraFailure(DnsCheckSettings settings, JsonNode? result)
+    {
+        if (settings.Expect is not { } expect)
+        {
+            return null;
+        }
+        var elsewhere = (result?["results"] as JsonObject ?? [])
+            .Where(d => ResultView.Text(d.Value?["state"]) != expect)
+            .Select(d => $"{d.Key} is {ResultView.Text(d.Value?["state"])}").ToList();
+        return elsewhere.Count == 0 ? null : $"not every domain is in state {expect}: {string.Join(", ", elsewhere)}";
+    }
+}

@@ -1,0 +1,37 @@
+using System.Text.Json.Nodes;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace RemoteTest.Cli.Commands;
+
+/// <summary><c>remotetest workers</c>: live workers, their locations (vantage points) and queues.</summary>
+public sealed class WorkersCommand(CliEnvironment environment) : AsyncCommand<ServerSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, ServerSettings settings, CancellationToken cancellationToken)
+    {
+        using var api = settings.Connect(environment);
+        var body = await api.GetAsync("workers", "workers (GET /workers)", cancellationToken);
+        if (settings.Json)
+        {
+            environment.Out.WriteLine(body?.ToJsonString() ?? "null");
+            return ExitCodes.Passed;
+        }
+        var workers = body as JsonArray ?? body?["workers"] as JsonArray ?? [];
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("Name", "Location", "Queues", "Started", "Last heartbeat", "Running");
+        foreach (var w in workers.OfType<JsonObject>())
+        {
+            var queues = w["queues"] as JsonArray ?? [];
+            var running = w["running_tasks"] is JsonArray list ? list.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : ResultView.Text(w["running_tasks"] ?? w["running"]) ?? "";
+            table.AddRow(Markup.Escape(ResultView.Text(w["name"]) ?? ""), Markup.Escape(ResultView.Text(w["location"]) ?? ""),
+                Markup.Escape(string.Join(", ", queues.Select(q => q?.ToString()))), Markup.Escape(ResultView.Text(w["started"]) ?? ""),
+                Markup.Escape(ResultView.Text(w["last_heartbeat"]) ?? ""), Markup.Escape(running));
+        }
+        environment.CreateOutConsole().Write(table);
+        if (workers.Count == 0)
+        {
+            environment.Error.WriteLine("no live workers");
+        }
+        return ExitCodes.Passed;
+    }
+}

@@ -1,0 +1,3 @@
+using RemoteTest.Cli;
+
+return await CliApp.RunAsync(args, CliEnvironment.FromProcess());

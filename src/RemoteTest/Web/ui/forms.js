@@ -1,0 +1,306 @@
+// "Run a test": one form per task, or a JSON payload in the original's format. Field errors come from the
+// API's 400 {"error", "field"} answers and are shown next to the input that produced the field.
+import { h, mount, listOf } from './util.js';
+import { post, taskList, get } from './api.js';
+
+const DEFAULT_APPS = ['OpenClientServer', 'BWCallCenter', 'BWReceptionist', 'OCIOverSoap', 'Xsi-Actions', 'Xsi-Events',
+  'PublicReporting', 'BroadworksDms', 'OCIFiles', 'BWCallSettingsWeb', 'AuthenticationService', 'CommPilot',
+  'ModeratorClientApp', 'NotificationPushServer'];
+
+const FORMS = {
+  ports: { label: 'Ports & TLS', task: 'porttest.run', build: portsForm },
+  dns: { label: 'DNS states', task: 'dns.check_records', build: dnsForm },
+  apps: { label: 'Applications', task: 'apptest.run', build: appsForm },
+  json: { label: 'JSON payload', task: null, build: jsonForm },
+};
+
+/** The run page; <kind> is the tab (ports, dns, apps, json). */
+export async function runPage(root, kind, navigate) {
+  const known = await taskList();
+  kind = FORMS[kind] ? kind : 'ports';
+  const tabs = h('div', { class: 'tabs', role: 'tablist' }, Object.entries(FORMS).map(([k, f]) =>
+    h('a', { href: `/ui/run/${k}`, role: 'tab', class: k === kind ? 'active' : '', 'aria-selected': String(k === kind), dataset: { tab: k } },
+      f.label, f.task && !known.task_names.includes(f.task) ? h('small', { class: 'muted' }, ' (not on this server)') : null)));
+  const form = h('form', { class: 'run', novalidate: true, dataset: { form: kind } });
+  mount(root, h('h1', {}, 'Run a test'), tabs, form);
+  FORMS[kind].build(form, known);
+  form.append(queueRow(), h('div', { class: 'form-error', role: 'alert' }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Run')));
+  fillQueues(form);
+  form.addEventListener('submit', async ev => {
+    ev.preventDefault();
+    clearErrors(form);
+    let payload;
+    try {
+      payload = FORMS[kind].payload(form);
+    } catch (e) {
+      return showError(form, e.field || '', e.message);
+    }
+    const queue = form.querySelector('[name=queue]').value.trim();
+    if (queue && payload.queue === undefined) {
+      if (queue.includes(',') || queue === '*') payload.queues = queue === '*' ? '*' : listOf(queue);
+      else payload.queue = queue;
+    }
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    const r = await post('/task', payload);
+    button.disabled = false;
+    if (r.status === 202 && r.body && r.body.task_id) return navigate(`/ui/task/${encodeURIComponent(r.body.task_id)}`);
+    showError(form, r.field || '', r.error || 'the server refused the task');
+  });
+}
+
+class FormError extends Error { constructor(field, message) { super(message); this.field = field; } }
+
+// ---------- field paths ----------
+
+/** 'data["a.example"].ports[2]' → ['data', 'a.example', 'ports', 2]; 'data.kwargs.timeout' → ['timeout']. */
+export function parseField(field) {
+  const tokens = [];
+  const re = /\[\s*"((?:[^"\\]|\\.)*)"\s*\]|\[\s*'([^']*)'\s*\]|\[(\d+)\]|\.?([^.[\]]+)/g;
+  let m;
+  while ((m = re.exec(field || '')) !== null) {
+    if (m[1] !== undefined) tokens.push(m[1].replace(/\\(.)/g, '$1'));
+    else if (m[2] !== undefined) tokens.push(m[2]);
+    else if (m[3] !== undefined) tokens.push(Number(m[3]));
+    else if (m[4] !== undefined) tokens.push(m[4]);
+  }
+  // The API may name a keyword argument as data.kwargs.X and a positional one as data.args[i].
+  if (tokens[0] === 'data' && tokens[1] === 'kwargs') return tokens.slice(2);
+  return tokens;
+}
+
+/** Marks the input whose data-path is the longest prefix of the error's field; else shows it above the button. */
+export function showError(form, field, message) {
+  const want = parseField(field);
+  let best = null, bestLen = 0;
+  for (const input of form.querySelectorAll('[data-path]')) {
+    const path = JSON.parse(input.dataset.path);
+    let n = 0;
+    while (n < path.length && n < want.length && String(path[n]) === String(want[n])) n++;
+    if (n === path.length && n > bestLen) { best = input; bestLen = n; }
+  }
+  // The JSON tab has one input for the whole payload: every field of it is shown there, with its path.
+  if (!best && field && form.querySelector('[data-fallback]')) {
+    best = form.querySelector('[data-fallback]');
+    message = `${field}: ${message}`;
+  }
+  if (!best) {
+    mount(form.querySelector('.form-error'), field ? `${field}: ${message}` : message);
+    return;
+  }
+  best.classList.add('invalid');
+  best.setAttribute('aria-invalid', 'true');
+  const note = h('div', { class: 'field-error', role: 'alert', dataset: { field } }, message);
+  (best.closest('.field') || best.parentElement).append(note);
+  best.focus();
+}
+
+export function clearErrors(form) {
+  form.querySelectorAll('.field-error').forEach(e => e.remove());
+  form.querySelectorAll('.invalid').forEach(e => { e.classList.remove('invalid'); e.removeAttribute('aria-invalid'); });
+  mount(form.querySelector('.form-error'));
+}
+
+const path = (...tokens) => JSON.stringify(tokens);
+
+function field(label, input, hint) {
+  return h('label', { class: 'field' }, h('span', { class: 'label' }, label), input, hint ? h('small', { class: 'hint' }, hint) : null);
+}
+
+function queueRow() {
+  return h('fieldset', { class: 'options' }, h('legend', {}, 'Where to run'),
+    field('Queue (vantage point)', h('input', { name: 'queue', list: 'queue-list', placeholder: 'default', dataset: { path: path('queue') } }),
+      'Empty: the default queue. Several, comma separated, or * for every location: run from each and compare.'),
+    h('datalist', { id: 'queue-list' }));
+}
+
+/** Offers the queues of live workers, when the server lists them. */
+async function fillQueues(form) {
+  const r = await get('/workers');
+  const list = r.ok && r.body ? (Array.isArray(r.body) ? r.body : r.body.workers || []) : [];
+  const queues = [...new Set(list.flatMap(w => w.queues || []))].sort();
+  const datalist = form.querySelector('#queue-list');
+  if (datalist) mount(datalist, queues.map(q => h('option', { value: q })));
+}
+
+/** Rows that the user adds and removes ("+ Add host"). */
+function repeater(container, makeRow, addLabel, initial = 1) {
+  const list = h('div', { class: 'rows' });
+  const add = () => { const row = makeRow(); row.append(h('button', { type: 'button', class: 'link remove', title: 'Remove', onclick: () => row.remove() }, '×')); list.append(row); return row; };
+  container.append(list, h('button', { type: 'button', class: 'link add', onclick: () => add() }, addLabel));
+  for (let i = 0; i < initial; i++) add();
+  return { list, add };
+}
+
+/** Re-points the data-path of the row's inputs at the key the user typed (the host or domain is the JSON key). */
+function keyed(input, inputsOf) {
+  const update = () => inputsOf().forEach(([el, make]) => { el.dataset.path = make(input.value.trim()); });
+  input.addEventListener('input', update);
+  update();
+}
+
+function number(name, value, step, p) {
+  return h('input', { name, type: 'number', value, step, min: 0, dataset: { path: path(p || name) } });
+}
+
+// ---------- porttest.run ----------
+function portsForm(form) {
+  const hosts = h('fieldset', {}, h('legend', {}, 'Hosts and ports'));
+  repeater(hosts, () => {
+    const host = h('input', { name: 'host', placeholder: 'sbc.example.com or 192.0.2.10', autocomplete: 'off' });
+    const ports = h('input', { name: 'ports', placeholder: '80, 443, 5061' });
+    keyed(host, () => [[host, v => path('data', v)], [ports, v => path('data', v, 'ports')]]);
+    return h('div', { class: 'row' }, field('Host', host), field('Ports', ports));
+  }, '+ Add host');
+  const options = h('fieldset', { class: 'options' }, h('legend', {}, 'Options'),
+    field('TLS ports', h('input', { name: 'tls_ports', value: '443, 2209, 8012', dataset: { path: path('tls_ports') } }),
+      'Open ports in this list also get a TLS handshake and certificate check.'),
+    field('Timeout (s)', number('timeout', '5', '0.5')),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'verify_ssl', checked: true, dataset: { path: path('verify_ssl') } }), ' Verify certificates'));
+  form.append(hosts, options);
+}
+FORMS.ports.payload = form => {
+  const data = {};
+  for (const row of form.querySelectorAll('.rows .row')) {
+    const host = row.querySelector('[name=host]').value.trim();
+    const ports = listOf(row.querySelector('[name=ports]').value, true);
+    if (!host && !ports.length) continue;
+    if (!host) throw new FormError('', 'a row has ports but no host');
+    data[host] = { ports: [...(data[host] ? data[host].ports : []), ...ports] };
+  }
+  if (!Object.keys(data).length) throw new FormError('', 'add at least one host with its ports');
+  return {
+    task_name: 'porttest.run',
+    data: { args: [data], kwargs: { timeout: num(form, 'timeout'), verify_ssl: form.querySelector('[name=verify_ssl]').checked, tls_ports: listOf(form.querySelector('[name=tls_ports]').value, true) } },
+  };
+};
+
+function num(form, name) {
+  const v = form.querySelector(`[name=${name}]`).value.trim();
+  return v === '' ? undefined : (isNaN(Number(v)) ? v : Number(v));
+}
+
+// ---------- dns.check_records ----------
+function dnsForm(form) {
+  const domains = h('fieldset', {}, h('legend', {}, 'Domains and their states'),
+    h('p', { class: 'hint' }, 'For each domain, name the states it can be in (e.g. original, 13056) and the records of each. ' +
+      'A domain starting with _ is looked up as SRV ("IN SRV 10 5 5061 sbc.example.com"), any other as A.'));
+  repeater(domains, () => {
+    const domain = h('input', { name: 'domain', placeholder: 'sip.example.com', autocomplete: 'off' });
+    const states = h('div', { class: 'states' });
+    const block = h('div', { class: 'row domain' }, field('Domain', domain), states);
+    const stateRows = [];
+    repeater(states, () => {
+      const name = h('input', { name: 'state', placeholder: 'original', size: 10 });
+      const values = h('input', { name: 'values', placeholder: '192.0.2.10, 192.0.2.11' });
+      const row = h('div', { class: 'row state-row' }, field('State', name), field('Records', values));
+      const repath = () => { values.dataset.path = path('dns_data', domain.value.trim(), name.value.trim()); name.dataset.path = values.dataset.path; };
+      name.addEventListener('input', repath); domain.addEventListener('input', repath); repath();
+      stateRows.push(row);
+      return row;
+    }, '+ Add state', 2);
+    keyed(domain, () => [[domain, v => path('dns_data', v)]]);
+    return block;
+  }, '+ Add domain');
+  const options = h('fieldset', { class: 'options' }, h('legend', {}, 'Options'),
+    field('Nameservers', h('input', { name: 'nameservers', placeholder: 'system resolvers', dataset: { path: path('nameservers') } }),
+      'Optional: IP or IP:PORT, comma separated; with several, each one\'s answer is compared.'),
+    field('Timeout (s)', number('timeout', '3', '0.5')));
+  form.append(domains, options);
+}
+FORMS.dns.payload = form => {
+  const data = {};
+  for (const block of form.querySelectorAll('.row.domain')) {
+    const domain = block.querySelector('[name=domain]').value.trim();
+    const states = {};
+    for (const row of block.querySelectorAll('.state-row')) {
+      const name = row.querySelector('[name=state]').value.trim();
+      const values = row.querySelector('[name=values]').value;
+      if (!name && !values.trim()) continue;
+      // SRV values contain spaces: split records on commas and new lines only.
+      states[name] = values.split(/[,\n]+/).map(v => v.trim()).filter(Boolean);
+    }
+    if (!domain && !Object.keys(states).length) continue;
+    data[domain] = states;
+  }
+  if (!Object.keys(data).length) throw new FormError('', 'add at least one domain with its states');
+  const kwargs = { timeout: num(form, 'timeout'), include_text: true };
+  const ns = listOf(form.querySelector('[name=nameservers]').value);
+  if (ns.length) kwargs.nameservers = ns;
+  return { task_name: 'dns.check_records', data: { args: [data], kwargs } };
+};
+
+// ---------- apptest.run ----------
+function appsForm(form, known) {
+  const names = appNames(known);
+  const hosts = h('fieldset', {}, h('legend', {}, 'Hosts'));
+  repeater(hosts, () => {
+    const host = h('input', { name: 'host', placeholder: 'xsp1.example.com', autocomplete: 'off' });
+    keyed(host, () => [[host, v => path('data', v)]]);
+    return h('div', { class: 'row' }, field('Host', host));
+  }, '+ Add host');
+  const appsBox = h('fieldset', { class: 'apps', dataset: { path: path('applications') } }, h('legend', {}, 'Applications'),
+    names.map(n => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'app', value: n }), ' ', n)));
+  const user = h('fieldset', { class: 'options' }, h('legend', {}, 'Test user'),
+    field('User id', h('input', { name: 'user_id', autocomplete: 'off', placeholder: 'user@example.com', dataset: { path: path('test_data', 'user_id') } })),
+    field('Password', h('input', { name: 'password', type: 'password', autocomplete: 'new-password', dataset: { path: path('test_data', 'password') } }),
+      'Sent once to run the checks; stored encrypted and shown as ****** afterwards.'),
+    field('DMS URL', h('input', { name: 'dms_url', placeholder: 'dms/path (BroadworksDms only)', dataset: { path: path('test_data', 'dms_url') } })),
+    field('Timeout (s)', number('timeout', '5', '0.5')),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'verify_ssl', checked: true, dataset: { path: path('verify_ssl') } }), ' Verify certificates'));
+  form.append(hosts, appsBox, user);
+}
+
+/** Application names the server knows, from its argument schema when it lists them; else the original's. */
+function appNames(known) {
+  const task = (known.tasks || []).find(t => t.name === 'apptest.run');
+  const found = new Set();
+  const walk = n => {
+    if (!n || typeof n !== 'object') return;
+    if (Array.isArray(n.enum) && n.enum.every(v => typeof v === 'string')) n.enum.forEach(v => found.add(v));
+    Object.values(n).forEach(walk);
+  };
+  walk(task && task.args_schema);
+  return found.size ? [...found] : DEFAULT_APPS;
+}
+
+FORMS.apps.payload = form => {
+  const applications = [...form.querySelectorAll('[name=app]:checked')].map(c => c.value);
+  const testData = {};
+  for (const k of ['user_id', 'password', 'dms_url']) {
+    const v = form.querySelector(`[name=${k}]`).value;
+    if (v) testData[k] = k === 'password' ? v : v.trim();
+  }
+  const data = {};
+  for (const input of form.querySelectorAll('[name=host]')) {
+    const host = input.value.trim();
+    if (host) data[host] = { applications, test_data: testData };
+  }
+  if (!Object.keys(data).length) throw new FormError('', 'add at least one host');
+  if (!applications.length) throw new FormError('applications', 'pick at least one application');
+  return { task_name: 'apptest.run', data: { args: [data], kwargs: { timeout: num(form, 'timeout'), verify_ssl: form.querySelector('[name=verify_ssl]').checked } } };
+};
+
+// ---------- JSON payload ----------
+function jsonForm(form, known) {
+  const select = h('select', { name: 'task_name', dataset: { path: path('task_name') } },
+    known.task_names.map(n => h('option', { value: n }, n)));
+  const text = h('textarea', { name: 'payload', rows: 16, spellcheck: 'false', dataset: { path: path('data'), fallback: '1' },
+    placeholder: '{"sbc.example.com": {"ports": [5060, 5061]}}  — or a whole {"task_name": ..., "data": ...} payload' });
+  const file = h('input', { type: 'file', name: 'file', accept: '.json,application/json' });
+  file.addEventListener('change', async () => { if (file.files[0]) text.value = await file.files[0].text(); });
+  form.append(h('fieldset', {}, h('legend', {}, 'Payload'),
+    field('Task', select, 'Used when the JSON is the task\'s data alone (the original\'s {host: {...}} or dns_data).'),
+    field('JSON', text), field('…or upload a file', file)));
+}
+FORMS.json.payload = form => {
+  let json;
+  try {
+    json = JSON.parse(form.querySelector('[name=payload]').value);
+  } catch (e) {
+    throw new FormError('data', `not valid JSON: ${e.message}`);
+  }
+  if (json && typeof json === 'object' && !Array.isArray(json) && 'task_name' in json) return json;
+  return { task_name: form.querySelector('[name=task_name]').value, data: { args: [json] } };
+};

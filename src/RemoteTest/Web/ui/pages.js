@@ -1,0 +1,278 @@
+// The task page (live progress, result tables, export, share), history, schedules and workers.
+import { h, mount, formatDate, durationBetween, stateBadge, emptyState, download, toCsv, maskSecrets, STATES } from './util.js';
+import { get, del, post, taskList } from './api.js';
+import { renderResult, csvRows, passed } from './results.js';
+import { showError, clearErrors } from './forms.js';
+
+const POLL_FIRST_MS = 300;
+const POLL_MAX_MS = 2000;
+const HISTORY_PAGE = 50;
+
+// ---------- one task ----------
+
+/** Shows a task and follows it until it is ready; <alive> turns false when the user navigates away. */
+export async function taskPage(root, id, alive) {
+  const head = h('div', { class: 'task-head' });
+  const progress = h('div', { class: 'progress-area' });
+  const body = h('div', { class: 'task-body' });
+  mount(root, head, progress, body);
+  let delay = POLL_FIRST_MS;
+  while (alive()) {
+    const r = await get(`/task/${encodeURIComponent(id)}`);
+    if (!alive()) return;
+    if (!r.ok) {
+      mount(head, h('h1', {}, 'Task ', h('code', {}, id)));
+      mount(body, emptyState(r.status === 404 ? 'No such task' : 'Could not load the task', r.error || ''));
+      return;
+    }
+    const status = r.body;
+    renderHead(head, id, status, alive);
+    renderProgress(progress, status);
+    if (status.ready || isGroupReady(status)) {
+      await renderOutcome(body, status);
+      return;
+    }
+    await renderGroupSoFar(body, status);
+    await new Promise(res => setTimeout(res, delay));
+    delay = Math.min(POLL_MAX_MS, Math.round(delay * 1.5));
+  }
+}
+
+function isGroupReady(status) {
+  const children = groupChildren(status);
+  return children.length > 0 && children.every(([, c]) => c && c.ready);
+}
+
+function renderHead(head, id, s, alive) {
+  const link = `${location.origin}/ui/task/${encodeURIComponent(id)}`;
+  const copy = h('button', { type: 'button', class: 'link', onclick: async () => {
+    try { await navigator.clipboard.writeText(link); copy.textContent = 'Link copied'; } catch { prompt('Link to this task', link); }
+  } }, 'Copy link');
+  const cancel = !s.ready ? h('button', { type: 'button', class: 'danger', onclick: async () => {
+    cancel.disabled = true;
+    const r = await del(`/task/${encodeURIComponent(id)}`);
+    if (!r.ok) { cancel.disabled = false; alert(r.status === 404 || r.status === 405 ? 'This server cannot cancel tasks yet.' : r.error); }
+  } }, 'Cancel') : null;
+  mount(head,
+    h('h1', {}, s.task_name || 'Task', ' ', stateBadge(s.state)),
+    h('dl', { class: 'facts' },
+      fact('Task id', h('code', { id: 'task-id' }, id), ' ', h('a', { href: link, class: 'share', dataset: { share: '1' } }, 'link'), ' ', copy),
+      s.queue ? fact('Queue', s.queue) : null,
+      s.worker ? fact('Worker', s.worker, s.location ? ` (${s.location})` : '') : null,
+      fact('Submitted', formatDate(s.date_submitted)),
+      s.date_started ? fact('Started', formatDate(s.date_started)) : null,
+      s.date_done ? fact('Done', formatDate(s.date_done), ` (took ${durationBetween(s.date_started || s.date_submitted, s.date_done)})`) : null),
+    cancel);
+  if (!alive()) head.replaceChildren();
+}
+
+function fact(label, ...value) {
+  return h('div', {}, h('dt', {}, label), h('dd', {}, value));
+}
+
+function renderProgress(area, s) {
+  if (s.ready || !['PENDING', 'STARTED', 'RETRY'].includes(s.state)) return mount(area);
+  const p = s.progress;
+  // A native <progress>: no inline style, so a strict CSP holds; without a total it shows as indeterminate.
+  const bar = p && p.total ? h('progress', { max: p.total, value: p.done }) : h('progress', {});
+  mount(area, bar,
+    h('p', { class: 'muted', id: 'progress-text' }, s.state === 'PENDING' ? 'Waiting for a worker…' :
+      p ? `${p.done} of ${p.total} checks done` : 'Running…'));
+}
+
+/** Children of a fan-out group as [location, status] pairs (either shape: {loc: status} or [{queue, ...}]). */
+function groupChildren(s) {
+  const c = s.tasks || s.children;
+  if (!c || typeof c !== 'object') return [];
+  const list = Array.isArray(c) ? c.map(x => [x.queue || x.location || x.task_id, x]) : Object.entries(c);
+  return list.filter(([, v]) => v && typeof v === 'object');
+}
+
+async function renderGroupSoFar(body, s) {
+  if (groupChildren(s).length) await renderOutcome(body, s);
+}
+
+async function renderOutcome(body, s) {
+  const children = groupChildren(s);
+  const exports = h('div', { class: 'exports' },
+    h('button', { type: 'button', dataset: { export: 'json' }, onclick: () => download(`task-${s.task_id}.json`, JSON.stringify(maskSecrets(s), null, 2), 'application/json') }, 'Export JSON'),
+    h('button', { type: 'button', dataset: { export: 'csv' }, onclick: () => download(`task-${s.task_id}.csv`, csvOf(s), 'text/csv') }, 'Export CSV'));
+  if (children.length) {
+    mount(body, exports,
+      differences(s.differences),
+      h('div', { class: 'locations' }, children.map(([loc, c]) => h('section', { class: 'location', dataset: { location: loc } },
+        h('h2', {}, loc, ' ', stateBadge(c.state || c.status)),
+        outcomeOf(s.task_name || c.task_name, c)))));
+    return;
+  }
+  mount(body, s.state === 'SUCCESS' ? verdict(s) : null, outcomeOf(s.task_name, s), s.state === 'SUCCESS' ? exports : null);
+}
+
+function verdict(s) {
+  const ok = passed(s.task_name, s.result);
+  return h('p', { class: `verdict ${ok ? 'verdict-ok' : 'verdict-bad'}` }, ok ? 'Every check passed.' : 'Some checks failed.');
+}
+
+function outcomeOf(taskName, s) {
+  if (s.state === 'SUCCESS' && s.result) return renderResult(taskName, s.result);
+  if (s.error) return h('pre', { class: 'error-text' }, s.error);
+  return h('p', { class: 'muted' }, s.state === 'REVOKED' ? 'Cancelled.' : 'No result yet.');
+}
+
+function differences(list) {
+  if (!list || (Array.isArray(list) && !list.length)) return null;
+  const items = Array.isArray(list) ? list : Object.entries(list).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return h('div', { class: 'differences' }, h('h2', {}, 'Differences between locations'),
+    h('ul', {}, items.map(d => h('li', {}, typeof d === 'string' ? d : d.summary || JSON.stringify(d)))));
+}
+
+function csvOf(s) {
+  const children = groupChildren(s);
+  if (!children.length) {
+    const { header, rows } = csvRows(s.task_name, s.result);
+    return toCsv(header, rows);
+  }
+  let header = ['location'];
+  const rows = [];
+  for (const [loc, c] of children) {
+    if (!c.result) continue;
+    const t = csvRows(s.task_name || c.task_name, c.result);
+    header = ['location', ...t.header];
+    rows.push(...t.rows.map(r => [loc, ...r]));
+  }
+  return toCsv(header, rows);
+}
+
+// ---------- history ----------
+
+/** Task history with filters; the filters live in the URL so a filtered view can be shared. */
+export async function historyPage(root, params, navigate) {
+  const known = await taskList();
+  const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any state'), STATES.map(s => h('option', { value: s }, s)));
+  const task = h('select', { name: 'task_name' }, h('option', { value: '' }, 'any task'), known.task_names.map(n => h('option', { value: n }, n)));
+  const since = h('input', { type: 'date', name: 'since' });
+  state.value = params.get('state') || '';
+  task.value = params.get('task_name') || '';
+  since.value = params.get('since') || '';
+  const filters = h('form', { class: 'filters', role: 'search' },
+    h('label', {}, 'State ', state), h('label', {}, 'Task ', task), h('label', {}, 'Since ', since),
+    h('button', { type: 'submit' }, 'Filter'));
+  const table = h('tbody', {});
+  const more = h('div', { class: 'more' });
+  const area = h('div', {}, h('table', { class: 'list history' },
+    h('thead', {}, h('tr', {}, ['Task', 'State', 'Submitted', 'Took', 'Queue', 'Worker', 'Id'].map(t => h('th', {}, t)))), table), more);
+  mount(root, h('h1', {}, 'History'), filters, area);
+  const change = ev => {
+    ev && ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const el of [state, task, since]) if (el.value) q.set(el.name, el.value);
+    navigate(`/ui/history${q.toString() ? '?' + q : ''}`);
+  };
+  filters.addEventListener('submit', change);
+  [state, task, since].forEach(el => el.addEventListener('change', change));
+
+  const load = async cursor => {
+    const q = new URLSearchParams({ limit: String(HISTORY_PAGE) });
+    if (state.value) q.set('state', state.value);
+    if (task.value) q.set('task_name', task.value);
+    if (since.value) q.set('since', new Date(since.value + 'T00:00:00').toISOString());
+    if (cursor) q.set('cursor', cursor);
+    const r = await get(`/task?${q}`);
+    if (r.status === 404 || r.status === 405) return mount(area, emptyState('History is not available', 'This server does not list past tasks yet (GET /task). Open a task by its link instead.'));
+    if (!r.ok) return mount(area, emptyState('Could not load the history', r.error));
+    const b = r.body || {};
+    const list = (Array.isArray(b) ? b : b.tasks || b.items || b.results || [])
+      // The server filters; checking again here keeps the view right against a server that ignores a filter.
+      .filter(t => (!state.value || t.state === state.value) && (!task.value || t.task_name === task.value));
+    table.append(...list.map(t => h('tr', { dataset: { taskId: t.task_id, state: t.state } },
+      h('td', {}, h('a', { href: `/ui/task/${encodeURIComponent(t.task_id)}` }, t.task_name || '?')),
+      h('td', {}, stateBadge(t.state)),
+      h('td', {}, formatDate(t.date_submitted)),
+      h('td', {}, t.date_done ? durationBetween(t.date_started || t.date_submitted, t.date_done) : ''),
+      h('td', {}, t.queue || ''), h('td', {}, t.worker || ''),
+      h('td', {}, h('code', {}, String(t.task_id).slice(0, 8))))));
+    const next = Array.isArray(b) ? null : b.next_cursor || b.cursor || b.next;
+    mount(more, next ? h('button', { type: 'button', onclick: () => { mount(more); load(next); } }, 'Load more') : null);
+    if (!table.children.length) mount(more, emptyState('No tasks', 'No task matches these filters.'));
+  };
+  await load(null);
+}
+
+// ---------- schedules ----------
+export async function schedulesPage(root) {
+  const known = await taskList();
+  const r = await get('/schedules');
+  if (r.status === 404 || r.status === 405) {
+    return mount(root, h('h1', {}, 'Schedules'), emptyState('Schedules are not available', 'This server does not run scheduled tests yet (GET /schedules).'));
+  }
+  if (!r.ok) return mount(root, h('h1', {}, 'Schedules'), emptyState('Could not load the schedules', r.error));
+  const list = Array.isArray(r.body) ? r.body : (r.body && (r.body.schedules || r.body.items)) || [];
+  const rows = list.map(s => h('tr', { dataset: { schedule: s.name } },
+    h('td', {}, s.name), h('td', {}, s.task_name), h('td', {}, h('code', {}, s.cron || '')), h('td', {}, s.time_zone || s.timezone || ''),
+    h('td', {}, s.queue || ''), h('td', {}, formatDate(s.next_run || s.next_execution)),
+    h('td', {}, lastRun(s)),
+    h('td', {}, h('button', { type: 'button', class: 'danger small', onclick: async () => {
+      if (!confirm(`Delete schedule ${s.name}?`)) return;
+      const d = await del(`/schedules/${encodeURIComponent(s.name)}`);
+      d.ok ? schedulesPage(root) : alert(d.error);
+    } }, 'Delete'))));
+  const form = scheduleForm(known, () => schedulesPage(root));
+  mount(root, h('h1', {}, 'Schedules'),
+    list.length ? h('table', { class: 'list' }, h('thead', {}, h('tr', {}, ['Name', 'Task', 'Cron', 'Time zone', 'Queue', 'Next run', 'Last run', ''].map(t => h('th', {}, t)))), h('tbody', {}, rows))
+      : emptyState('No schedules', 'Add one below, e.g. check every 5 minutes which DNS state a migration is in.'),
+    h('h2', {}, 'New schedule'), form);
+}
+
+function lastRun(s) {
+  const last = s.last_run || (Array.isArray(s.last_runs) && s.last_runs[0]) || (Array.isArray(s.runs) && s.runs[0]);
+  if (!last) return '';
+  if (typeof last === 'string') return formatDate(last);
+  return h('span', {}, last.task_id ? h('a', { href: `/ui/task/${encodeURIComponent(last.task_id)}` }, formatDate(last.date_submitted || last.date_done) || 'last') : null, ' ', last.state ? stateBadge(last.state) : null);
+}
+
+function scheduleForm(known, done) {
+  const input = (name, attrs = {}) => h('input', { name, dataset: { path: JSON.stringify([name]) }, ...attrs });
+  const form = h('form', { class: 'run schedule', novalidate: true },
+    h('label', { class: 'field' }, h('span', { class: 'label' }, 'Name'), input('name', { placeholder: 'dns-migration' })),
+    h('label', { class: 'field' }, h('span', { class: 'label' }, 'Task'), h('select', { name: 'task_name', dataset: { path: '["task_name"]' } }, known.task_names.map(n => h('option', { value: n }, n)))),
+    h('label', { class: 'field' }, h('span', { class: 'label' }, 'Cron'), input('cron', { placeholder: '*/5 * * * *' })),
+    h('label', { class: 'field' }, h('span', { class: 'label' }, 'Time zone'), input('time_zone', { placeholder: 'UTC' })),
+    h('label', { class: 'field' }, h('span', { class: 'label' }, 'Queue'), input('queue', { placeholder: 'default' })),
+    h('label', { class: 'field' }, h('span', { class: 'label' }, 'Webhook'), input('webhook', { placeholder: 'https://hooks.example.com/remotetest' })),
+    h('label', { class: 'field' }, h('span', { class: 'label' }, 'Notify'), h('select', { name: 'notify', dataset: { path: '["notify"]' } },
+      h('option', { value: '' }, 'every run'), h('option', { value: 'change' }, 'on change'), h('option', { value: 'cert_expiry' }, 'certificate expiry'))),
+    h('label', { class: 'field' }, h('span', { class: 'label' }, 'Data (JSON, as in POST /task)'),
+      h('textarea', { name: 'data', rows: 6, dataset: { path: '["data"]', fallback: '1' }, placeholder: '{"args": [{"sip.example.com": {"original": ["192.0.2.10"]}}]}' })),
+    h('div', { class: 'form-error', role: 'alert' }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Add schedule')));
+  form.addEventListener('submit', async ev => {
+    ev.preventDefault();
+    clearErrors(form);
+    const value = n => form.querySelector(`[name=${n}]`).value.trim();
+    let data;
+    try { data = JSON.parse(value('data') || 'null'); } catch (e) { return showError(form, 'data', `not valid JSON: ${e.message}`); }
+    const body = { name: value('name'), task_name: value('task_name'), cron: value('cron'), data };
+    for (const k of ['time_zone', 'queue', 'webhook', 'notify']) if (value(k)) body[k] = value(k);
+    const r = await post('/schedules', body);
+    r.ok ? done() : showError(form, r.field || '', r.error);
+  });
+  return form;
+}
+
+// ---------- workers ----------
+export async function workersPage(root) {
+  const r = await get('/workers');
+  if (r.status === 404 || r.status === 405) {
+    return mount(root, h('h1', {}, 'Workers'), emptyState('Workers are not listed', 'This server does not report its workers yet (GET /workers).'));
+  }
+  if (!r.ok) return mount(root, h('h1', {}, 'Workers'), emptyState('Could not load the workers', r.error));
+  const list = Array.isArray(r.body) ? r.body : (r.body && (r.body.workers || r.body.items)) || [];
+  if (!list.length) return mount(root, h('h1', {}, 'Workers'), emptyState('No live workers', 'Start a worker (Roles=worker) to run tasks; each declares its queues and location.'));
+  mount(root, h('h1', {}, 'Workers and vantage points'),
+    h('table', { class: 'list workers' },
+      h('thead', {}, h('tr', {}, ['Name', 'Location', 'Queues', 'Started', 'Last heartbeat', 'Running'].map(t => h('th', {}, t)))),
+      h('tbody', {}, list.map(w => h('tr', { dataset: { worker: w.name } },
+        h('td', {}, w.name), h('td', {}, w.location || ''), h('td', {}, (w.queues || []).join(', ')),
+        h('td', {}, formatDate(w.started)), h('td', {}, w.last_heartbeat ? `${durationBetween(w.last_heartbeat)} ago` : ''),
+        h('td', {}, String(Array.isArray(w.running_tasks) ? w.running_tasks.length : w.running_tasks ?? w.running ?? '')))))));
+}
