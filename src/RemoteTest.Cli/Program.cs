@@ -1,3 +1,17 @@
-using RemoteTest.Cli;
+namespace RemoteTest.Cli;
 
-return await CliApp.RunAsync(args, CliEnvironment.FromProcess());
+/// <summary>The executable's entry point (a named class, not top-level statements: the service owns <c>Program</c>).</summary>
+public static class EntryPoint
+{
+    public static async Task<int> Main(string[] args)
+    {
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            // The first Ctrl+C stops waiting cleanly; the task itself keeps running on the server.
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        return await CliApp.RunAsync(args, CliEnvironment.FromProcess(), cancel.Token);
+    }
+}

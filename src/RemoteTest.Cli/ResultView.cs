@@ -117,7 +117,7 @@ public static class ResultView
 
     private static IEnumerable<(string Nameserver, JsonObject Answer)> NameserverAnswers(JsonObject r)
     {
-        var ns = r["nameservers"] ?? r["per_nameserver"] ?? r["answers"];
+        var ns = r["by_nameserver"] ?? r["nameservers"] ?? r["per_nameserver"];
         return ns switch
         {
             JsonObject o => o.Where(kv => kv.Value is JsonObject).Select(kv => (kv.Key, (JsonObject)kv.Value!)),

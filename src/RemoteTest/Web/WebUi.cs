@@ -23,8 +23,11 @@ public static class WebUi
 
     public static IEndpointRouteBuilder MapWebUi(this IEndpointRouteBuilder app)
     {
-        app.MapGet(BasePath, () => Results.Redirect(BasePath + "/")).ExcludeFromDescription();
-        app.MapGet(BasePath + "/{**path}", (string? path, HttpContext http) => Serve(path, http)).ExcludeFromDescription();
+        // One route: "/ui" and "/ui/" both match it (routing ignores a trailing slash), so the redirect to
+        // "/ui/" (which relative links need) is decided from the raw path, not by a second route.
+        app.MapGet(BasePath + "/{**path}", (string? path, HttpContext http) =>
+                http.Request.Path.Value == BasePath ? Results.Redirect(BasePath + "/") : Serve(path, http))
+            .ExcludeFromDescription();
         return app;
     }
 

@@ -58,7 +58,8 @@ const dns = {
       return h('tr', { class: bad ? 'row-bad' : 'row-ok', dataset: { domain } },
         h('td', {}, domain),
         h('td', {}, r.record_type ?? ''),
-        h('td', {}, state, r.closest_state ? h('small', { class: 'muted' }, ` closest: ${r.closest_state}`) : null),
+        h('td', {}, state, r.closest_state ? h('small', { class: 'muted' }, ` closest: ${r.closest_state}`) : null,
+          r.mixed_states ? h('small', { class: 'muted' }, ` mixed: ${r.mixed_states.join(', ')}`) : null),
         h('td', { class: 'values' }, (r.retrieved || []).map(v => h('div', {}, v))),
         h('td', { class: r.error ? 'error-text' : 'muted' }, r.error || r.text || ''),
         hasNs ? h('td', {}, nameserverTable(r, colours)) : null);
@@ -86,7 +87,7 @@ function stateOrder(a, b) {
 
 /** Per-nameserver answers in either shape: {"ns": {...}} or [{"nameserver": "ns", ...}]. */
 function nameserverAnswers(r) {
-  const ns = r.nameservers || r.per_nameserver || r.answers;
+  const ns = r.by_nameserver || r.nameservers || r.per_nameserver;
   if (!ns || typeof ns !== 'object') return [];
   const list = Array.isArray(ns) ? ns.map(a => [a.nameserver || a.server || '?', a]) : Object.entries(ns);
   return list.filter(([, a]) => a && typeof a === 'object');

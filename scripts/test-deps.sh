@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the tests need from Debian's packages (test.sh calls this first). Idempotent and quick when
+# everything is already there: it only runs apt-get for a package that is missing. Add your area's packages to
+# the list below (one "command package" pair per line).
+set -euo pipefail
+
+# command-to-look-for  debian-package
+required="
+chromium chromium
+"
+
+missing=()
+while read -r command package; do
+  [ -n "${command:-}" ] || continue
+  command -v "$command" >/dev/null 2>&1 || missing+=("$package")
+done <<<"$required"
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "test-deps: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,58 @@
+using RemoteTest.Cli;
+
+namespace RemoteTest.Tests.Cli;
+
+/// <summary>What one CLI run printed and returned.</summary>
+public sealed record CliRun(int ExitCode, string Out, string Err)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Err}";
+}
+
+/// <summary>Runs the CLI in this process through its real entry point, with its own streams and environment.</summary>
+public sealed class CliRunner : IDisposable
+{
+    private readonly string _home = Directory.CreateTempSubdirectory("remotetest-cli-").FullName;
+
+    /// <summary>Environment variables the CLI sees; HOME is a fresh directory, so no user's config file leaks in.</summary>
+    public Dictionary<string, string?> Variables { get; } = new();
+
+    public CliRunner(Uri? server = null)
+    {
+        Variables["HOME"] = _home;
+        if (server is not null)
+        {
+            Variables["REMOTETEST_SERVER"] = server.ToString();
+        }
+    }
+
+    public string Home => _home;
+
+    /// <summary>Writes a file into the runner's directory and returns its path.</summary>
+    public string File(string name, string content)
+    {
+        var path = Path.Combine(_home, name);
+        System.IO.File.WriteAllText(path, content);
+        return path;
+    }
+
+    public async Task<CliRun> RunAsync(string stdin, HttpMessageHandler? handler, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var environment = new CliEnvironment
+        {
+            Out = output,
+            Error = error,
+            In = new StringReader(stdin),
+            Variable = name => Variables.GetValueOrDefault(name),
+            Handler = handler,
+        };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var code = await CliApp.RunAsync(args, environment, timeout.Token);
+        return new CliRun(code, output.ToString(), error.ToString());
+    }
+
+    public Task<CliRun> RunAsync(params string[] args) => RunAsync("", null, args);
+
+    public void Dispose() => Directory.Delete(_home, recursive: true);
+}
