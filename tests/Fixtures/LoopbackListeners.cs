@@ -14,11 +14,11 @@ public class LoopbackListener : IAsyncDisposable
     private readonly Task _acceptLoop;
     private readonly List<Task> _connections = [];
 
-    protected LoopbackListener(IPAddress? address = null)
+    protected LoopbackListener(IPAddress? address = null, int port = 0)
     {
         address ??= IPAddress.Loopback;
         _socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _socket.Bind(new IPEndPoint(address, 0));
+        _socket.Bind(new IPEndPoint(address, port));
         _socket.Listen(512);
         EndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         _acceptLoop = Task.Run(AcceptLoopAsync);
@@ -73,8 +73,14 @@ public class LoopbackListener : IAsyncDisposable
         }
     }
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         _stop.Cancel();
         _socket.Dispose();
         await _acceptLoop;
@@ -111,11 +117,11 @@ public sealed class TlsTestServer : LoopbackListener
 {
     private readonly SslStreamCertificateContext _context;
 
-    private TlsTestServer(SslStreamCertificateContext context, IPAddress? address) : base(address) => _context = context;
+    private TlsTestServer(SslStreamCertificateContext context, IPAddress? address, int port) : base(address, port) => _context = context;
 
-    /// <summary>Serves <paramref name="certificate"/> followed by <paramref name="intermediates"/> on a free loopback port.</summary>
-    public static TlsTestServer Start(X509Certificate2 certificate, IEnumerable<X509Certificate2>? intermediates = null, IPAddress? address = null) =>
-        new(SslStreamCertificateContext.Create(certificate, new X509Certificate2Collection((intermediates ?? []).ToArray()), offline: true), address);
+    /// <summary>Serves <paramref name="certificate"/> followed by <paramref name="intermediates"/> on a loopback port (0: a free one).</summary>
+    public static TlsTestServer Start(X509Certificate2 certificate, IEnumerable<X509Certificate2>? intermediates = null, IPAddress? address = null, int port = 0) =>
+        new(SslStreamCertificateContext.Create(certificate, new X509Certificate2Collection((intermediates ?? []).ToArray()), offline: true), address, port);
 
     /// <summary>Handshakes completed by this server.</summary>
     public int Handshakes => Volatile.Read(ref _handshakes);
@@ -163,14 +169,27 @@ public sealed class SilentListener : LoopbackListener
     {
     }
 
+    private int _open;
+    private int _maxOpen;
+
+    /// <summary>The most connections this listener held open at one time.</summary>
+    public int MaxConcurrent => Volatile.Read(ref _maxOpen);
+
     protected override async Task HandleAsync(Socket connection, CancellationToken stop)
     {
+        var open = Interlocked.Increment(ref _open);
+        for (var seen = Volatile.Read(ref _maxOpen); open > seen; seen = Volatile.Read(ref _maxOpen))
+        {
+            Interlocked.CompareExchange(ref _maxOpen, open, seen);
+        }
         try
         {
-            await Task.Delay(Timeout.Infinite, stop);
+            // Hold the connection, unread, until the client gives up (its read returns 0) or the listener stops.
+            await DrainAsync(new NetworkStream(connection, ownsSocket: false), stop, TimeSpan.FromSeconds(60));
         }
-        catch (OperationCanceledException)
+        finally
         {
+            Interlocked.Decrement(ref _open);
         }
     }
 }

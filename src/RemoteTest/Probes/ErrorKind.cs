@@ -21,4 +21,7 @@ public static class ErrorKind
     public const string ProtocolError = "protocol_error";
     public const string NotAllowed = "not_allowed";
     public const string NotCheckable = "not_checkable";
+
+    /// <summary>A port expected closed (a firewall rule) answered.</summary>
+    public const string UnexpectedOpen = "unexpected_open";
 }

@@ -44,7 +44,7 @@ public static class ArgumentReader
     /// <summary>A number within [min, max]; JSON integers and decimals both accepted, as Python accepted both.</summary>
     public static double Number(JsonNode? node, string field, double min, double max)
     {
-        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.Number || !v.TryGetValue(out double d) || !double.IsFinite(d))
+        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.Number || !TryGetDouble(v, out var d) || !double.IsFinite(d))
         {
             throw new TaskArgumentException(field, $"{field} must be a number, got {Describe(node)}");
         }
@@ -75,7 +75,7 @@ public static class ArgumentReader
         {
             node = JsonValue.Create(fromString);
         }
-        if (node is JsonValue n && n.GetValueKind() == JsonValueKind.Number && n.TryGetValue(out double d) && d == Math.Floor(d) && (d < 1 || d > 65535))
+        if (node is JsonValue n && n.GetValueKind() == JsonValueKind.Number && TryGetDouble(n, out var d) && d == Math.Floor(d) && (d < 1 || d > 65535))
         {
             throw new TaskArgumentException(field, $"{field}: port {d.ToString(CultureInfo.InvariantCulture)} is outside 1-65535");
         }
@@ -122,6 +122,14 @@ public static class ArgumentReader
         }
         return true;
     }
+
+    /// <summary>
+    /// A JSON number as a double, whether parsed (JsonElement inside) or built in code (e.g. an int, as
+    /// <see cref="Port"/> builds from a numeric string): TryGetValue alone only converts the former.
+    /// </summary>
+    private static bool TryGetDouble(JsonValue value, out double d) =>
+        value.TryGetValue(out d) ||
+        double.TryParse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out d);
 
     private static bool IsDottedQuad(string s) => s.Count(c => c == '.') == 3 && s.All(c => char.IsAsciiDigit(c) || c == '.');
 
