@@ -453,4 +453,25 @@ public sealed class PortTestTaskTests : IDisposable
         // close of one and the server noticing it (the next check has already connected); never six.
         Assert.InRange(silent2.MaxConcurrent, 1, 2);
     }
+
+    [SkippableFact]
+    public async Task A_chain_sent_out_of_order_is_reported_by_a_real_openssl_server()
+    {
+        using var leaf = _pki.IssueServer("localhost", ["localhost"], notAfter: DateTimeOffset.UtcNow.AddDays(200));
+        // Root before intermediate: the wrong order, with the root's expiry later than the leaf's.
+        using var server = await OpenSslTlsServer.TryStartAsync(leaf, [_pki.Root, _pki.Intermediate]);
+        Skip.If(server is null, "no openssl binary on this machine");
+
+        var result = await RunAsync(new JsonObject { ["localhost"] = Host(server.Port) },
+            new JsonObject { ["tls_ports"] = Ports(server.Port), ["ca_pem"] = _pki.RootPem });
+        var tls = Port(result, "localhost", server.Port)["tls"]!;
+        Assert.True(tls["loaded"]!.GetValue<bool>(), tls.ToJsonString());
+        Assert.False(tls["chain_order_valid"]!.GetValue<bool>());
+        Assert.True(tls["chain_complete"]!.GetValue<bool>());
+        Assert.Equal(["commonName=localhost",
+                      "countryName=US, organizationName=RemoteTest Test PKI, commonName=RemoteTest Test Root",
+                      "countryName=US, organizationName=RemoteTest Test PKI, commonName=RemoteTest Test Intermediate"],
+            tls["chain"]!.AsArray().Select(c => c!["subject"]!.GetValue<string>()));
+        Assert.Equal(tls["not_after"]!.GetValue<string>(), tls["earliest_not_after"]!.GetValue<string>());
+    }
 }
