@@ -24,4 +24,10 @@ public static class ErrorKind
 
     /// <summary>A port expected closed (a firewall rule) answered.</summary>
     public const string UnexpectedOpen = "unexpected_open";
+
+    /// <summary>A SIP server answered with a failure status (5xx, 6xx).</summary>
+    public const string SipStatus = "sip_status";
+
+    /// <summary>The request lacks what the check needs (credentials, a URL path).</summary>
+    public const string MissingInput = "missing_input";
 }

@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Serialization;
+using System.Xml.Linq;
+
+namespace RemoteTest.Probes;
+
+/// <summary>One HTTP request a probe sends.</summary>
+/// <param name="User">With <paramref name="Password"/>: Basic credentials (sent only with this request, never logged).</param>
+public sealed record HttpProbeRequest(
+    HttpMethod Method,
+    Uri Url,
+    string? User = null,
+    string? Password = null,
+    string? Body = null,
+    string? ContentType = null,
+    IReadOnlyDictionary<string, string>? Headers = null);
+
+/// <summary>What an HTTP check expects of the answer.</summary>
+/// <param name="Statuses">Status codes that count as success.</param>
+/// <param name="BodyMarker">Text the body must contain, when set.</param>
+/// <param name="RedirectWithin">A redirect whose target path starts with this counts as success (a web app sending the browser to its own login page).</param>
+public sealed record HttpExpectation(IReadOnlyList<int> Statuses, string? BodyMarker = null, string? RedirectWithin = null)
+{
+    public static HttpExpectation Ok200 { get; } = new([200]);
+}
+
+/// <summary>
+/// One request's outcome with the original's fields (<c>ok</c>, <c>status</c>, <c>error</c>, <c>duration</c>,
+/// <c>ttfb</c>, <c>ttfb_total</c>, <c>bytes</c>, <c>url</c>) and more: <c>error_kind</c>, the redirect target,
+/// the server's own error summary, the address connected to and the certificate seen.
+/// </summary>
+public sealed record HttpProbeResult(
+    bool Ok,
+    int? Status,
+    string? Reason,
+    string? Error,
+    string? ErrorKind,
+    double Duration,
+    double? Ttfb,
+    double? TtfbTotal,
+    long? Bytes,
+    string Url,
+    string? Location,
+    string? SummaryEnglish,
+    string? Address,
+    double? ConnectSeconds,
+    TlsFacts? Tls)
+{
+    /// <summary>The response body as text (capped), for parsers; never serialized into a result.</summary>
+    [JsonIgnore]
+    public string? Body { get; init; }
+}
+
+/// <summary>
+/// HTTP requests through <see cref="TargetConnector"/> with per-request timeout and timings. A session keeps its
+/// cookies (an OCI-over-SOAP login lives in its JSESSIONID) and its connection between requests.
+/// </summary>
+public sealed class HttpProbeSession : IDisposable
+{
+    private readonly HttpClient _client;
+    private readonly TlsObservation _tls = new();
+    private readonly SecretRedactor _redactor;
+    private readonly long _maxBodyBytes;
+
+    public HttpProbeSession(TargetConnector connector, TlsClientPolicy tls, SecretRedactor redactor, long maxBodyBytes, bool keepCookies = false)
+    {
+        _redactor = redactor;
+        _maxBodyBytes = maxBodyBytes;
+        _client = new HttpClient(connector.CreateHttpHandler(tls, _tls, keepCookies ? new CookieContainer() : null))
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _client.DefaultRequestHeaders.UserAgent.ParseAdd("RemoteTest/1.0");
+    }
+
+    /// <summary>Sends one request and judges it against <paramref name="expect"/>; failures are values, never exceptions.</summary>
+    public async Task<HttpProbeResult> SendAsync(HttpProbeRequest request, HttpExpectation expect, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        _tls.TargetHost = request.Url.IdnHost;
+        var started = Stopwatch.GetTimestamp();
+        double? ttfb = null;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            using var message = Build(request);
+            using var response = await _client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, limit.Token);
+            ttfb = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var (body, bytes) = await ReadBodyAsync(response.Content, limit.Token);
+            var duration = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            return Judge(request, response, body, bytes, duration, ttfb.Value, expect);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var failure = ProbeFailure.From(ex, timeout, _tls);
+            return Failed(request, failure, Stopwatch.GetElapsedTime(started).TotalSeconds, ttfb);
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private static HttpRequestMessage Build(HttpProbeRequest request)
+    {
+        var message = new HttpRequestMessage(request.Method, request.Url);
+        if (request.User is not null && request.Password is not null)
+        {
+            message.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{request.User}:{request.Password}")));
+        }
+        if (request.Body is not null)
+        {
+            message.Content = new StringContent(request.Body, Encoding.UTF8);
+            message.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(request.ContentType ?? "text/plain; charset=utf-8");
+        }
+        foreach (var (name, value) in request.Headers ?? new Dictionary<string, string>())
+        {
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
+        return message;
+    }
+
+    private async Task<(string Body, long Bytes)> ReadBodyAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        long total = 0;
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            total += read;
+            if (buffer.Length < _maxBodyBytes)
+            {
+                buffer.Write(chunk, 0, (int)Math.Min(read, _maxBodyBytes - buffer.Length));
+            }
+        }
+        return (Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length), total);
+    }
+
+    private HttpProbeResult Judge(HttpProbeRequest request, HttpResponseMessage response, string body, long bytes, double duration, double ttfb, HttpExpectation expect)
+    {
+        var status = (int)response.StatusCode;
+        var reason = response.ReasonPhrase;
+        var location = response.Headers.Location is { } l ? _redactor.Redact(new Uri(request.Url, l).ToString()) : null;
+        var summary = _redactor.Redact(ErrorSummary(body));
+        string? error = null;
+        string? kind = null;
+        var redirectWithin = status is >= 300 and < 400 && expect.RedirectWithin is { } prefix && response.Headers.Location is { } target &&
+            new Uri(request.Url, target).AbsolutePath.StartsWith(prefix, StringComparison.Ordinal);
+        if (expect.Statuses.Contains(status) || redirectWithin)
+        {
+            if (!redirectWithin && expect.BodyMarker is { } marker && !body.Contains(marker, StringComparison.Ordinal))
+            {
+                (error, kind) = ($"{status} {reason}, but the response lacks the expected marker '{marker}'", ErrorKind.ProtocolError);
+            }
+        }
+        else
+        {
+            var said = summary is null ? "" : $": {summary}";
+            (error, kind) = status switch
+            {
+                401 => ($"401 Unauthorized: credentials rejected{said}", ErrorKind.AuthFailed),
+                403 => ($"403 Forbidden: access denied{said}", ErrorKind.AuthFailed),
+                >= 300 and < 400 => ($"{status} {reason}: redirected to {location ?? "(no Location header)"} (not followed)", ErrorKind.HttpStatus),
+                _ => ($"{status} {reason}{said}", ErrorKind.HttpStatus),
+            };
+        }
+        return new HttpProbeResult(error is null, status, reason, error, kind, Round(duration), Round(ttfb), Round(ttfb), bytes,
+            _redactor.Redact(request.Url.ToString())!, location, summary, _tls.Address, _tls.ConnectTime is { } c ? Round(c.TotalSeconds) : null,
+            request.Url.Scheme == Uri.UriSchemeHttps ? _tls.ToFacts() : null)
+        {
+            Body = body,
+        };
+    }
+
+    private HttpProbeResult Failed(HttpProbeRequest request, ProbeFailure failure, double duration, double? ttfb) =>
+        new(false, null, null, failure.Error, failure.Kind, Round(duration), ttfb is null ? null : Round(ttfb.Value), null, null,
+            _redactor.Redact(request.Url.ToString())!, null, null, _tls.Address, _tls.ConnectTime is { } c ? Round(c.TotalSeconds) : null,
+            request.Url.Scheme == Uri.UriSchemeHttps ? _tls.ToFacts() : null);
+
+    /// <summary>The English summary of a BroadWorks error body (Xsi <c>ErrorInfo</c>), when the body is one.</summary>
+    private static string? ErrorSummary(string body)
+    {
+        if (!body.Contains("summary", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        try
+        {
+            var root = XDocument.Parse(body).Root;
+            var text = root?.Descendants().FirstOrDefault(e => e.Name.LocalName == "summaryEnglish")?.Value
+                ?? root?.Descendants().FirstOrDefault(e => e.Name.LocalName == "summary")?.Value;
+            return string.IsNullOrWhiteSpace(text) ? null : Truncate(text.Trim());
+        }
+        catch (System.Xml.XmlException)
+        {
+            return null;
+        }
+    }
+
+    private static string Truncate(string s) => s.Length <= 300 ? s : s[..300] + "…";
+
+    private static double Round(double seconds) => Math.Round(seconds, 4);
+}

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+
+namespace RemoteTest.Probes;
+
+/// <summary>One OCI-P login test: where, who, and how long each step may take.</summary>
+public sealed record OciLoginRequest(string Host, int Port, bool UseTls, TlsClientPolicy Tls, string UserId, string Password, TimeSpan Timeout);
+
+/// <summary>One request of an exchange: what was sent, what came back, how long it took.</summary>
+public sealed record OciExchange(string Request, string? Response, double Seconds, string? Error = null);
+
+/// <summary>
+/// The outcome of an OCI-P login: <c>ok</c> when the login was accepted, each request with its answer and timing,
+/// the password algorithm the server asked for, and for TLS the certificate seen.
+/// </summary>
+public sealed record OciLoginResult(
+    bool Ok,
+    string? Error,
+    string? ErrorKind,
+    string Transport,
+    int Port,
+    string? Address,
+    double? ConnectSeconds,
+    double Duration,
+    string SessionId,
+    string? PasswordAlgorithm,
+    string? LoginType,
+    bool LoggedOut,
+    IReadOnlyList<OciExchange> Requests,
+    TlsFacts? Tls);
+
+/// <summary>
+/// The OCI-P client: BroadsoftDocuments over TCP (2208) or TLS (2209), no length prefix, a response ends at
+/// <c>&lt;/BroadsoftDocument&gt;</c>. Login is two steps (AuthenticationRequest for a nonce, LoginRequest14sp4 with
+/// the signed password), then LogoutRequest so no session is left open on the server.
+/// </summary>
+public static class OciPClient
+{
+    private static readonly byte[] EndMarker = Encoding.ASCII.GetBytes("</BroadsoftDocument>");
+
+    /// <summary>Largest response accepted; a login answer is a few hundred bytes.</summary>
+    private const int MaxResponseBytes = 1024 * 1024;
+
+    public static async Task<OciLoginResult> LoginAsync(TargetConnector connector, OciLoginRequest request, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var sessionId = OciDocument.NewSessionId();
+        var redactor = new SecretRedactor(request.Password, request.UserId);
+        var tls = new TlsObservation { TargetHost = request.Host };
+        var exchanges = new List<OciExchange>();
+        string? address = null;
+        double? connectSeconds = null;
+        string? algorithm = null;
+        string? loginType = null;
+        var loggedOut = false;
+
+        OciLoginResult Result(bool ok, ProbeFailure? failure) => new(ok, failure?.Error, failure?.Kind, request.UseTls ? "tls" : "tcp", request.Port,
+            address, connectSeconds, Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 4), sessionId, algorithm, loginType, loggedOut,
+            exchanges, request.UseTls ? tls.ToFacts() : null);
+
+        Stream? stream = null;
+        try
+        {
+            using (var connectLimit = Limit(request.Timeout, cancellationToken))
+            {
+                var connection = await connector.ConnectTcpAsync(request.Host, request.Port, connectLimit.Token);
+                address = connection.Address.ToString();
+                connectSeconds = Math.Round(connection.ConnectTime.TotalSeconds, 4);
+                stream = request.UseTls
+                    ? await TargetConnector.StartTlsAsync(connection.Socket, request.Host, request.Tls, tls, connectLimit.Token)
+                    : new NetworkStream(connection.Socket, ownsSocket: true);
+            }
+
+            var auth = await ExchangeAsync(stream, sessionId, "AuthenticationRequest", [("userId", request.UserId)], request.Timeout, exchanges, redactor, cancellationToken);
+            if (auth.IsError)
+            {
+                return Result(false, new ProbeFailure($"AuthenticationRequest rejected: {redactor.Redact(auth.ErrorText())}", ErrorKind.AuthFailed));
+            }
+            var nonce = auth.Field("nonce");
+            algorithm = auth.Field("passwordAlgorithm");
+            if (auth.Type != "AuthenticationResponse" || string.IsNullOrEmpty(nonce))
+            {
+                return Result(false, new ProbeFailure($"expected AuthenticationResponse with a nonce, got {auth.Type}", ErrorKind.ProtocolError));
+            }
+
+            var signed = OciPassword.Sign(nonce, request.Password, algorithm);
+            var login = await ExchangeAsync(stream, sessionId, "LoginRequest14sp4", [("userId", request.UserId), ("signedPassword", signed)],
+                request.Timeout, exchanges, redactor, cancellationToken);
+            if (login.IsError)
+            {
+                return Result(false, new ProbeFailure($"LoginRequest14sp4 rejected: {redactor.Redact(login.ErrorText())}", ErrorKind.AuthFailed));
+            }
+            if (!login.Type.StartsWith("LoginResponse", StringComparison.Ordinal))
+            {
+                return Result(false, new ProbeFailure($"expected LoginResponse14sp4, got {login.Type}", ErrorKind.ProtocolError));
+            }
+            loginType = login.Field("loginType");
+
+            // A failed logout does not undo a good login; it is visible in the requests list.
+            try
+            {
+                var logout = await ExchangeAsync(stream, sessionId, "LogoutRequest", [("userId", request.UserId), ("reason", "Client Logout")],
+                    request.Timeout, exchanges, redactor, cancellationToken);
+                loggedOut = !logout.IsError;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                exchanges.Add(new OciExchange("LogoutRequest", null, 0, ProbeFailure.From(ex, request.Timeout, tls).Error));
+            }
+            return Result(true, null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return Result(false, ProbeFailure.From(ex, request.Timeout, tls));
+        }
+        finally
+        {
+            if (stream is not null)
+            {
+                await stream.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Sends one command and reads one response document, each within <paramref name="timeout"/>.</summary>
+    private static async Task<OciCommand> ExchangeAsync(Stream stream, string sessionId, string command, (string, string)[] fields,
+        TimeSpan timeout, List<OciExchange> exchanges, SecretRedactor redactor, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var limit = Limit(timeout, cancellationToken);
+        try
+        {
+            await stream.WriteAsync(OciDocument.Encoding.GetBytes(OciDocument.Build(sessionId, command, fields)), limit.Token);
+            await stream.FlushAsync(limit.Token);
+            var text = await ReadDocumentAsync(stream, limit.Token);
+            var response = OciDocument.ParseResponse(text);
+            exchanges.Add(new OciExchange(command, response.Type, Seconds(started),
+                response.IsError ? redactor.Redact(response.ErrorText()) : null));
+            return response;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            exchanges.Add(new OciExchange(command, null, Seconds(started), ProbeFailure.From(ex, timeout).Error));
+            throw;
+        }
+    }
+
+    /// <summary>Reads bytes until the end tag of a document; a close before it is a protocol error.</summary>
+    private static async Task<string> ReadDocumentAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var buffer = new MemoryStream();
+        var chunk = new byte[4096];
+        while (true)
+        {
+            var read = await stream.ReadAsync(chunk, cancellationToken);
+            if (read == 0)
+            {
+                throw buffer.Length == 0
+                    ? new ProtocolViolation("connection closed by the server without a response")
+                    : new ProtocolViolation("connection closed by the server in the middle of a response document");
+            }
+            buffer.Write(chunk, 0, read);
+            var data = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+            var end = data.IndexOf(EndMarker);
+            if (end >= 0)
+            {
+                return Decode(data[..(end + EndMarker.Length)]);
+            }
+            if (buffer.Length > MaxResponseBytes)
+            {
+                throw new ProtocolViolation($"response larger than {MaxResponseBytes} bytes without </BroadsoftDocument>");
+            }
+        }
+    }
+
+    /// <summary>UTF-8 when the bytes are valid UTF-8, else Latin-1, as the original decoded.</summary>
+    private static string Decode(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return Encoding.Latin1.GetString(bytes);
+        }
+    }
+
+    private static CancellationTokenSource Limit(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        return limit;
+    }
+
+    private static double Seconds(long started) => Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 4);
+}

@@ -1,0 +1,97 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace RemoteTest.Probes;
+
+/// <summary>
+/// Replaces a secret with the mask in any text a server sent back (an error summary, a SOAP fault, a redirect
+/// target), in every form the secret travelled in: as typed, XML-escaped, URL-encoded and inside a Basic credential.
+/// A server that echoes a request (some SOAP faults quote it) then cannot carry the password into a result.
+/// </summary>
+public sealed class SecretRedactor
+{
+    public const string Mask = "******";
+
+    private readonly string[] _forms;
+
+    public SecretRedactor(string? secret, string? user = null)
+    {
+        if (string.IsNullOrEmpty(secret))
+        {
+            _forms = [];
+            return;
+        }
+        var forms = new List<string>
+        {
+            secret,
+            System.Security.SecurityElement.Escape(secret),
+            WebUtility.UrlEncode(secret),
+            Uri.EscapeDataString(secret),
+            WebUtility.HtmlEncode(secret),
+        };
+        if (user is not null)
+        {
+            forms.Add(Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{secret}")));
+        }
+        // Longest first, so a form containing another is replaced whole.
+        _forms = [.. forms.Where(f => f.Length > 0).Distinct().OrderByDescending(f => f.Length)];
+    }
+
+    /// <summary>No secret: every text passes unchanged.</summary>
+    public static SecretRedactor None { get; } = new(null);
+
+    public string? Redact(string? text)
+    {
+        if (string.IsNullOrEmpty(text) || _forms.Length == 0)
+        {
+            return text;
+        }
+        foreach (var form in _forms)
+        {
+            text = text.Replace(form, Mask, StringComparison.Ordinal);
+        }
+        return text;
+    }
+
+    /// <summary>Redacts every string value (and member name) in a JSON tree in place; returns it.</summary>
+    public JsonNode? RedactAll(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (key, value) in o.ToList())
+                {
+                    var clean = Redact(key)!;
+                    if (clean != key)
+                    {
+                        o.Remove(key);
+                        o[clean] = value;
+                    }
+                    if (value is JsonValue v && v.TryGetValue(out string? s))
+                    {
+                        o[clean] = Redact(s);
+                    }
+                    else
+                    {
+                        RedactAll(value);
+                    }
+                }
+                break;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    if (a[i] is JsonValue v && v.TryGetValue(out string? s))
+                    {
+                        a[i] = Redact(s);
+                    }
+                    else
+                    {
+                        RedactAll(a[i]);
+                    }
+                }
+                break;
+        }
+        return node;
+    }
+}
