@@ -154,6 +154,8 @@ public partial class Program
             services.AddSingleton(typeof(IRemoteTask), type);
         }
         services.AddSingleton<TaskRegistry>();
+        services.AddSingleton(_ => RemoteTest.Catalog.ApplicationCatalog.LoadEmbedded());
+        services.AddSingleton<RemoteTest.Probes.TargetConnector>();
     }
 }
 

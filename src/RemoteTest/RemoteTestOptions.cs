@@ -22,6 +22,9 @@ public sealed class RemoteTestOptions
 
     /// <summary>Tunables of <c>porttest.run</c>.</summary>
     public Tasks.PortTestOptions PortTest { get; set; } = new();
+
+    /// <summary>Tunables of <c>apptest.run</c>.</summary>
+    public AppTestOptions AppTest { get; set; } = new();
 }
 
 /// <summary>Which backend holds tasks and jobs.</summary>
@@ -98,4 +101,20 @@ public sealed class DnsCheckOptions
 
     /// <summary>Resolvers asked when a task names none (<c>ip</c> or <c>ip:port</c>); empty means the system's.</summary>
     public string[] DefaultNameservers { get; set; } = [];
+}
+
+/// <summary>Tunables of <c>apptest.run</c>.</summary>
+public sealed class AppTestOptions
+{
+    /// <summary>Probes of one task in flight at once (each host × application × transport is one).</summary>
+    public int MaxConcurrentChecks { get; set; } = 256;
+
+    /// <summary>
+    /// The task's deadline in multiples of its <c>timeout</c>: the longest check is four sequential steps (connect,
+    /// authenticate, login, logout), each bounded by the timeout, and everything runs at once.
+    /// </summary>
+    public double DeadlineTimeouts { get; set; } = 4;
+
+    /// <summary>Largest response body read from one HTTP request; the rest is counted, not kept.</summary>
+    public long MaxResponseBytes { get; set; } = 1024 * 1024;
 }

@@ -1,0 +1,219 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RemoteTest.Catalog;
+using RemoteTest.Probes;
+
+namespace RemoteTest.Tasks;
+
+/// <summary>What every check of one task shares: the per-step timeout, the TLS policy, the body cap, the deadline.</summary>
+public sealed record ApplicationCheckSettings(TimeSpan Timeout, TlsClientPolicy Tls, long MaxResponseBytes, TimeSpan Deadline);
+
+/// <summary>
+/// Runs one catalog application on one host: each check (and each scheme or transport of it) as one probe, all at
+/// once, then combines them into the original's <c>{"ok", "error", "details"}</c>.
+/// </summary>
+public sealed class ApplicationCheckRunner(TargetConnector connector, ApplicationCatalog catalog, ApplicationCheckSettings settings, SemaphoreSlim gate)
+{
+    /// <summary>Which failure to report when several checks failed: the one that got furthest says the most.</summary>
+    private static readonly string[] KindRank =
+    [
+        ErrorKind.AuthFailed, ErrorKind.HttpStatus, ErrorKind.SipStatus, ErrorKind.ProtocolError, ErrorKind.TlsVerify,
+        ErrorKind.TlsHandshake, ErrorKind.Timeout, ErrorKind.Refused, ErrorKind.Unreachable, ErrorKind.Dns,
+    ];
+
+    /// <summary>One probe's outcome: its label ("profile https"), its details, and its failure if any.</summary>
+    private sealed record ProbeOutcome(string Check, string? Variant, JsonNode Details, ProbeFailure? Failure)
+    {
+        public string Label => Variant is null ? Check : $"{Check} {Variant}";
+    }
+
+    public async Task<AppCheckResult> RunAsync(AppTestHost host, string name, CancellationToken deadline, CancellationToken cancellationToken)
+    {
+        var app = catalog.Find(name);
+        if (app is null)
+        {
+            return new AppCheckResult(false, "apptest missing", ErrorKind.NotCheckable, []);
+        }
+        if (app.NotCheckable is { } why)
+        {
+            return new AppCheckResult(false, $"not checkable remotely: {why}", ErrorKind.NotCheckable, [], app.Confidence);
+        }
+        if (Missing(app, host.TestData) is { } missing)
+        {
+            return new AppCheckResult(false, missing, ErrorKind.MissingInput, [], app.Confidence);
+        }
+
+        var probes = app.Checks.SelectMany(check => Plan(app, check, host)).ToList();
+        if (probes.Count == 0)
+        {
+            return new AppCheckResult(false, "nothing to check: test_data.schemes or test_data.sip_transports exclude every check", ErrorKind.MissingInput, [], app.Confidence);
+        }
+        var outcomes = await Task.WhenAll(probes.Select(p => GuardedAsync(p, deadline, cancellationToken)));
+
+        var details = new JsonObject();
+        foreach (var group in outcomes.GroupBy(o => o.Check))
+        {
+            details[group.Key] = group.All(o => o.Variant is not null)
+                ? new JsonObject(group.Select(o => KeyValuePair.Create(o.Variant!, (JsonNode?)o.Details)))
+                : group.First().Details;
+        }
+        // One check: its details are the application's, as the original shaped them ({"http", "https"} for Xsi-Events).
+        if (app.Checks.Count == 1 && details.Count == 1)
+        {
+            var only = details.First().Value!;
+            details.Remove(details.First().Key);
+            details = only as JsonObject ?? new JsonObject { ["result"] = only };
+        }
+
+        // Probes redact what servers send back; this pass is the net under them, for any text a probe missed.
+        var redactor = new SecretRedactor(host.TestData.Password, host.TestData.UserId);
+        redactor.RedactAll(details);
+
+        var checkOk = outcomes.GroupBy(o => o.Check).Select(g => g.Any(o => o.Failure is null)).ToList();
+        var ok = app.OkWhen == "all" ? checkOk.All(c => c) : checkOk.Any(c => c);
+        var failed = outcomes.Where(o => o.Failure is not null).ToList();
+        var failedLabels = failed.Count == 0 ? null : failed.Select(o => o.Label).ToList();
+        if (ok)
+        {
+            return new AppCheckResult(true, null, null, details, app.Confidence, failedLabels);
+        }
+        var worst = failed.OrderBy(o => Rank(o.Failure!.Kind)).First();
+        var more = failed.Count > 1 ? $" (and {failed.Count - 1} more failed)" : "";
+        var text = app.Failure is null
+            ? worst.Failure!.Error
+            : $"{app.Failure}: {worst.Label}: {worst.Failure!.Error}{more}";
+        if (worst.Failure!.Kind == ErrorKind.HttpStatus && text.Contains("404", StringComparison.Ordinal) && app.Confidence == "low")
+        {
+            text += $" (the catalog's context path for {app.Name} is a guess; set test_data.context_paths.{app.Name})";
+        }
+        return new AppCheckResult(false, redactor.Redact(text), worst.Failure.Kind, details, app.Confidence, failedLabels);
+    }
+
+    private static int Rank(string kind)
+    {
+        var i = Array.IndexOf(KindRank, kind);
+        return i < 0 ? KindRank.Length : i;
+    }
+
+    private static string? Missing(CatalogApplication app, AppTestData data)
+    {
+        if ((app.Requires.Contains("user_id") && string.IsNullOrEmpty(data.UserId)) || (app.Requires.Contains("password") && string.IsNullOrEmpty(data.Password)))
+        {
+            return "Missing user_id/password in test_data";
+        }
+        if (app.Requires.Contains("dms_url") && string.IsNullOrEmpty(data.DmsUrl))
+        {
+            return "Missing test_data.dms_url";
+        }
+        return null;
+    }
+
+    /// <summary>The probes one check takes: one per scheme (http), per login (OCI-P), or the one SIP transport.</summary>
+    private IEnumerable<(string Check, string? Variant, Func<CancellationToken, Task<(JsonNode, ProbeFailure?)>> Run)> Plan(
+        CatalogApplication app, CatalogCheck check, AppTestHost host)
+    {
+        var data = host.TestData;
+        int Port(string name) => data.Ports.TryGetValue(name, out var p) ? p : catalog.DefaultPorts[name];
+
+        switch (check.Kind)
+        {
+            case CheckKind.OciP:
+                yield return (check.Name, null, async ct =>
+                {
+                    var r = await OciPClient.LoginAsync(connector,
+                        new OciLoginRequest(host.Host, Port(check.Port!), check.Tls, settings.Tls, data.UserId!, data.Password!, settings.Timeout), ct);
+                    return (Node(r), r.Ok ? null : new ProbeFailure(r.Error!, r.ErrorKind!));
+                });
+                break;
+            case CheckKind.SipOptions:
+                if (data.SipTransports is { } only && !only.Contains(check.Transport!))
+                {
+                    yield break;
+                }
+                var transport = Enum.Parse<SipTransport>(check.Transport!, ignoreCase: true);
+                yield return (check.Name, null, async ct =>
+                {
+                    var r = await SipOptionsProbe.PingAsync(connector, new SipOptionsRequest(host.Host, Port(check.Port!), transport, settings.Tls, settings.Timeout), ct);
+                    return (Node(r), r.Ok ? null : new ProbeFailure(r.Error!, r.ErrorKind!));
+                });
+                break;
+            case CheckKind.OciSoap:
+                foreach (var scheme in SchemesFor(check, data))
+                {
+                    var url = Url(scheme, host.Host, Port(scheme), Path(app, check, data));
+                    yield return (check.Name, check.Schemes.Count > 1 ? scheme : null, async ct =>
+                    {
+                        var r = await OciSoapClient.RunAsync(connector, new OciSoapRequest(url, settings.Tls, data.UserId!, data.Password!, settings.Timeout, settings.MaxResponseBytes), ct);
+                        return (Node(r), r.Ok ? null : new ProbeFailure(r.Error!, r.ErrorKind!));
+                    });
+                }
+                break;
+            case CheckKind.Http:
+                var expect = new HttpExpectation(check.ExpectStatus, check.BodyMarker,
+                    check.RedirectWithin is null ? null : Expand(check.RedirectWithin, app, data));
+                var basic = check.Auth == "basic";
+                foreach (var scheme in SchemesFor(check, data))
+                {
+                    var url = Url(scheme, host.Host, Port(scheme), Path(app, check, data));
+                    yield return (check.Name, scheme, async ct =>
+                    {
+                        using var session = new HttpProbeSession(connector, settings.Tls, new SecretRedactor(data.Password, data.UserId), settings.MaxResponseBytes);
+                        var request = new HttpProbeRequest(new HttpMethod(check.Method ?? "GET"), url, basic ? data.UserId : null, basic ? data.Password : null);
+                        var r = await session.SendAsync(request, expect, settings.Timeout, ct);
+                        return (Node(r), r.Ok ? null : new ProbeFailure(r.Error!, r.ErrorKind!));
+                    });
+                }
+                break;
+        }
+    }
+
+    /// <summary>Runs one probe within the concurrency gate; the task deadline turns into a timeout result, not an exception.</summary>
+    private async Task<ProbeOutcome> GuardedAsync((string Check, string? Variant, Func<CancellationToken, Task<(JsonNode, ProbeFailure?)>> Run) probe,
+        CancellationToken deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await gate.WaitAsync(deadline);
+            try
+            {
+                var (details, failure) = await probe.Run(deadline);
+                return new ProbeOutcome(probe.Check, probe.Variant, details, failure);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            var failure = new ProbeFailure(
+                $"task deadline of {settings.Deadline.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s reached before this check finished",
+                ErrorKind.Timeout);
+            return new ProbeOutcome(probe.Check, probe.Variant, new JsonObject { ["ok"] = false, ["error"] = failure.Error, ["error_kind"] = failure.Kind }, failure);
+        }
+    }
+
+    private static IEnumerable<string> SchemesFor(CatalogCheck check, AppTestData data) =>
+        data.Schemes is { } only && check.Schemes.Any(only.Contains) ? check.Schemes.Where(only.Contains) : check.Schemes;
+
+    private static string Path(CatalogApplication app, CatalogCheck check, AppTestData data) => Expand(check.Path!, app, data);
+
+    private static string Expand(string template, CatalogApplication app, AppTestData data)
+    {
+        var context = data.ContextPaths.GetValueOrDefault(app.Name, app.ContextPath ?? "");
+        // '@' stays literal in the user id, as the original sent it (Xsi user ids are user@domain).
+        var user = data.UserId is null ? "" : Uri.EscapeDataString(data.UserId).Replace("%40", "@", StringComparison.Ordinal);
+        return template.Replace("{context}", context, StringComparison.Ordinal)
+            .Replace("{user_id}", user, StringComparison.Ordinal)
+            .Replace("{dms_url}", (data.DmsUrl ?? "").TrimStart('/'), StringComparison.Ordinal);
+    }
+
+    private static Uri Url(string scheme, string host, int port, string path)
+    {
+        var authority = host.Contains(':') ? $"[{host}]" : host;
+        return new Uri($"{scheme}://{authority}:{port.ToString(CultureInfo.InvariantCulture)}{path}");
+    }
+
+    private static JsonNode Node<T>(T value) => JsonSerializer.SerializeToNode(value, RemoteTestJson.Options)!;
+}
