@@ -74,6 +74,10 @@ public sealed record TlsClientPolicy(bool Verify, X509Certificate2Collection Ext
         return chain.Build(leaf) ? null : ChainProblem(chain) ?? ChainProblem(presented) ?? "certificate chain not trusted";
     }
 
+    /// <summary>The issuer is neither sent by the server nor a trusted root: an unknown (often private) CA.</summary>
+    private static string Untrusted(X509Certificate2 last) =>
+        $"untrusted issuer '{last.Issuer}' (not a trusted root and not sent by the server; a private CA can be added with ca_pem)";
+
     private static string? ChainProblem(X509Chain? chain)
     {
         if (chain is null)
@@ -93,7 +97,7 @@ public sealed record TlsClientPolicy(bool Verify, X509Certificate2Collection Ext
                         $"not valid before {element.Certificate.NotBefore.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC",
                     X509ChainStatusFlags.UntrustedRoot when element.Certificate.Subject == element.Certificate.Issuer && chain.ChainElements.Count == 1 => "self-signed",
                     X509ChainStatusFlags.UntrustedRoot => "untrusted root",
-                    X509ChainStatusFlags.PartialChain => "incomplete chain (issuer not found)",
+                    X509ChainStatusFlags.PartialChain => Untrusted(element.Certificate),
                     X509ChainStatusFlags.Revoked => "revoked",
                     _ => status.Status.ToString(),
                 });
@@ -101,7 +105,7 @@ public sealed record TlsClientPolicy(bool Verify, X509Certificate2Collection Ext
         }
         foreach (var status in chain.ChainStatus.Where(s => s.Status == X509ChainStatusFlags.PartialChain))
         {
-            words.Add("incomplete chain (issuer not found)");
+            words.Add(Untrusted(chain.ChainElements[^1].Certificate));
         }
         return words.Count == 0 ? null : string.Join(", ", words.Distinct());
     }
