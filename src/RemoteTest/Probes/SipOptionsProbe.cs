@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -54,7 +55,7 @@ public static class SipOptionsProbe
         var started = Stopwatch.GetTimestamp();
         var tls = new TlsObservation { TargetHost = request.Host };
         string? address = null;
-        var sent = 0;
+        var sent = new StrongBox<int>(0);
         double? rtt = null;
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(request.Timeout);
@@ -62,7 +63,7 @@ public static class SipOptionsProbe
         SipOptionsResult Result(SipResponse? response, ProbeFailure? failure) => new(
             failure is null, failure?.Error, failure?.Kind, request.Transport.ToString().ToLowerInvariant(), request.Port, address,
             response?.Status, response?.Reason, response?.StatusLine, response?.Header("Server"), response?.Header("User-Agent"), response?.Header("Allow"),
-            rtt, Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 4), sent, request.Transport == SipTransport.Tls ? tls.ToFacts() : null);
+            rtt, Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 4), sent.Value, request.Transport == SipTransport.Tls ? tls.ToFacts() : null);
 
         try
         {
@@ -73,7 +74,7 @@ public static class SipOptionsProbe
                 using var socket = await connector.ConnectUdpAsync(request.Host, request.Port, limit.Token);
                 address = ((IPEndPoint)socket.RemoteEndPoint!).Address.ToString();
                 var message = Encoding.UTF8.GetBytes(BuildOptions(request, (IPEndPoint)socket.LocalEndPoint!, callId));
-                (response, sent, rtt) = await UdpExchangeAsync(socket, message, callId, limit.Token);
+                (response, rtt) = await UdpExchangeAsync(socket, message, callId, sent, limit.Token);
             }
             else
             {
@@ -85,7 +86,7 @@ public static class SipOptionsProbe
                 var message = Encoding.UTF8.GetBytes(BuildOptions(request, (IPEndPoint)connection.Socket.LocalEndPoint!, callId));
                 var sentAt = Stopwatch.GetTimestamp();
                 await stream.WriteAsync(message, limit.Token);
-                sent = 1;
+                sent.Value = 1;
                 response = await ReadFinalAsync(stream, callId, limit.Token);
                 rtt = Math.Round(Stopwatch.GetElapsedTime(sentAt).TotalMilliseconds, 2);
             }
@@ -124,16 +125,15 @@ public static class SipOptionsProbe
     }
 
     /// <summary>Sends and retransmits (T1, doubling to T2) until a final response with our Call-ID arrives.</summary>
-    private static async Task<(SipResponse Response, int Sent, double Rtt)> UdpExchangeAsync(Socket socket, byte[] message, string callId, CancellationToken cancellationToken)
+    private static async Task<(SipResponse Response, double Rtt)> UdpExchangeAsync(Socket socket, byte[] message, string callId, StrongBox<int> sent, CancellationToken cancellationToken)
     {
         var buffer = new byte[MaxMessageBytes];
         var interval = T1;
-        var sent = 0;
         var firstSent = Stopwatch.GetTimestamp();
         while (true)
         {
             await socket.SendAsync(message, cancellationToken);
-            sent++;
+            sent.Value++;
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             wait.CancelAfter(interval);
             try
@@ -144,7 +144,7 @@ public static class SipOptionsProbe
                     var response = SipResponse.Parse(Encoding.UTF8.GetString(buffer, 0, read));
                     if (response.CallId?.StartsWith(callId, StringComparison.Ordinal) == true && response.Status >= 200)
                     {
-                        return (response, sent, Math.Round(Stopwatch.GetElapsedTime(firstSent).TotalMilliseconds, 2));
+                        return (response, Math.Round(Stopwatch.GetElapsedTime(firstSent).TotalMilliseconds, 2));
                     }
                 }
             }
