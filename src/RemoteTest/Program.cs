@@ -143,6 +143,8 @@ public partial class Program
         services.TryAddSingleton<RemoteTest.Probes.IHostResolver, RemoteTest.Probes.SystemHostResolver>();
         services.TryAddSingleton<RemoteTest.Probes.TcpConnector>();
         services.TryAddSingleton<RemoteTest.Probes.TlsTrust>();
+        services.TryAddSingleton<RemoteTest.Probes.TargetConnector>();
+        services.TryAddSingleton(_ => RemoteTest.Catalog.ApplicationCatalog.LoadEmbedded());
     }
 
     /// <summary>Registers every <see cref="IRemoteTask"/> in this assembly: a new task is a new class, nothing else.</summary>
@@ -154,8 +156,6 @@ public partial class Program
             services.AddSingleton(typeof(IRemoteTask), type);
         }
         services.AddSingleton<TaskRegistry>();
-        services.AddSingleton(_ => RemoteTest.Catalog.ApplicationCatalog.LoadEmbedded());
-        services.AddSingleton<RemoteTest.Probes.TargetConnector>();
     }
 }
 

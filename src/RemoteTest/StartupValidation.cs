@@ -71,6 +71,10 @@ public static partial class StartupValidation
         {
             yield return problem;
         }
+        if (o.AppTest.MaxConcurrentChecks < 1 || !(o.AppTest.DeadlineTimeouts >= 1) || o.AppTest.MaxResponseBytes < 1024)
+        {
+            yield return $"{S}:AppTest: MaxConcurrentChecks must be at least 1, DeadlineTimeouts at least 1, MaxResponseBytes at least 1024";
+        }
         var tlsProblem = TlsRootsProblem(o.Tls);
         if (tlsProblem is not null)
         {

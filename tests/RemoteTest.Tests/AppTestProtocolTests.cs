@@ -32,7 +32,7 @@ public sealed class AppTestProtocolTests(BroadWorksLab lab) : IClassFixture<Broa
                     d["requests"]!.AsArray().Select(r => r!["response"]!.GetValue<string>()));
             }
             Assert.Equal("tls", result["details"]!["oci_tls"]!["transport"]!.GetValue<string>());
-            Assert.Equal("CN=adp.fixture.test", result["details"]!["oci_tls"]!["tls"]!["subject"]!.GetValue<string>());
+            Assert.Equal("commonName=adp.fixture.test", result["details"]!["oci_tls"]!["tls"]!["certificate"]!["subject"]!.GetValue<string>());
         }
         var commands = lab.Oci.Received.Skip(before).Select(r => r.Split(' ')).ToList();
         Assert.Equal(6, commands.Count);
@@ -63,7 +63,7 @@ public sealed class AppTestProtocolTests(BroadWorksLab lab) : IClassFixture<Broa
         Assert.True(result["ok"]!.GetValue<bool>(), result.ToJsonString());
         Assert.Equal(["oci_tls"], result["failed_checks"]!.AsArray().Select(n => n!.GetValue<string>()));
         Assert.Equal("tls_verify", result["details"]!["oci_tls"]!["error_kind"]!.GetValue<string>());
-        Assert.Equal("CN=adp.fixture.test", result["details"]!["oci_tls"]!["tls"]!["subject"]!.GetValue<string>());
+        Assert.Equal("commonName=adp.fixture.test", result["details"]!["oci_tls"]!["tls"]!["certificate"]!["subject"]!.GetValue<string>());
     }
 
     public static TheoryData<FaultMode, string, string> OciFaults => new()
@@ -167,8 +167,8 @@ public sealed class AppTestProtocolTests(BroadWorksLab lab) : IClassFixture<Broa
         Assert.Equal(transport == "tls", d["tls"] is JsonObject);
         if (transport == "tls")
         {
-            Assert.Equal("CN=adp.fixture.test", d["tls"]!["subject"]!.GetValue<string>());
-            Assert.Contains("127.0.0.1", d["tls"]!["sans"]!.AsArray().Select(n => n!.GetValue<string>()));
+            Assert.Equal("commonName=adp.fixture.test", d["tls"]!["certificate"]!["subject"]!.GetValue<string>());
+            Assert.Contains("127.0.0.1", d["tls"]!["certificate"]!["sans"]!.AsArray().Select(n => n!.GetValue<string>()));
         }
     }
 

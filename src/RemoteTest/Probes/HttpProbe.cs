@@ -47,7 +47,7 @@ public sealed record HttpProbeResult(
     string? SummaryEnglish,
     string? Address,
     double? ConnectSeconds,
-    TlsFacts? Tls)
+    TlsReport? Tls)
 {
     /// <summary>The response body as text (capped), for parsers; never serialized into a result.</summary>
     [JsonIgnore]
@@ -170,7 +170,7 @@ public sealed class HttpProbeSession : IDisposable
         }
         return new HttpProbeResult(error is null, status, reason, error, kind, Round(duration), Round(ttfb), Round(ttfb), bytes,
             _redactor.Redact(request.Url.ToString())!, location, summary, _tls.Address, _tls.ConnectTime is { } c ? Round(c.TotalSeconds) : null,
-            request.Url.Scheme == Uri.UriSchemeHttps ? _tls.ToFacts() : null)
+            request.Url.Scheme == Uri.UriSchemeHttps ? _tls.ToReport() : null)
         {
             Body = body,
         };
@@ -179,7 +179,7 @@ public sealed class HttpProbeSession : IDisposable
     private HttpProbeResult Failed(HttpProbeRequest request, ProbeFailure failure, double duration, double? ttfb) =>
         new(false, null, null, failure.Error, failure.Kind, Round(duration), ttfb is null ? null : Round(ttfb.Value), null, null,
             _redactor.Redact(request.Url.ToString())!, null, null, _tls.Address, _tls.ConnectTime is { } c ? Round(c.TotalSeconds) : null,
-            request.Url.Scheme == Uri.UriSchemeHttps ? _tls.ToFacts() : null);
+            request.Url.Scheme == Uri.UriSchemeHttps ? _tls.ToReport() : null);
 
     /// <summary>The English summary of a BroadWorks error body (Xsi <c>ErrorInfo</c>), when the body is one.</summary>
     private static string? ErrorSummary(string body)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Text;
 
 namespace RemoteTest.Probes;
@@ -28,7 +27,7 @@ public sealed record OciLoginResult(
     string? LoginType,
     bool LoggedOut,
     IReadOnlyList<OciExchange> Requests,
-    TlsFacts? Tls);
+    TlsReport? Tls);
 
 /// <summary>
 /// The OCI-P client: BroadsoftDocuments over TCP (2208) or TLS (2209), no length prefix, a response ends at
@@ -57,20 +56,17 @@ public static class OciPClient
 
         OciLoginResult Result(bool ok, ProbeFailure? failure) => new(ok, failure?.Error, failure?.Kind, request.UseTls ? "tls" : "tcp", request.Port,
             address, connectSeconds, Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 4), sessionId, algorithm, loginType, loggedOut,
-            exchanges, request.UseTls ? tls.ToFacts() : null);
+            exchanges, request.UseTls ? tls.ToReport() : null);
 
         Stream? stream = null;
         try
         {
-            using (var connectLimit = Limit(request.Timeout, cancellationToken))
-            {
-                var connection = await connector.ConnectTcpAsync(request.Host, request.Port, connectLimit.Token);
-                address = connection.Address.ToString();
-                connectSeconds = Math.Round(connection.ConnectTime.TotalSeconds, 4);
-                stream = request.UseTls
-                    ? await TargetConnector.StartTlsAsync(connection.Socket, request.Host, request.Tls, tls, connectLimit.Token)
-                    : new NetworkStream(connection.Socket, ownsSocket: true);
-            }
+            var connection = await connector.ConnectTcpAsync(request.Host, request.Port, request.Timeout, cancellationToken);
+            address = connection.Endpoint.Address.ToString();
+            connectSeconds = ProbeText.SecondsValue(connection.Elapsed);
+            stream = request.UseTls
+                ? await connector.StartTlsAsync(connection, request.Host, request.Tls, tls, request.Timeout, cancellationToken)
+                : connection.GetStream();
 
             var auth = await ExchangeAsync(stream, sessionId, "AuthenticationRequest", [("userId", request.UserId)], request.Timeout, exchanges, redactor, cancellationToken);
             if (auth.IsError)

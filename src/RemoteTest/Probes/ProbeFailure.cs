@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Xml;
@@ -17,13 +16,15 @@ public sealed record ProbeFailure(string Error, string Kind)
     {
         switch (ex)
         {
+            case ProbeFailureException known:
+                return known.Failure;
             case OperationCanceledException or TimeoutException:
                 return TimedOut(timeout);
             case SocketException s:
                 return FromSocket(s, timeout);
             case AuthenticationException:
                 return tls?.VerifyError is { } verify
-                    ? new ProbeFailure($"TLS certificate rejected: {verify}", ErrorKind.TlsVerify)
+                    ? new ProbeFailure(verify, ErrorKind.TlsVerify)
                     : new ProbeFailure("TLS handshake failed" + (ex.InnerException is { } i ? $": {Describe(i)}" : ""), ErrorKind.TlsHandshake);
             case XmlException x:
                 return new ProbeFailure($"invalid XML in response (line {x.LineNumber}, position {x.LinePosition})", ErrorKind.ProtocolError);
@@ -42,9 +43,7 @@ public sealed record ProbeFailure(string Error, string Kind)
             case IOException { InnerException: AuthenticationException a }:
                 return From(a, timeout, tls);
             case IOException:
-                return tls?.HandshakeDone == false
-                    ? new ProbeFailure("TLS handshake failed: connection closed by the server", ErrorKind.TlsHandshake)
-                    : new ProbeFailure("connection closed by the server before the response was complete", ErrorKind.ProtocolError);
+                return new ProbeFailure("connection closed by the server before the response was complete", ErrorKind.ProtocolError);
             default:
                 return new ProbeFailure($"unexpected error ({ex.GetType().Name})", ErrorKind.ProtocolError);
         }
@@ -52,7 +51,7 @@ public sealed record ProbeFailure(string Error, string Kind)
 
     /// <summary>The step took longer than its timeout.</summary>
     public static ProbeFailure TimedOut(TimeSpan timeout) =>
-        new($"timed out after {timeout.TotalSeconds.ToString("0.0##", CultureInfo.InvariantCulture)} s", ErrorKind.Timeout);
+        new($"timed out after {ProbeText.Seconds(timeout)} s", ErrorKind.Timeout);
 
     private static ProbeFailure FromSocket(SocketException s, TimeSpan timeout) => s.SocketErrorCode switch
     {

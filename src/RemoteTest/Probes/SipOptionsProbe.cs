@@ -40,7 +40,7 @@ public sealed record SipOptionsResult(
     double? RttMs,
     double Duration,
     int Sent,
-    TlsFacts? Tls);
+    TlsReport? Tls);
 
 /// <summary>SIP OPTIONS over UDP (with RFC 3261 retransmissions), TCP and TLS.</summary>
 public static class SipOptionsProbe
@@ -63,7 +63,7 @@ public static class SipOptionsProbe
         SipOptionsResult Result(SipResponse? response, ProbeFailure? failure) => new(
             failure is null, failure?.Error, failure?.Kind, request.Transport.ToString().ToLowerInvariant(), request.Port, address,
             response?.Status, response?.Reason, response?.StatusLine, response?.Header("Server"), response?.Header("User-Agent"), response?.Header("Allow"),
-            rtt, Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 4), sent.Value, request.Transport == SipTransport.Tls ? tls.ToFacts() : null);
+            rtt, Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 4), sent.Value, request.Transport == SipTransport.Tls ? tls.ToReport() : null);
 
         try
         {
@@ -71,19 +71,20 @@ public static class SipOptionsProbe
             var callId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
             if (request.Transport == SipTransport.Udp)
             {
-                using var socket = await connector.ConnectUdpAsync(request.Host, request.Port, limit.Token);
+                using var socket = await connector.ConnectUdpAsync(request.Host, request.Port, request.Timeout, limit.Token);
                 address = ((IPEndPoint)socket.RemoteEndPoint!).Address.ToString();
                 var message = Encoding.UTF8.GetBytes(BuildOptions(request, (IPEndPoint)socket.LocalEndPoint!, callId));
                 (response, rtt) = await UdpExchangeAsync(socket, message, callId, sent, limit.Token);
             }
             else
             {
-                var connection = await connector.ConnectTcpAsync(request.Host, request.Port, limit.Token);
-                address = connection.Address.ToString();
+                var connection = await connector.ConnectTcpAsync(request.Host, request.Port, request.Timeout, limit.Token);
+                address = connection.Endpoint.Address.ToString();
+                var local = (IPEndPoint)connection.Socket!.LocalEndPoint!;
                 await using Stream stream = request.Transport == SipTransport.Tls
-                    ? await TargetConnector.StartTlsAsync(connection.Socket, request.Host, request.Tls, tls, limit.Token)
-                    : new NetworkStream(connection.Socket, ownsSocket: true);
-                var message = Encoding.UTF8.GetBytes(BuildOptions(request, (IPEndPoint)connection.Socket.LocalEndPoint!, callId));
+                    ? await connector.StartTlsAsync(connection, request.Host, request.Tls, tls, request.Timeout, limit.Token)
+                    : connection.GetStream();
+                var message = Encoding.UTF8.GetBytes(BuildOptions(request, local, callId));
                 var sentAt = Stopwatch.GetTimestamp();
                 await stream.WriteAsync(message, limit.Token);
                 sent.Value = 1;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -6,44 +5,39 @@ using System.Net.Sockets;
 namespace RemoteTest.Probes;
 
 /// <summary>
-/// The one way probes open connections to targets: one method per transport (TCP, UDP, and HTTP built on the TCP
-/// one), so a policy on where connections may go (the network-target guard) is enforced in exactly one place, on the
-/// address actually connected to after name resolution.
+/// Connections to a target by host name for protocol probes: names resolved through <see cref="IHostResolver"/>,
+/// TCP through <see cref="TcpConnector"/> (the single outbound TCP path, where the network-target guard sits),
+/// UDP through <see cref="ConnectUdpAsync"/>, HTTP through a handler whose every connection takes the TCP path, and
+/// TLS through <see cref="TlsHandshake"/> (so every TLS check reports the same certificate facts as porttest).
 /// </summary>
-public class TargetConnector
+public sealed class TargetConnector(TcpConnector tcp, IHostResolver resolver, TimeProvider time)
 {
+    public TimeProvider Time => time;
+
     /// <summary>Resolves <paramref name="host"/> and connects to the first address that answers.</summary>
-    /// <exception cref="SocketException">Refused, unreachable or not found; the last address's error when all fail.</exception>
-    public virtual async Task<TcpConnection> ConnectTcpAsync(string host, int port, CancellationToken cancellationToken)
+    /// <exception cref="ProbeFailureException">Not found, refused, unreachable or silent, in words.</exception>
+    public async Task<TcpConnectResult> ConnectTcpAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
-        SocketException? last = null;
-        foreach (var address in await ResolveAsync(host, cancellationToken))
+        TcpConnectResult? last = null;
+        foreach (var address in await ResolveAsync(host, timeout, cancellationToken))
         {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
+            last?.Dispose();
+            last = await tcp.ConnectAsync(new IPEndPoint(address, port), timeout, cancellationToken);
+            if (last.Connected)
             {
-                await socket.ConnectAsync(new IPEndPoint(address, port), cancellationToken);
-                return new TcpConnection(socket, address, Stopwatch.GetElapsedTime(started));
-            }
-            catch (SocketException ex)
-            {
-                socket.Dispose();
-                last = ex;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
+                return last;
             }
         }
-        throw last ?? new SocketException((int)SocketError.HostNotFound);
+        throw new ProbeFailureException(new ProbeFailure(last?.Error ?? "no address to connect to", last?.ErrorKind ?? ErrorKind.Unreachable));
     }
 
-    /// <summary>A UDP socket connected to the first address of <paramref name="host"/>.</summary>
-    public virtual async Task<Socket> ConnectUdpAsync(string host, int port, CancellationToken cancellationToken)
+    /// <summary>
+    /// A UDP socket connected to the first address of <paramref name="host"/>: the one outbound UDP path (the
+    /// network-target guard checks this address too when it arrives).
+    /// </summary>
+    public async Task<Socket> ConnectUdpAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var address = (await ResolveAsync(host, cancellationToken))[0];
+        var address = (await ResolveAsync(host, timeout, cancellationToken))[0];
         var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
@@ -58,63 +52,60 @@ public class TargetConnector
     }
 
     /// <summary>
-    /// An HTTP handler whose every connection goes through <see cref="ConnectTcpAsync"/>; it never follows redirects
-    /// (a redirect is reported, and each hop would need the target policy) and judges certificates by <paramref name="tls"/>.
+    /// TLS over a connected socket; the certificate is judged by <paramref name="policy"/> and its facts land in
+    /// <paramref name="observation"/> whether or not it is accepted.
     /// </summary>
-    public SocketsHttpHandler CreateHttpHandler(TlsClientPolicy tls, TlsObservation observation, System.Net.CookieContainer? cookies = null)
+    /// <exception cref="ProbeFailureException">Handshake failed, timed out, or the certificate was refused.</exception>
+    public async Task<SslStream> StartTlsAsync(TcpConnectResult connection, string host, TlsClientPolicy policy, TlsObservation observation,
+        TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var session = await TlsHandshake.RunAsync(connection.GetStream(),
+            new TlsHandshakeRequest(host.Trim('[', ']'), policy.Verify, policy.ExtraRoots, timeout), time, cancellationToken);
+        observation.Record(session);
+        if (!session.Accepted)
+        {
+            throw new ProbeFailureException(new ProbeFailure(session.Error ?? "TLS handshake failed", session.ErrorKind ?? ErrorKind.TlsHandshake));
+        }
+        return session.Stream!;
+    }
+
+    /// <summary>
+    /// An HTTP handler whose every connection goes through <see cref="ConnectTcpAsync"/>; it never follows redirects
+    /// (a redirect is reported, and each hop would need the target policy) and judges certificates by <paramref name="policy"/>.
+    /// </summary>
+    public SocketsHttpHandler CreateHttpHandler(TlsClientPolicy policy, TlsObservation observation, CookieContainer? cookies = null)
     {
         var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             UseProxy = false,
             UseCookies = cookies is not null,
-            CookieContainer = cookies ?? new System.Net.CookieContainer(),
-            PooledConnectionLifetime = TimeSpan.FromMinutes(1),
+            CookieContainer = cookies ?? new CookieContainer(),
             ConnectCallback = async (context, cancellationToken) =>
             {
-                var connection = await ConnectTcpAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, cancellationToken);
-                observation.Address = connection.Address.ToString();
-                observation.ConnectTime = connection.ConnectTime;
-                return new NetworkStream(connection.Socket, ownsSocket: true);
+                // The request's own timeout bounds the connect through cancellationToken.
+                var connection = await ConnectTcpAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, Timeout.InfiniteTimeSpan, cancellationToken);
+                observation.Address = connection.Endpoint.Address.ToString();
+                observation.ConnectTime = connection.Elapsed;
+                return connection.GetStream();
             },
         };
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
-            tls.Validate(observation.TargetHost ?? "", certificate, chain, errors, observation);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
+            policy.Judge(observation.TargetHost, certificate, chain, observation, time.GetUtcNow());
         return handler;
     }
 
-    /// <summary>Wraps a connected socket in TLS, judged by <paramref name="tls"/>; the observation records what was seen.</summary>
-    public static async Task<SslStream> StartTlsAsync(Socket socket, string host, TlsClientPolicy tls, TlsObservation observation, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<IPAddress>> ResolveAsync(string host, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
-        try
-        {
-            await ssl.AuthenticateAsClientAsync(tls.CreateOptions(host, observation), cancellationToken);
-            observation.Completed(ssl);
-            return ssl;
-        }
-        catch
-        {
-            await ssl.DisposeAsync();
-            throw;
-        }
-    }
-
-    private static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
-    {
-        if (IPAddress.TryParse(host.Trim('[', ']'), out var literal))
-        {
-            return [literal];
-        }
-        var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
-        if (addresses.Length == 0)
-        {
-            throw new SocketException((int)SocketError.HostNotFound);
-        }
-        // IPv4 first: a dual-stack name whose v6 path is broken should not cost a connect timeout before v4 is tried.
-        return [.. addresses.OrderBy(a => a.AddressFamily == AddressFamily.InterNetworkV6 ? 1 : 0)];
+        var resolution = await HostResolution.ResolveAsync(resolver, host.Trim('[', ']'), timeout, time, cancellationToken);
+        return resolution.Resolved
+            ? resolution.Addresses
+            : throw new ProbeFailureException(new ProbeFailure(resolution.Error!, resolution.ErrorKind ?? ErrorKind.Dns));
     }
 }
 
-/// <summary>A connected TCP socket, the address it reached and how long connecting took.</summary>
-public sealed record TcpConnection(Socket Socket, IPAddress Address, TimeSpan ConnectTime);
+/// <summary>A probe step failed with words already chosen for the result (a refused connect, a refused certificate).</summary>
+public sealed class ProbeFailureException(ProbeFailure failure) : Exception(failure.Error)
+{
+    public ProbeFailure Failure { get; } = failure;
+}

@@ -116,7 +116,7 @@ public static class TlsHandshake
     }
 
     /// <summary>The certificates as the server sent them, its own first (copied: the handshake disposes its own).</summary>
-    private static List<byte[]>? SentCertificates(X509Certificate? certificate, X509Chain? chain)
+    internal static List<byte[]>? SentCertificates(X509Certificate? certificate, X509Chain? chain)
     {
         if (certificate is null)
         {

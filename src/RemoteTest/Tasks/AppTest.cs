@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
@@ -12,13 +11,11 @@ namespace RemoteTest.Tasks;
 /// <c>apptest.run</c>: whether each BroadWorks application named for each host answers and accepts the test user.
 /// The checks come from the application catalog; every probe of every host runs at once under one deadline.
 /// </summary>
-public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCatalog catalog, TargetConnector connector, ILogger<AppTest> log)
+public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCatalog catalog, TargetConnector connector, TlsTrust trust, ILogger<AppTest> log)
     : RemoteTask<AppTestArgs>
 {
     private static readonly string[] Schemes = ["http", "https"];
     private static readonly string[] SipTransports = ["udp", "tcp", "tls"];
-
-    private readonly Lazy<X509Certificate2Collection> _configuredRoots = new(() => LoadConfiguredRoots(options.Value.Tls));
 
     public override string Name => "apptest.run";
 
@@ -76,9 +73,7 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
     {
         var started = Stopwatch.GetTimestamp();
         var o = options.Value.AppTest;
-        var roots = new X509Certificate2Collection();
-        roots.AddRange(arguments.CaRoots);
-        roots.AddRange(_configuredRoots.Value);
+        var roots = trust.With(arguments.CaRoots);
         var timeout = TimeSpan.FromSeconds(arguments.Timeout);
         var deadlineAfter = timeout * o.DeadlineTimeouts + TimeSpan.FromSeconds(1);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -190,33 +185,13 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
 
     private static X509Certificate2Collection ParsePem(string pem, string field)
     {
-        var roots = new X509Certificate2Collection();
         try
         {
-            roots.ImportFromPem(pem);
+            return TlsTrust.ParsePem(pem, field);
         }
-        catch (CryptographicException)
+        catch (FormatException ex)
         {
-            throw new TaskArgumentException(field, $"{field} is not valid PEM certificate text");
+            throw new TaskArgumentException(field, ex.Message);
         }
-        if (roots.Count == 0)
-        {
-            throw new TaskArgumentException(field, $"{field} holds no certificate");
-        }
-        return roots;
-    }
-
-    private static X509Certificate2Collection LoadConfiguredRoots(TlsTrustOptions tls)
-    {
-        var roots = new X509Certificate2Collection();
-        if (!string.IsNullOrWhiteSpace(tls.TrustedRootsPem))
-        {
-            roots.ImportFromPem(tls.TrustedRootsPem);
-        }
-        foreach (var file in tls.TrustedRootFiles)
-        {
-            roots.ImportFromPemFile(file);
-        }
-        return roots;
     }
 }

@@ -46,14 +46,18 @@ public sealed class FakeBroadWorksWeb : IAsyncDisposable
     /// <summary>"sessionId command" of every OCI command received over SOAP.</summary>
     public ConcurrentQueue<string> SoapCommands { get; } = new();
 
-    public static async Task<FakeBroadWorksWeb> StartAsync(IReadOnlyDictionary<string, string> users, X509Certificate2 certificate, IPAddress? address = null)
+    public static async Task<FakeBroadWorksWeb> StartAsync(IReadOnlyDictionary<string, string> users, X509Certificate2 certificate, X509Certificate2 intermediate, IPAddress? address = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(address ?? IPAddress.Loopback, 0);
-            k.Listen(address ?? IPAddress.Loopback, 0, listen => listen.UseHttps(certificate));
+            k.Listen(address ?? IPAddress.Loopback, 0, listen => listen.UseHttps(https =>
+            {
+                https.ServerCertificate = certificate;
+                https.ServerCertificateChain = new X509Certificate2Collection(intermediate);
+            }));
         });
         var app = builder.Build();
         var web = new FakeBroadWorksWeb(app, users);

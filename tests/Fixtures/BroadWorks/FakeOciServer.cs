@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace RemoteTest.Fixtures.BroadWorks;
@@ -19,10 +18,10 @@ public sealed class FakeOciServer : IAsyncDisposable
     private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly IReadOnlyDictionary<string, string> _users;
-    private readonly X509Certificate2? _certificate;
+    private readonly SslStreamCertificateContext? _certificate;
     private readonly Task _accepting;
 
-    private FakeOciServer(IPAddress address, IReadOnlyDictionary<string, string> users, X509Certificate2? certificate, string algorithm)
+    private FakeOciServer(IPAddress address, IReadOnlyDictionary<string, string> users, SslStreamCertificateContext? certificate, string algorithm)
     {
         _users = users;
         _certificate = certificate;
@@ -46,7 +45,7 @@ public sealed class FakeOciServer : IAsyncDisposable
     /// <summary>Raw bytes of every request document, to prove what went (and did not go) over the wire.</summary>
     public ConcurrentQueue<string> RawRequests { get; } = new();
 
-    public static FakeOciServer Start(IReadOnlyDictionary<string, string> users, X509Certificate2? tlsCertificate = null, IPAddress? address = null, string algorithm = "MD5") =>
+    public static FakeOciServer Start(IReadOnlyDictionary<string, string> users, SslStreamCertificateContext? tlsCertificate = null, IPAddress? address = null, string algorithm = "MD5") =>
         new(address ?? IPAddress.Loopback, users, tlsCertificate, algorithm);
 
     private async Task AcceptLoopAsync()
@@ -79,7 +78,7 @@ public sealed class FakeOciServer : IAsyncDisposable
             if (_certificate is not null)
             {
                 var ssl = new SslStream(stream);
-                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, _stop.Token);
+                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = _certificate }, _stop.Token);
                 stream = ssl;
             }
             var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using RemoteTest.Fixtures.BroadWorks;
 
@@ -21,10 +20,10 @@ public sealed class SipResponder : IAsyncDisposable
     private readonly Socket _udp;
     private readonly TcpListener _tcp;
     private readonly TcpListener _tls;
-    private readonly X509Certificate2 _certificate;
+    private readonly SslStreamCertificateContext _certificate;
     private readonly List<Task> _loops = [];
 
-    private SipResponder(IPAddress address, X509Certificate2 certificate)
+    private SipResponder(IPAddress address, SslStreamCertificateContext certificate)
     {
         _certificate = certificate;
         (_tcp, _udp) = BindPair(address);
@@ -47,7 +46,7 @@ public sealed class SipResponder : IAsyncDisposable
     /// <summary>"transport method" of every request received.</summary>
     public ConcurrentQueue<string> Received { get; } = new();
 
-    public static SipResponder Start(X509Certificate2 certificate, IPAddress? address = null) => new(address ?? IPAddress.Loopback, certificate);
+    public static SipResponder Start(SslStreamCertificateContext certificate, IPAddress? address = null) => new(address ?? IPAddress.Loopback, certificate);
 
     /// <summary>A TCP listener and a UDP socket on the same port number; a few tries in case UDP's is taken.</summary>
     private static (TcpListener, Socket) BindPair(IPAddress address)
@@ -122,7 +121,7 @@ public sealed class SipResponder : IAsyncDisposable
             if (tls)
             {
                 var ssl = new SslStream(stream);
-                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, _stop.Token);
+                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = _certificate }, _stop.Token);
                 stream = ssl;
             }
             var text = new StringBuilder();

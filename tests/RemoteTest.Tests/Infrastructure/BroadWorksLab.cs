@@ -25,11 +25,11 @@ public sealed class BroadWorksLab : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var cert = FixtureCertificates.Instance.Server;
+        var certificates = FixtureCertificates.Instance;
         Oci = FakeOciServer.Start(Users);
-        OciTls = FakeOciServer.Start(Users, cert);
-        Web = await FakeBroadWorksWeb.StartAsync(Users, cert);
-        Sip = SipResponder.Start(cert);
+        OciTls = FakeOciServer.Start(Users, certificates.Context);
+        Web = await FakeBroadWorksWeb.StartAsync(Users, certificates.Server, certificates.Intermediate);
+        Sip = SipResponder.Start(certificates.Context);
         Service = await ServiceHost.StartAsync();
     }
 
