@@ -145,7 +145,8 @@ public sealed class HttpProbeSession : IDisposable
         var status = (int)response.StatusCode;
         var reason = response.ReasonPhrase;
         var location = response.Headers.Location is { } l ? _redactor.Redact(new Uri(request.Url, l).ToString()) : null;
-        var summary = _redactor.Redact(ErrorSummary(body));
+        // Redact before shortening: a cut could leave half a secret that no longer matches.
+        var summary = ProbeText.Shorten(_redactor.Redact(ErrorSummary(body)));
         string? error = null;
         string? kind = null;
         var redirectWithin = status is >= 300 and < 400 && expect.RedirectWithin is { } prefix && response.Headers.Location is { } target &&
@@ -193,15 +194,13 @@ public sealed class HttpProbeSession : IDisposable
             var root = XDocument.Parse(body).Root;
             var text = root?.Descendants().FirstOrDefault(e => e.Name.LocalName == "summaryEnglish")?.Value
                 ?? root?.Descendants().FirstOrDefault(e => e.Name.LocalName == "summary")?.Value;
-            return string.IsNullOrWhiteSpace(text) ? null : Truncate(text.Trim());
+            return string.IsNullOrWhiteSpace(text) ? null : text.Trim();
         }
         catch (System.Xml.XmlException)
         {
             return null;
         }
     }
-
-    private static string Truncate(string s) => s.Length <= 300 ? s : s[..300] + "…";
 
     private static double Round(double seconds) => Math.Round(seconds, 4);
 }

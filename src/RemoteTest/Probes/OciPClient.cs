@@ -71,7 +71,7 @@ public static class OciPClient
             var auth = await ExchangeAsync(stream, sessionId, "AuthenticationRequest", [("userId", request.UserId)], request.Timeout, exchanges, redactor, cancellationToken);
             if (auth.IsError)
             {
-                return Result(false, new ProbeFailure($"AuthenticationRequest rejected: {redactor.Redact(auth.ErrorText())}", ErrorKind.AuthFailed));
+                return Result(false, new ProbeFailure($"AuthenticationRequest rejected: {ProbeText.Shorten(redactor.Redact(auth.ErrorText()))}", ErrorKind.AuthFailed));
             }
             var nonce = auth.Field("nonce");
             algorithm = auth.Field("passwordAlgorithm");
@@ -85,7 +85,7 @@ public static class OciPClient
                 request.Timeout, exchanges, redactor, cancellationToken);
             if (login.IsError)
             {
-                return Result(false, new ProbeFailure($"LoginRequest14sp4 rejected: {redactor.Redact(login.ErrorText())}", ErrorKind.AuthFailed));
+                return Result(false, new ProbeFailure($"LoginRequest14sp4 rejected: {ProbeText.Shorten(redactor.Redact(login.ErrorText()))}", ErrorKind.AuthFailed));
             }
             if (!login.Type.StartsWith("LoginResponse", StringComparison.Ordinal))
             {
@@ -132,7 +132,7 @@ public static class OciPClient
             var text = await ReadDocumentAsync(stream, limit.Token);
             var response = OciDocument.ParseResponse(text);
             exchanges.Add(new OciExchange(command, response.Type, Seconds(started),
-                response.IsError ? redactor.Redact(response.ErrorText()) : null));
+                response.IsError ? ProbeText.Shorten(redactor.Redact(response.ErrorText())) : null));
             return response;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

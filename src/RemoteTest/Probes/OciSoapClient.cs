@@ -56,7 +56,7 @@ public static class OciSoapClient
         }
         if (login.IsError)
         {
-            return Done(false, $"Login failed: {redactor.Redact(login.ErrorText())}", ErrorKind.AuthFailed);
+            return Done(false, $"Login failed: {ProbeText.Shorten(redactor.Redact(login.ErrorText()))}", ErrorKind.AuthFailed);
         }
 
         var (user, userFailure) = await CallAsync(session, request, sessionId, "UserGetRequest23", [("userId", request.UserId)], exchanges, redactor, cancellationToken);
@@ -67,7 +67,7 @@ public static class OciSoapClient
         }
         else if (user.IsError)
         {
-            result = Done(false, $"UserGetRequest23 failed: {redactor.Redact(user.ErrorText())}", ErrorKind.ProtocolError);
+            result = Done(false, $"UserGetRequest23 failed: {ProbeText.Shorten(redactor.Redact(user.ErrorText()))}", ErrorKind.ProtocolError);
         }
         else
         {
@@ -107,7 +107,7 @@ public static class OciSoapClient
                 else
                 {
                     failure = fault is not null
-                        ? new ProbeFailure($"SOAP fault{(http.Ok ? "" : $" (HTTP {http.Status})")}: {redactor.Redact(fault)}", http.Ok ? ErrorKind.ProtocolError : ErrorKind.HttpStatus)
+                        ? new ProbeFailure($"SOAP fault{(http.Ok ? "" : $" (HTTP {http.Status})")}: {ProbeText.Shorten(redactor.Redact(fault))}", http.Ok ? ErrorKind.ProtocolError : ErrorKind.HttpStatus)
                         : http.Ok
                             ? new ProbeFailure("SOAP response has no processOCIMessageReturn", ErrorKind.ProtocolError)
                             : new ProbeFailure(http.Error!, http.ErrorKind!);
@@ -119,7 +119,7 @@ public static class OciSoapClient
             }
         }
         exchanges.Add(new OciSoapExchange(command, http.Status, answer?.Type, http.Duration,
-            failure?.Error ?? (answer is { IsError: true } ? redactor.Redact(answer.ErrorText()) : null)));
+            failure?.Error ?? (answer is { IsError: true } ? ProbeText.Shorten(redactor.Redact(answer.ErrorText())) : null)));
         return (answer, failure);
     }
 
@@ -146,10 +146,6 @@ public static class OciSoapClient
         var root = XDocument.Parse(soap).Root ?? throw new ProtocolViolation("empty SOAP response");
         var returned = root.Descendants().FirstOrDefault(e => e.Name.LocalName == "processOCIMessageReturn");
         fault = root.Descendants().FirstOrDefault(e => e.Name.LocalName == "faultstring")?.Value;
-        if (fault is { Length: > 300 })
-        {
-            fault = fault[..300] + "…";
-        }
         return returned?.Value;
     }
 }

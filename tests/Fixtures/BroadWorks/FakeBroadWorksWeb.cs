@@ -119,7 +119,7 @@ public sealed class FakeBroadWorksWeb : IAsyncDisposable
                 http.Abort();
                 return;
             case FaultMode.EchoRequest:
-                var echoed = soap ? SoapFault("could not process request: " + body) : $"<ErrorInfo xmlns=\"http://schema.broadsoft.com/xsi\"><summaryEnglish>rejected {http.Request.Headers.Authorization} for {DecodeBasic(http)?.Password}</summaryEnglish></ErrorInfo>";
+                var echoed = soap ? SoapFault("could not process request: " + body) : $"<ErrorInfo xmlns=\"http://schema.broadsoft.com/xsi\"><summaryEnglish>{System.Security.SecurityElement.Escape($"rejected {http.Request.Headers.Authorization} for {DecodeBasic(http)?.Password}")}</summaryEnglish></ErrorInfo>";
                 await Write(http, soap ? 500 : 401, echoed, "text/xml");
                 return;
         }

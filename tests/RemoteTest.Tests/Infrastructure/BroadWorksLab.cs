@@ -61,7 +61,7 @@ public sealed class BroadWorksLab : IAsyncLifetime
     /// <summary>An apptest.run payload for one host and the given applications.</summary>
     public JsonObject Payload(IEnumerable<string> applications, JsonObject? testData = null, string host = "127.0.0.1", JsonObject? kwargs = null)
     {
-        kwargs ??= new JsonObject { ["timeout"] = 2.0, ["verify_ssl"] = true, ["ca_pem"] = CaPem };
+        kwargs ??= new JsonObject { ["timeout"] = 5.0, ["verify_ssl"] = true, ["ca_pem"] = CaPem };
         return new JsonObject
         {
             ["task_name"] = "apptest.run",
@@ -73,10 +73,10 @@ public sealed class BroadWorksLab : IAsyncLifetime
                     {
                         ["ports"] = new JsonArray(80, 443, 2208, 2209),
                         ["applications"] = new JsonArray([.. applications.Select(a => (JsonNode)a)]),
-                        ["test_data"] = testData ?? TestData(),
+                        ["test_data"] = testData?.DeepClone() ?? TestData(),
                     },
                 }),
-                ["kwargs"] = kwargs,
+                ["kwargs"] = kwargs.DeepClone(),
             },
         };
     }
