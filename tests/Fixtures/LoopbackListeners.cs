@@ -123,11 +123,6 @@ public sealed class TlsTestServer : LoopbackListener
     public static TlsTestServer Start(X509Certificate2 certificate, IEnumerable<X509Certificate2>? intermediates = null, IPAddress? address = null, int port = 0) =>
         new(SslStreamCertificateContext.Create(certificate, new X509Certificate2Collection((intermediates ?? []).ToArray()), offline: true), address, port);
 
-    /// <summary>Handshakes completed by this server.</summary>
-    public int Handshakes => Volatile.Read(ref _handshakes);
-
-    private int _handshakes;
-
     /// <summary>The server name (SNI) each client sent, in order.</summary>
     public IReadOnlyList<string> ServerNames
     {
@@ -147,15 +142,16 @@ public sealed class TlsTestServer : LoopbackListener
         await using var ssl = new SslStream(new NetworkStream(connection, ownsSocket: false));
         using var handshake = CancellationTokenSource.CreateLinkedTokenSource(stop);
         handshake.CancelAfter(TimeSpan.FromSeconds(10));
-        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+        // The name is recorded when the ClientHello arrives, before the server answers, so a client that has
+        // finished its handshake always finds its SNI here (TLS 1.3 clients finish before the server does).
+        await ssl.AuthenticateAsServerAsync((_, hello, _, _) =>
         {
-            ServerCertificateContext = _context,
-        }, handshake.Token);
-        lock (_names)
-        {
-            _names.Add(ssl.TargetHostName);
-        }
-        Interlocked.Increment(ref _handshakes);
+            lock (_names)
+            {
+                _names.Add(hello.ServerName);
+            }
+            return ValueTask.FromResult(new SslServerAuthenticationOptions { ServerCertificateContext = _context });
+        }, null, handshake.Token);
         await DrainAsync(ssl, stop, TimeSpan.FromSeconds(10));
     }
 }

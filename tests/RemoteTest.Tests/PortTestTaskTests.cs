@@ -44,7 +44,7 @@ public sealed class PortTestTaskTests : IDisposable
         using var hanging = await HangingPort.OpenAsync();
 
         var result = await RunAsync(new JsonObject { ["127.0.0.1"] = Host(open.Port, closed.Port, hanging.Port) },
-            new JsonObject { ["timeout"] = 0.5, ["tls_ports"] = new JsonArray() });
+            new JsonObject { ["timeout"] = 1.0, ["tls_ports"] = new JsonArray() });
 
         var o = Port(result, "127.0.0.1", open.Port);
         Assert.True(o["open"]!.GetValue<bool>());
@@ -67,7 +67,7 @@ public sealed class PortTestTaskTests : IDisposable
 
         var h = Port(result, "127.0.0.1", hanging.Port);
         Assert.False(h["open"]!.GetValue<bool>());
-        Assert.Equal("timed out after 0.5 s", h["error"]!.GetValue<string>());
+        Assert.Equal("timed out after 1.0 s", h["error"]!.GetValue<string>());
         Assert.Equal("timeout", h["error_kind"]!.GetValue<string>());
 
         Assert.Equal([closed.Port, hanging.Port], Failed(result, "127.0.0.1"));
@@ -83,7 +83,7 @@ public sealed class PortTestTaskTests : IDisposable
         Assert.False(summary["ok"]!.GetValue<bool>());
         Assert.Equal(1, summary["ports_open"]!.GetValue<int>());
         Assert.Equal(2, summary["ports_failed"]!.GetValue<int>());
-        Assert.True(summary["duration_sec"]!.GetValue<double>() >= 0.5);
+        Assert.True(summary["duration_sec"]!.GetValue<double>() >= 0.9);
     }
 
     /// <summary>The certificate cases a TLS port can present, each on its own loopback server.</summary>
@@ -91,9 +91,8 @@ public sealed class PortTestTaskTests : IDisposable
     {
         public required TlsTestServer Valid, SelfSigned, Expired, NotYetValid, WrongName, Incomplete;
         public required PlainTextListener PlainText;
-        public required SilentListener Silent;
 
-        public int[] Ports => [Valid.Port, SelfSigned.Port, Expired.Port, NotYetValid.Port, WrongName.Port, Incomplete.Port, PlainText.Port, Silent.Port];
+        public int[] Ports => [Valid.Port, SelfSigned.Port, Expired.Port, NotYetValid.Port, WrongName.Port, Incomplete.Port, PlainText.Port];
 
         public static TlsZoo Start(TestPki pki)
         {
@@ -107,13 +106,12 @@ public sealed class PortTestTaskTests : IDisposable
                 WrongName = TlsTestServer.Start(pki.IssueServer("other.example", ["other.example"]), [pki.Intermediate]),
                 Incomplete = TlsTestServer.Start(pki.IssueServer("localhost", ["localhost", "127.0.0.1"]), []),
                 PlainText = PlainTextListener.Start(),
-                Silent = SilentListener.Start(),
             };
         }
 
         public async ValueTask DisposeAsync()
         {
-            foreach (var server in new LoopbackListener[] { Valid, SelfSigned, Expired, NotYetValid, WrongName, Incomplete, PlainText, Silent })
+            foreach (var server in new LoopbackListener[] { Valid, SelfSigned, Expired, NotYetValid, WrongName, Incomplete, PlainText })
             {
                 await server.DisposeAsync();
             }
@@ -127,7 +125,7 @@ public sealed class PortTestTaskTests : IDisposable
     {
         await using var zoo = TlsZoo.Start(_pki);
         var result = await RunAsync(new JsonObject { ["127.0.0.1"] = Host(zoo.Ports) },
-            new JsonObject { ["timeout"] = 1.0, ["verify_ssl"] = verify, ["tls_ports"] = Ports(zoo.Ports), ["ca_pem"] = _pki.RootPem });
+            new JsonObject { ["timeout"] = 10.0, ["verify_ssl"] = verify, ["tls_ports"] = Ports(zoo.Ports), ["ca_pem"] = _pki.RootPem });
         const string H = "127.0.0.1";
         JsonObject Tls(int port) => Port(result, H, port)["tls"]!.AsObject();
 
@@ -205,7 +203,7 @@ public sealed class PortTestTaskTests : IDisposable
         Assert.False(Tls(zoo.WrongName.Port)["name_match"]!.GetValue<bool>());
         Assert.True(Tls(zoo.WrongName.Port)["chain_valid"]!.GetValue<bool>());
 
-        // No TLS at all: plain text on the port, or a server that never answers the ClientHello.
+        // No TLS at all: plain text on the port.
         var plain = Tls(zoo.PlainText.Port);
         Assert.False(plain["loaded"]!.GetValue<bool>());
         Assert.StartsWith("TLS handshake failed: the server answered in plain text, not TLS: 'HTTP/1.1 400 Bad Request", plain["error"]!.GetValue<string>());
@@ -213,17 +211,34 @@ public sealed class PortTestTaskTests : IDisposable
         Assert.Null(plain["cn"]);
         Assert.Null(plain["not_after"]);
         Assert.Null(plain["protocol"]);
-        var silent = Tls(zoo.Silent.Port);
-        Assert.False(silent["loaded"]!.GetValue<bool>());
-        Assert.Equal("TLS handshake timed out after 1.0 s (the server accepted the connection but sent nothing)", silent["error"]!.GetValue<string>());
-        Assert.Equal("timeout", silent["error_kind"]!.GetValue<string>());
 
         var expectedFailed = verify
-            ? new[] { zoo.SelfSigned.Port, zoo.Expired.Port, zoo.NotYetValid.Port, zoo.WrongName.Port, zoo.Incomplete.Port, zoo.PlainText.Port, zoo.Silent.Port }
-            : [zoo.PlainText.Port, zoo.Silent.Port];
+            ? new[] { zoo.SelfSigned.Port, zoo.Expired.Port, zoo.NotYetValid.Port, zoo.WrongName.Port, zoo.Incomplete.Port, zoo.PlainText.Port }
+            : [zoo.PlainText.Port];
         Assert.Equal(expectedFailed, Failed(result, H));
         Assert.Equal(verify, result["summary"]!["verify_ssl"]!.GetValue<bool>());
         Assert.Equal(zoo.Ports, result["summary"]!["tls_ports"]!.AsArray().Select(p => p!.GetValue<int>()));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_TLS_port_that_accepts_but_never_handshakes_times_out_and_fails(bool verify)
+    {
+        await using var silent = SilentListener.Start();
+        var result = await RunAsync(new JsonObject { ["127.0.0.1"] = Host(silent.Port) },
+            new JsonObject { ["timeout"] = 0.5, ["verify_ssl"] = verify, ["tls_ports"] = Ports(silent.Port) });
+        var port = Port(result, "127.0.0.1", silent.Port);
+        Assert.True(port["open"]!.GetValue<bool>());
+        Assert.Null(port["error"]);
+        Assert.False(port["ok"]!.GetValue<bool>());
+        var tls = port["tls"]!;
+        Assert.False(tls["loaded"]!.GetValue<bool>());
+        Assert.Equal("TLS handshake timed out after 0.5 s (the server accepted the connection but sent nothing)", tls["error"]!.GetValue<string>());
+        Assert.Equal("timeout", tls["error_kind"]!.GetValue<string>());
+        Assert.Null(tls["cn"]);
+        Assert.True(port["tls_seconds"]!.GetValue<double>() >= 0.45);
+        Assert.Equal([silent.Port], Failed(result, "127.0.0.1"));
     }
 
     [Fact]
@@ -286,7 +301,7 @@ public sealed class PortTestTaskTests : IDisposable
                 ["expect_closed"] = Ports(closed.Port, filtered.Port, shouldBeClosed.Port),
             },
         };
-        var result = await RunAsync(data, new JsonObject { ["timeout"] = 0.3, ["tls_ports"] = new JsonArray() });
+        var result = await RunAsync(data, new JsonObject { ["timeout"] = 1.0, ["tls_ports"] = new JsonArray() });
 
         Assert.Equal("open", Port(result, "127.0.0.1", open.Port)["expected"]!.GetValue<string>());
         Assert.True(Port(result, "127.0.0.1", open.Port)["ok"]!.GetValue<bool>());
@@ -308,7 +323,7 @@ public sealed class PortTestTaskTests : IDisposable
         Assert.False(result["summary"]!["ok"]!.GetValue<bool>());
 
         await shouldBeClosed.DisposeAsync();
-        var after = await RunAsync(data, new JsonObject { ["timeout"] = 0.3, ["tls_ports"] = new JsonArray() });
+        var after = await RunAsync(data, new JsonObject { ["timeout"] = 1.0, ["tls_ports"] = new JsonArray() });
         Assert.Empty(Failed(after, "127.0.0.1"));
         Assert.True(after["summary"]!["ok"]!.GetValue<bool>());
     }
@@ -440,7 +455,7 @@ public sealed class PortTestTaskTests : IDisposable
         JsonObject Names(int port) => new(Enumerable.Range(1, 6).Select(i => KeyValuePair.Create($"node{i}.test", (JsonNode?)Host(port))));
 
         // max_workers (the original's pool size) is accepted and does not limit anything.
-        var kwargs = new JsonObject { ["timeout"] = 0.5, ["tls_ports"] = Ports(silent.Port), ["max_workers"] = 1 };
+        var kwargs = new JsonObject { ["timeout"] = 1.0, ["tls_ports"] = Ports(silent.Port), ["max_workers"] = 1 };
         var context = new TaskContext(Guid.NewGuid());
         await RunAsync(Names(silent.Port), kwargs, resolver, context: context);
         Assert.Equal(6, silent.MaxConcurrent);
@@ -448,7 +463,7 @@ public sealed class PortTestTaskTests : IDisposable
         Assert.Equal(6, context.Total);
 
         await using var silent2 = SilentListener.Start();
-        await RunAsync(Names(silent2.Port), new JsonObject { ["timeout"] = 0.2, ["tls_ports"] = Ports(silent2.Port) }, resolver, o => o.PortTest.MaxConcurrentChecks = 1);
+        await RunAsync(Names(silent2.Port), new JsonObject { ["timeout"] = 0.5, ["tls_ports"] = Ports(silent2.Port) }, resolver, o => o.PortTest.MaxConcurrentChecks = 1);
         // With a cap of 1 the server sees one connection at a time, or two for the instant between the client's
         // close of one and the server noticing it (the next check has already connected); never six.
         Assert.InRange(silent2.MaxConcurrent, 1, 2);
