@@ -70,9 +70,7 @@ public sealed class AppTestApplicationTests(BroadWorksLab lab) : IClassFixture<B
         try
         {
             var result = await lab.RunOneAsync(application, data, new JsonObject { ["timeout"] = 1.0, ["ca_pem"] = BroadWorksLab.CaPem });
-            Assert.False(result["ok"]!.GetValue<bool>(), result.ToJsonString());
-            Assert.Equal(kind, result["error_kind"]!.GetValue<string>());
-            Assert.Contains(words, result["error"]!.GetValue<string>());
+            BroadWorksLab.AssertFailed(result, kind, words);
         }
         finally
         {

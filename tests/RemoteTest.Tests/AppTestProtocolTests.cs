@@ -82,9 +82,7 @@ public sealed class AppTestProtocolTests(BroadWorksLab lab) : IClassFixture<Broa
         try
         {
             var result = await lab.RunOneAsync("OpenClientServer", null, Short);
-            Assert.False(result["ok"]!.GetValue<bool>(), result.ToJsonString());
-            Assert.Equal(kind, result["error_kind"]!.GetValue<string>());
-            Assert.Contains(words, result["error"]!.GetValue<string>());
+            BroadWorksLab.AssertFailed(result, kind, words);
             Assert.StartsWith("OpenClientServer login failed: ", result["error"]!.GetValue<string>());
         }
         finally
@@ -136,9 +134,7 @@ public sealed class AppTestProtocolTests(BroadWorksLab lab) : IClassFixture<Broa
         try
         {
             var result = await lab.RunOneAsync("OCIOverSoap", null, Short);
-            Assert.False(result["ok"]!.GetValue<bool>(), result.ToJsonString());
-            Assert.Equal(kind, result["error_kind"]!.GetValue<string>());
-            Assert.Contains(words, result["error"]!.GetValue<string>());
+            BroadWorksLab.AssertFailed(result, kind, words);
             Assert.StartsWith("Login error: ", result["error"]!.GetValue<string>());
         }
         finally
@@ -191,9 +187,7 @@ public sealed class AppTestProtocolTests(BroadWorksLab lab) : IClassFixture<Broa
             var data = lab.TestData();
             data["sip_transports"] = new JsonArray(transport);
             var result = await lab.RunOneAsync("SipOptions", data, Short);
-            Assert.False(result["ok"]!.GetValue<bool>(), result.ToJsonString());
-            Assert.Equal(kind, result["error_kind"]!.GetValue<string>());
-            Assert.Contains(words, result["error"]!.GetValue<string>());
+            BroadWorksLab.AssertFailed(result, kind, words);
         }
         finally
         {

@@ -79,7 +79,7 @@ public sealed class HttpProbeSession : IDisposable
     /// <summary>Sends one request and judges it against <paramref name="expect"/>; failures are values, never exceptions.</summary>
     public async Task<HttpProbeResult> SendAsync(HttpProbeRequest request, HttpExpectation expect, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        _tls.TargetHost = request.Url.IdnHost;
+        _tls.TargetHost = request.Url.DnsSafeHost;
         var started = Stopwatch.GetTimestamp();
         double? ttfb = null;
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

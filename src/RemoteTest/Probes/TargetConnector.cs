@@ -12,8 +12,6 @@ namespace RemoteTest.Probes;
 /// </summary>
 public sealed class TargetConnector(TcpConnector tcp, IHostResolver resolver, TimeProvider time)
 {
-    public TimeProvider Time => time;
-
     /// <summary>Resolves <paramref name="host"/> and connects to the first address that answers.</summary>
     /// <exception cref="ProbeFailureException">Not found, refused, unreachable or silent, in words.</exception>
     public async Task<TcpConnectResult> ConnectTcpAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)

@@ -12,27 +12,19 @@ namespace RemoteTest.Fixtures.BroadWorks;
 /// connection and accepts a LoginRequest14sp4 only when the signed password matches that nonce and the user's
 /// password. <see cref="Fault"/> makes it misbehave; what it received is recorded for assertions.
 /// </summary>
-public sealed class FakeOciServer : IAsyncDisposable
+public sealed class FakeOciServer : LoopbackListener
 {
     private static readonly byte[] End = Encoding.ASCII.GetBytes("</BroadsoftDocument>");
-    private readonly TcpListener _listener;
-    private readonly CancellationTokenSource _stop = new();
     private readonly IReadOnlyDictionary<string, string> _users;
     private readonly SslStreamCertificateContext? _certificate;
-    private readonly Task _accepting;
 
     private FakeOciServer(IPAddress address, IReadOnlyDictionary<string, string> users, SslStreamCertificateContext? certificate, string algorithm)
+        : base(address)
     {
         _users = users;
         _certificate = certificate;
         Algorithm = algorithm;
-        _listener = new TcpListener(address, 0);
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _accepting = AcceptLoopAsync();
     }
-
-    public int Port { get; }
 
     /// <summary>MD5 or SHA: the passwordAlgorithm this server asks for.</summary>
     public string Algorithm { get; }
@@ -48,43 +40,21 @@ public sealed class FakeOciServer : IAsyncDisposable
     public static FakeOciServer Start(IReadOnlyDictionary<string, string> users, SslStreamCertificateContext? tlsCertificate = null, IPAddress? address = null, string algorithm = "MD5") =>
         new(address ?? IPAddress.Loopback, users, tlsCertificate, algorithm);
 
-    private async Task AcceptLoopAsync()
+    protected override async Task HandleAsync(Socket connection, CancellationToken stop)
     {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-            _ = ServeAsync(client);
-        }
-    }
-
-    private async Task ServeAsync(TcpClient client)
-    {
-        using var _ = client;
+        Stream stream = new NetworkStream(connection, ownsSocket: false);
         try
         {
-            Stream stream = client.GetStream();
             if (_certificate is not null)
             {
                 var ssl = new SslStream(stream);
-                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = _certificate }, _stop.Token);
+                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = _certificate }, stop);
                 stream = ssl;
             }
             var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            while (!_stop.IsCancellationRequested)
+            while (!stop.IsCancellationRequested)
             {
-                var document = await ReadDocumentAsync(stream);
+                var document = await ReadDocumentAsync(stream, stop);
                 if (document is null)
                 {
                     return;
@@ -95,31 +65,26 @@ public sealed class FakeOciServer : IAsyncDisposable
                 switch (Fault)
                 {
                     case FaultMode.NeverAnswer:
-                        await Task.Delay(Timeout.Infinite, _stop.Token);
+                        await Task.Delay(Timeout.Infinite, stop);
                         return;
                     case FaultMode.Garbage:
-                        await WriteAsync(stream, "this is not an OCI document </BroadsoftDocument>");
+                        await WriteAsync(stream, "this is not an OCI document </BroadsoftDocument>", stop);
                         continue;
                     case FaultMode.CloseMidDocument:
                         var full = OciXml.Response(request.SessionId, "AuthenticationResponse", ("nonce", nonce));
-                        await WriteAsync(stream, full[..(full.Length / 2)]);
+                        await WriteAsync(stream, full[..(full.Length / 2)], stop);
                         return;
                 }
-                await WriteAsync(stream, Answer(request, nonce));
+                await WriteAsync(stream, Answer(request, nonce), stop);
                 if (request.Command == "LogoutRequest")
                 {
                     return;
                 }
             }
         }
-        catch (Exception) when (_stop.IsCancellationRequested)
+        finally
         {
-        }
-        catch (IOException)
-        {
-        }
-        catch (System.Security.Authentication.AuthenticationException)
-        {
+            await stream.DisposeAsync();
         }
     }
 
@@ -145,13 +110,13 @@ public sealed class FakeOciServer : IAsyncDisposable
         }
     }
 
-    private async Task<string?> ReadDocumentAsync(Stream stream)
+    private static async Task<string?> ReadDocumentAsync(Stream stream, CancellationToken stop)
     {
         var buffer = new MemoryStream();
         var chunk = new byte[4096];
         while (true)
         {
-            var read = await stream.ReadAsync(chunk, _stop.Token);
+            var read = await stream.ReadAsync(chunk, stop);
             if (read == 0)
             {
                 return null;
@@ -166,23 +131,9 @@ public sealed class FakeOciServer : IAsyncDisposable
         }
     }
 
-    private async Task WriteAsync(Stream stream, string text)
+    private static async Task WriteAsync(Stream stream, string text, CancellationToken stop)
     {
-        await stream.WriteAsync(Encoding.Latin1.GetBytes(text), _stop.Token);
-        await stream.FlushAsync(_stop.Token);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        try
-        {
-            await _accepting;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        _stop.Dispose();
+        await stream.WriteAsync(Encoding.Latin1.GetBytes(text), stop);
+        await stream.FlushAsync(stop);
     }
 }

@@ -88,6 +88,14 @@ public sealed class BroadWorksLab : IAsyncLifetime
         return result["results"]!["127.0.0.1"]![application]!.AsObject();
     }
 
+    /// <summary>Asserts a failed application result with its error_kind and words in its error.</summary>
+    public static void AssertFailed(JsonObject result, string kind, string words)
+    {
+        Assert.False(result["ok"]!.GetValue<bool>(), result.ToJsonString());
+        Assert.Equal(kind, result["error_kind"]!.GetValue<string>());
+        Assert.Contains(words, result["error"]!.GetValue<string>());
+    }
+
     public async Task DisposeAsync()
     {
         await Service.DisposeAsync();
