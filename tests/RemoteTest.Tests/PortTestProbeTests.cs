@@ -60,6 +60,22 @@ public sealed class PortTestProbeTests
         Assert.True(result.Connected, result.Error);
     }
 
+    // Unreachable networks cannot be made on loopback without touching the machine's routes: the wording is checked here.
+    [Theory]
+    [InlineData(SocketError.NetworkUnreachable, "network unreachable", "unreachable")]
+    [InlineData(SocketError.HostUnreachable, "host unreachable", "unreachable")]
+    [InlineData(SocketError.ConnectionRefused, "connection refused", "refused")]
+    [InlineData(SocketError.TimedOut, "timed out (no answer from the host)", "timeout")]
+    [InlineData(SocketError.AddressFamilyNotSupported, "IPv6 is not available on this machine", "unreachable")]
+    [InlineData(SocketError.AccessDenied, "permission denied (a local firewall rule?)", "unreachable")]
+    [InlineData(SocketError.ProtocolNotSupported, "connect failed: raw message", "unreachable")]
+    public void Socket_errors_are_told_in_words_with_a_kind(SocketError code, string error, string kind)
+    {
+        var (text, errorKind) = TcpConnector.Describe(code, "raw message", new IPEndPoint(IPAddress.Parse("2001:db8::1"), 443));
+        Assert.Equal(error, text);
+        Assert.Equal(kind, errorKind);
+    }
+
     [Fact]
     public async Task An_IP_literal_resolves_to_itself_without_a_lookup()
     {

@@ -45,7 +45,7 @@ public sealed class TcpConnector(TimeProvider time)
         TcpConnectResult Failed(string error, string kind) => new(endpoint, null, time.GetElapsedTime(started), error, kind);
     }
 
-    private static (string Error, string Kind) Describe(SocketError code, string message, IPEndPoint endpoint) => code switch
+    internal static (string Error, string Kind) Describe(SocketError code, string message, IPEndPoint endpoint) => code switch
     {
         SocketError.ConnectionRefused => ("connection refused", ErrorKind.Refused),
         SocketError.ConnectionReset => ("connection reset by the server", ErrorKind.Refused),
