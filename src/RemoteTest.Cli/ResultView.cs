@@ -131,7 +131,13 @@ public static class ResultView
     /// <summary>ok, bad (closed or failed) or warn (open, but the TLS check found a problem).</summary>
     public static string PortStatus(JsonNode? p)
     {
+        // A port may be expected closed ("expected": "closed"); then closed is the good outcome and open the bad one.
+        var expected = Text(p?["expected"]);
         if (p?["open"]?.GetValueKind() != System.Text.Json.JsonValueKind.True)
+        {
+            return expected is "closed" or "any" ? "ok" : "bad";
+        }
+        if (expected == "closed")
         {
             return "bad";
         }
@@ -174,6 +180,10 @@ public static class ResultView
         var status = PortStatus(p);
         var colour = status switch { "ok" => "green", "warn" => "yellow", _ => "red" };
         var lines = new List<string> { p["open"]?.GetValueKind() == System.Text.Json.JsonValueKind.True ? "open" : Text(p["error_kind"]) ?? "closed" };
+        if (Text(p["expected"]) is { } expected && expected != "open")
+        {
+            lines.Add($"expected {expected}");
+        }
         if (p["tls"] is JsonObject t)
         {
             if (Text(t["cn"]) is { } cn) lines.Add(cn);

@@ -140,13 +140,21 @@ public static class TaskOutcome
         return status["progress"] is JsonObject p ? $"{state} {p["done"]}/{p["total"]}" : state;
     }
 
-    /// <summary>The locations of a fan-out group: <c>tasks</c> or <c>children</c>, as an object or a list.</summary>
-    public static IEnumerable<(string Location, JsonObject Status)> Children(JsonObject status) => (status["tasks"] ?? status["children"]) switch
+    /// <summary>The locations of a fan-out group: <c>children</c> ({queue: status}; <c>tasks</c> holds only their ids).</summary>
+    public static IEnumerable<(string Location, JsonObject Status)> Children(JsonObject status) => (status["children"] ?? status["tasks"]) switch
     {
         JsonObject o => o.Where(kv => kv.Value is JsonObject).Select(kv => (kv.Key, (JsonObject)kv.Value!)),
         JsonArray a => a.OfType<JsonObject>().Select(c => (ResultView.Text(c["queue"]) ?? ResultView.Text(c["location"]) ?? ResultView.Text(c["task_id"]) ?? "?", c)),
         _ => [],
     };
+
+    /// <summary>{"path": ["results", "sbc", "ports", "5061", "open"], "values": {"fra": true, "dfw": false}} as one line.</summary>
+    private static string DescribeDifference(JsonObject d)
+    {
+        var path = (d["path"] as JsonArray ?? []).Select(p => p?.ToString()).Where(p => p != "results");
+        var values = (d["values"] as JsonObject ?? []).Select(kv => $"{kv.Key} = {kv.Value?.ToJsonString() ?? "null"}");
+        return $"{string.Join(" > ", path)}: {string.Join(", ", values)}";
+    }
 
     /// <summary>Prints a finished (or not) task; returns 0 when every check passed, 1 otherwise.</summary>
     public static int Show(CliEnvironment environment, JsonObject status, bool json, Func<JsonNode?, string?>? extraFailure)
@@ -187,9 +195,13 @@ public static class TaskOutcome
         {
             var console = environment.CreateOutConsole();
             console.MarkupLine($"[bold]{Markup.Escape(taskName ?? "task")}[/] {Markup.Escape(status["task_id"]?.ToString() ?? "")} [grey]{Markup.Escape(status["state"]?.ToString() ?? "")}[/]");
-            if (ResultView.Text(status["differences"]) is not null || status["differences"] is JsonArray { Count: > 0 } or JsonObject { Count: > 0 })
+            if (status["differences"] is JsonArray { Count: > 0 } differences)
             {
-                console.MarkupLine($"[yellow]differences between locations:[/] {Markup.Escape(status["differences"]!.ToJsonString())}");
+                console.MarkupLine("[yellow]differences between locations:[/]");
+                foreach (var d in differences.OfType<JsonObject>())
+                {
+                    console.MarkupLine("  " + Markup.Escape(DescribeDifference(d)));
+                }
             }
             foreach (var (location, s) in outcomes)
             {

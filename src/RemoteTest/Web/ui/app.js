@@ -25,7 +25,7 @@ async function route() {
       case 'run': return await runPage(root, parts[1], navigate);
       case 'task': return parts[1] ? await taskPage(root, parts[1], alive) : navigate('/ui/history', true);
       case 'history': return await historyPage(root, new URLSearchParams(location.search), navigate);
-      case 'schedules': return await schedulesPage(root);
+      case 'schedules': return await schedulesPage(root, navigate);
       case 'workers': return await workersPage(root);
       default: return mount(root, emptyState('Page not found', `There is no page ${location.pathname}.`));
     }

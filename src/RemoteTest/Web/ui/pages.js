@@ -82,7 +82,8 @@ function renderProgress(area, s) {
 
 /** Children of a fan-out group as [location, status] pairs (either shape: {loc: status} or [{queue, ...}]). */
 function groupChildren(s) {
-  const c = s.tasks || s.children;
+  // A group answers "tasks": {queue: id} and "children": {queue: status}; the statuses are what is shown.
+  const c = s.children || s.tasks;
   if (!c || typeof c !== 'object') return [];
   const list = Array.isArray(c) ? c.map(x => [x.queue || x.location || x.task_id, x]) : Object.entries(c);
   return list.filter(([, v]) => v && typeof v === 'object');
@@ -101,7 +102,8 @@ async function renderOutcome(body, s) {
     mount(body, exports,
       differences(s.differences),
       h('div', { class: 'locations' }, children.map(([loc, c]) => h('section', { class: 'location', dataset: { location: loc } },
-        h('h2', {}, loc, ' ', stateBadge(c.state || c.status)),
+        h('h2', {}, c.location && c.location !== loc ? `${loc} (${c.location})` : loc, ' ', stateBadge(c.state),
+          c.status ? h('small', { class: 'muted' }, ` ${c.status}`) : null),
         outcomeOf(s.task_name || c.task_name, c)))));
     return;
   }
@@ -123,7 +125,14 @@ function differences(list) {
   if (!list || (Array.isArray(list) && !list.length)) return null;
   const items = Array.isArray(list) ? list : Object.entries(list).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
   return h('div', { class: 'differences' }, h('h2', {}, 'Differences between locations'),
-    h('ul', {}, items.map(d => h('li', {}, typeof d === 'string' ? d : d.summary || JSON.stringify(d)))));
+    h('ul', {}, items.map(d => h('li', {}, typeof d === 'string' ? d : describeDifference(d)))));
+}
+
+/** {"path": ["results", "sbc", "ports", "5061", "open"], "values": {"fra": true, "dfw": false}} → one line. */
+function describeDifference(d) {
+  if (!d || !Array.isArray(d.path) || !d.values) return d && d.summary ? d.summary : JSON.stringify(d);
+  const where = d.path.filter(p => p !== 'results').join(' › ');
+  return `${where}: ${Object.entries(d.values).map(([loc, v]) => `${loc} = ${JSON.stringify(v)}`).join(', ')}`;
 }
 
 function csvOf(s) {
@@ -199,7 +208,7 @@ export async function historyPage(root, params, navigate) {
 }
 
 // ---------- schedules ----------
-export async function schedulesPage(root) {
+export async function schedulesPage(root, navigate) {
   const known = await taskList();
   const r = await get('/schedules');
   if (r.status === 404 || r.status === 405) {
@@ -211,12 +220,15 @@ export async function schedulesPage(root) {
     h('td', {}, s.name), h('td', {}, s.task_name), h('td', {}, h('code', {}, s.cron || '')), h('td', {}, s.time_zone || s.timezone || ''),
     h('td', {}, s.queue || ''), h('td', {}, formatDate(s.next_run || s.next_execution)),
     h('td', {}, lastRun(s)),
-    h('td', {}, h('button', { type: 'button', class: 'danger small', onclick: async () => {
+    h('td', {}, h('button', { type: 'button', class: 'small', dataset: { run: s.name }, onclick: async () => {
+      const run = await post(`/schedules/${encodeURIComponent(s.name)}/run`, {});
+      run.ok && run.body && run.body.task_id ? navigate(`/ui/task/${encodeURIComponent(run.body.task_id)}`) : alert(run.error);
+    } }, 'Run now'), ' ', h('button', { type: 'button', class: 'danger small', onclick: async () => {
       if (!confirm(`Delete schedule ${s.name}?`)) return;
       const d = await del(`/schedules/${encodeURIComponent(s.name)}`);
-      d.ok ? schedulesPage(root) : alert(d.error);
+      d.ok ? schedulesPage(root, navigate) : alert(d.error);
     } }, 'Delete'))));
-  const form = scheduleForm(known, () => schedulesPage(root));
+  const form = scheduleForm(known, () => schedulesPage(root, navigate));
   mount(root, h('h1', {}, 'Schedules'),
     list.length ? h('table', { class: 'list' }, h('thead', {}, h('tr', {}, ['Name', 'Task', 'Cron', 'Time zone', 'Queue', 'Next run', 'Last run', ''].map(t => h('th', {}, t)))), h('tbody', {}, rows))
       : emptyState('No schedules', 'Add one below, e.g. check every 5 minutes which DNS state a migration is in.'),
@@ -224,7 +236,7 @@ export async function schedulesPage(root) {
 }
 
 function lastRun(s) {
-  const last = s.last_run || (Array.isArray(s.last_runs) && s.last_runs[0]) || (Array.isArray(s.runs) && s.runs[0]);
+  const last = (Array.isArray(s.last_runs) && s.last_runs[0]) || s.last_run || s.last_fired;
   if (!last) return '';
   if (typeof last === 'string') return formatDate(last);
   return h('span', {}, last.task_id ? h('a', { href: `/ui/task/${encodeURIComponent(last.task_id)}` }, formatDate(last.date_submitted || last.date_done) || 'last') : null, ' ', last.state ? stateBadge(last.state) : null);

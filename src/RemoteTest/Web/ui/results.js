@@ -110,7 +110,10 @@ function nameserverTable(r, colours) {
 
 /** ok (green), bad (red: closed or failed), warn (amber: open but the TLS check found a problem). */
 export function portStatus(p) {
-  if (!p || !p.open) return 'bad';
+  if (!p) return 'bad';
+  // A port may be expected closed ("expected": "closed"); then closed is the good outcome and open the bad one.
+  if (!p.open) return p.expected === 'closed' || p.expected === 'any' ? 'ok' : 'bad';
+  if (p.expected === 'closed') return 'bad';
   const t = p.tls;
   if (t && (t.error || t.loaded === false || t.name_match === false || t.chain_valid === false ||
     (typeof t.days_left === 'number' && t.days_left < CERT_WARN_DAYS))) return 'warn';
@@ -148,6 +151,7 @@ function portCell(host, port, p) {
   if (!p) return h('td', { class: 'cell-none' }, '');
   const status = portStatus(p);
   const lines = [p.open ? 'open' : (p.error_kind || 'closed')];
+  if (p.expected && p.expected !== 'open') lines.push(`expected ${p.expected}`);
   const title = [`${host}:${port} ${p.open ? 'open' : 'closed'}`];
   if (p.error) title.push(p.error);
   if (typeof p.connect_ms === 'number') title.push(`connect ${p.connect_ms} ms${p.address ? ' to ' + p.address : ''}`);
