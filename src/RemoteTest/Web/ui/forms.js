@@ -5,7 +5,7 @@ import { post, taskList, get } from './api.js';
 
 const DEFAULT_APPS = ['OpenClientServer', 'BWCallCenter', 'BWReceptionist', 'OCIOverSoap', 'Xsi-Actions', 'Xsi-Events',
   'PublicReporting', 'BroadworksDms', 'OCIFiles', 'BWCallSettingsWeb', 'AuthenticationService', 'CommPilot',
-  'ModeratorClientApp', 'NotificationPushServer'];
+  'ModeratorClientApp', 'NotificationPushServer', 'SipOptions'];
 
 const FORMS = {
   ports: { label: 'Ports & TLS', task: 'porttest.run', build: portsForm },
@@ -77,7 +77,8 @@ export function showError(form, field, message) {
   for (const input of form.querySelectorAll('[data-path]')) {
     const path = JSON.parse(input.dataset.path);
     let n = 0;
-    while (n < path.length && n < want.length && String(path[n]) === String(want[n])) n++;
+    // "*" in a data-path stands for any one key: an input shared by every host (the apps form's test user).
+    while (n < path.length && n < want.length && (path[n] === '*' || String(path[n]) === String(want[n]))) n++;
     if (n === path.length && n > bestLen) { best = input; bestLen = n; }
   }
   // The JSON tab has one input for the whole payload: every field of it is shown there, with its path.
@@ -92,7 +93,7 @@ export function showError(form, field, message) {
   best.classList.add('invalid');
   best.setAttribute('aria-invalid', 'true');
   const note = h('div', { class: 'field-error', role: 'alert', dataset: { field } }, message);
-  (best.closest('.field') || best.parentElement).append(note);
+  (best.matches('fieldset') ? best : best.closest('.field') || best.parentElement).append(note);
   best.focus();
 }
 
@@ -240,13 +241,13 @@ function appsForm(form, known) {
     keyed(host, () => [[host, v => path('data', v)]]);
     return h('div', { class: 'row' }, field('Host', host));
   }, '+ Add host');
-  const appsBox = h('fieldset', { class: 'apps', dataset: { path: path('applications') } }, h('legend', {}, 'Applications'),
+  const appsBox = h('fieldset', { class: 'apps', dataset: { path: path('data', '*', 'applications') } }, h('legend', {}, 'Applications'),
     names.map(n => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'app', value: n }), ' ', n)));
   const user = h('fieldset', { class: 'options' }, h('legend', {}, 'Test user'),
-    field('User id', h('input', { name: 'user_id', autocomplete: 'off', placeholder: 'user@example.com', dataset: { path: path('test_data', 'user_id') } })),
-    field('Password', h('input', { name: 'password', type: 'password', autocomplete: 'new-password', dataset: { path: path('test_data', 'password') } }),
+    field('User id', h('input', { name: 'user_id', autocomplete: 'off', placeholder: 'user@example.com', dataset: { path: path('data', '*', 'test_data', 'user_id') } })),
+    field('Password', h('input', { name: 'password', type: 'password', autocomplete: 'new-password', dataset: { path: path('data', '*', 'test_data', 'password') } }),
       'Sent once to run the checks; stored encrypted and shown as ****** afterwards.'),
-    field('DMS URL', h('input', { name: 'dms_url', placeholder: 'dms/path (BroadworksDms only)', dataset: { path: path('test_data', 'dms_url') } })),
+    field('DMS URL', h('input', { name: 'dms_url', placeholder: 'dms/path (BroadworksDms only)', dataset: { path: path('data', '*', 'test_data', 'dms_url') } })),
     field('Timeout (s)', number('timeout', '5', '0.5')),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'verify_ssl', checked: true, dataset: { path: path('verify_ssl') } }), ' Verify certificates'));
   form.append(hosts, appsBox, user);
@@ -278,7 +279,7 @@ FORMS.apps.payload = form => {
     if (host) data[host] = { applications, test_data: testData };
   }
   if (!Object.keys(data).length) throw new FormError('', 'add at least one host');
-  if (!applications.length) throw new FormError('applications', 'pick at least one application');
+  if (!applications.length) throw new FormError('data["*"].applications', 'pick at least one application');
   return { task_name: 'apptest.run', data: { args: [data], kwargs: { timeout: num(form, 'timeout'), verify_ssl: form.querySelector('[name=verify_ssl]').checked } } };
 };
 
