@@ -8,7 +8,7 @@ namespace RemoteTest.Cli.Commands;
 public sealed class DnsCheckSettings : SubmitSettings
 {
     [CommandArgument(0, "<FILE>")]
-    [Description("dns_data JSON: {domain: {state: [values]}} (or a whole payload); - for standard input.")]
+    [Description("dns_data JSON: {domain: {state: [[values]]}} (or a whole payload); - for standard input.")]
     public string File { get; set; } = "";
 
     [CommandOption("--nameserver <IP[:PORT]>")]

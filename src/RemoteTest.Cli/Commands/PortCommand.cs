@@ -9,7 +9,7 @@ namespace RemoteTest.Cli.Commands;
 public sealed class PortSettings : SubmitSettings
 {
     [CommandArgument(0, "<HOST:PORT[,PORT...]>")]
-    [Description("Targets, e.g. sbc.example.com:5060,5061 192.0.2.10:443 [2001:db8::1]:22 (ranges: 8000-8010).")]
+    [Description("Targets, e.g. sbc.example.com:5060,5061 192.0.2.10:443 [[2001:db8::1]]:22 (ranges: 8000-8010).")]
     public string[] Targets { get; set; } = [];
 
     [CommandOption("--tls-ports <PORTS>")]

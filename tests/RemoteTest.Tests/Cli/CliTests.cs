@@ -188,6 +188,24 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("--help")]
+    [InlineData("dns", "check", "--help")]
+    [InlineData("port", "--help")]
+    [InlineData("app", "--help")]
+    [InlineData("run", "--help")]
+    [InlineData("task", "get", "--help")]
+    [InlineData("task", "list", "--help")]
+    [InlineData("task", "cancel", "--help")]
+    [InlineData("workers", "--help")]
+    public async Task Every_command_prints_its_help(params string[] args)
+    {
+        var run = await _cli.RunAsync(args);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("USAGE", run.Out);
+        Assert.Empty(run.Err);
+    }
+
+    [Theory]
     [InlineData("sbc.example.test:5060,5061", "sbc.example.test", new[] { 5060, 5061 })]
     [InlineData("[2001:db8::1]:443", "2001:db8::1", new[] { 443 })]
     [InlineData("192.0.2.1:8000-8002", "192.0.2.1", new[] { 8000, 8001, 8002 })]
