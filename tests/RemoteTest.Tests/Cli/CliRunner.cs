@@ -35,7 +35,7 @@ public sealed class CliRunner : IDisposable
         return path;
     }
 
-    public async Task<CliRun> RunAsync(string stdin, HttpMessageHandler? handler, params string[] args)
+    public async Task<CliRun> RunWithAsync(string stdin, HttpMessageHandler? handler, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -52,7 +52,7 @@ public sealed class CliRunner : IDisposable
         return new CliRun(code, output.ToString(), error.ToString());
     }
 
-    public Task<CliRun> RunAsync(params string[] args) => RunAsync("", null, args);
+    public Task<CliRun> RunAsync(params string[] args) => RunWithAsync("", null, args);
 
     public void Dispose() => Directory.Delete(_home, recursive: true);
 }

@@ -160,15 +160,15 @@ public sealed class CliTests : IAsyncLifetime
         var seen = new RecordingHandler();
         cli.Variables["REMOTETEST_CONFIG"] = cli.File("config.json", """{"server": "http://127.0.0.1:1/", "token": "from-file"}""");
 
-        await cli.RunAsync("", seen, "workers");
+        await cli.RunWithAsync("", seen, "workers");
         Assert.Equal(("127.0.0.1:1", "Bearer from-file"), seen.Last);
 
         cli.Variables["REMOTETEST_SERVER"] = "http://127.0.0.2:2";
         cli.Variables["REMOTETEST_TOKEN"] = "from-env";
-        await cli.RunAsync("", seen, "workers");
+        await cli.RunWithAsync("", seen, "workers");
         Assert.Equal(("127.0.0.2:2", "Bearer from-env"), seen.Last);
 
-        await cli.RunAsync("", seen, "workers", "--server", "127.0.0.3:3", "--token", "from-option");
+        await cli.RunWithAsync("", seen, "workers", "--server", "127.0.0.3:3", "--token", "from-option");
         Assert.Equal(("127.0.0.3:3", "Bearer from-option"), seen.Last);
     }
 

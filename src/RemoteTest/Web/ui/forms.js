@@ -248,6 +248,8 @@ function appsForm(form, known) {
     field('Password', h('input', { name: 'password', type: 'password', autocomplete: 'new-password', dataset: { path: path('data', '*', 'test_data', 'password') } }),
       'Sent once to run the checks; stored encrypted and shown as ****** afterwards.'),
     field('DMS URL', h('input', { name: 'dms_url', placeholder: 'dms/path (BroadworksDms only)', dataset: { path: path('data', '*', 'test_data', 'dms_url') } })),
+    field('More test data (JSON)', h('input', { name: 'extra', size: 48, placeholder: '{"ports": {"oci": 2208, "https": 8443}, "context_paths": {...}}',
+      dataset: { path: path('data', '*', 'test_data') } }), 'Optional: merged into test_data (non-standard ports, context paths, schemes).'),
     field('Timeout (s)', number('timeout', '5', '0.5')),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'verify_ssl', checked: true, dataset: { path: path('verify_ssl') } }), ' Verify certificates'));
   form.append(hosts, appsBox, user);
@@ -268,7 +270,12 @@ function appNames(known) {
 
 FORMS.apps.payload = form => {
   const applications = [...form.querySelectorAll('[name=app]:checked')].map(c => c.value);
-  const testData = {};
+  let testData = {};
+  const extra = form.querySelector('[name=extra]').value.trim();
+  if (extra) {
+    try { testData = JSON.parse(extra); } catch (e) { throw new FormError('data["*"].test_data', `not valid JSON: ${e.message}`); }
+    if (!testData || typeof testData !== 'object' || Array.isArray(testData)) throw new FormError('data["*"].test_data', 'must be a JSON object');
+  }
   for (const k of ['user_id', 'password', 'dms_url']) {
     const v = form.querySelector(`[name=${k}]`).value;
     if (v) testData[k] = k === 'password' ? v : v.trim();

@@ -1,0 +1,49 @@
+using System.Text.Json.Nodes;
+using RemoteTest.Cli;
+using RemoteTest.Tests.Infrastructure;
+
+namespace RemoteTest.Tests.Cli;
+
+/// <summary><c>remotetest app</c> against the fake BroadWorks servers and the lab's service.</summary>
+public sealed class CliAppTests(BroadWorksLab lab) : IClassFixture<BroadWorksLab>, IDisposable
+{
+    private readonly CliRunner _cli = new(lab.Service.BaseAddress);
+
+    public void Dispose() => _cli.Dispose();
+
+    private string HostsFile(params string[] applications) => _cli.File("hosts.json", new JsonObject
+    {
+        ["127.0.0.1"] = new JsonObject
+        {
+            ["ports"] = new JsonArray(80, 443),
+            ["applications"] = new JsonArray([.. applications.Select(a => (JsonNode)a)]),
+            // The original's files carry a masked password: the CLI fills the real one in from stdin.
+            ["test_data"] = new JsonObject { ["user_id"] = "someone-else", ["password"] = "******", ["ports"] = lab.Ports() },
+        },
+    }.ToJsonString());
+
+    [SkippableFact]
+    public async Task The_password_comes_from_stdin_and_passing_applications_exit_0()
+    {
+        await lab.Service.SkipUnlessTaskAsync("apptest.run");
+        lab.Heal();
+        var run = await _cli.RunWithAsync(BroadWorksLab.Password + "\n", null,
+            "app", HostsFile("OpenClientServer", "Xsi-Actions"), "--user", BroadWorksLab.User, "--password-stdin", "--insecure", "--timeout", "5");
+        Assert.True(run.ExitCode == ExitCodes.Passed, run.ToString());
+        Assert.Contains("OpenClientServer", run.Out);
+        Assert.Contains("ok", run.Out);
+        Assert.DoesNotContain(BroadWorksLab.Password, run.Out + run.Err);
+    }
+
+    [SkippableFact]
+    public async Task A_failing_application_exits_1_with_its_error()
+    {
+        await lab.Service.SkipUnlessTaskAsync("apptest.run");
+        lab.Heal();
+        _cli.Variables["REMOTETEST_APP_PASSWORD"] = "not-the-password";
+        var run = await _cli.RunAsync("app", HostsFile("OpenClientServer"), "--user", BroadWorksLab.User, "--insecure", "--timeout", "5");
+        Assert.True(run.ExitCode == ExitCodes.Failed, run.ToString());
+        Assert.Contains("auth_failed", run.Out);
+        Assert.DoesNotContain("not-the-password", run.Out + run.Err);
+    }
+}
