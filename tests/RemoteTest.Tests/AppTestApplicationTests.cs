@@ -187,6 +187,17 @@ public sealed class AppTestApplicationTests(BroadWorksLab lab) : IClassFixture<B
         Assert.EndsWith("/moderator/", result["details"]!["https"]!["url"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Schemes_override_runs_soap_over_plain_http()
+    {
+        lab.Heal();
+        var data = lab.TestData();
+        data["schemes"] = new JsonArray("http");
+        var result = await lab.RunOneAsync("OCIOverSoap", data);
+        Assert.True(result["ok"]!.GetValue<bool>(), result.ToJsonString());
+        Assert.StartsWith($"http://127.0.0.1:{lab.Web.HttpPort}/webservice/", result["details"]!["url"]!.GetValue<string>());
+    }
+
     internal static int ClosedPort()
     {
         var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

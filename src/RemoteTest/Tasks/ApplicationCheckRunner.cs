@@ -139,10 +139,11 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
                 });
                 break;
             case CheckKind.OciSoap:
-                foreach (var scheme in SchemesFor(check, data))
+                var soapSchemes = SchemesFor(check, data);
+                foreach (var scheme in soapSchemes)
                 {
                     var url = Url(scheme, host.Host, Port(scheme), Path(app, check, data));
-                    yield return (check.Name, check.Schemes.Count > 1 ? scheme : null, async ct =>
+                    yield return (check.Name, soapSchemes.Count > 1 ? scheme : null, async ct =>
                     {
                         var r = await OciSoapClient.RunAsync(connector, new OciSoapRequest(url, settings.Tls, data.UserId!, data.Password!, settings.Timeout, settings.MaxResponseBytes), ct);
                         return (Node(r), r.Ok ? null : new ProbeFailure(r.Error!, r.ErrorKind!));
@@ -194,8 +195,8 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
         }
     }
 
-    private static IEnumerable<string> SchemesFor(CatalogCheck check, AppTestData data) =>
-        data.Schemes is { } only && check.Schemes.Any(only.Contains) ? check.Schemes.Where(only.Contains) : check.Schemes;
+    /// <summary>The host's <c>test_data.schemes</c> when given (a SOAP service on plain http, an https-only site), else the catalog's.</summary>
+    private static IReadOnlyList<string> SchemesFor(CatalogCheck check, AppTestData data) => data.Schemes is { Count: > 0 } only ? only : check.Schemes;
 
     private static string Path(CatalogApplication app, CatalogCheck check, AppTestData data) => Expand(check.Path!, app, data);
 
