@@ -6,9 +6,15 @@ using Microsoft.Extensions.Options;
 using RemoteTest;
 using RemoteTest.Api;
 using RemoteTest.Engine;
+using RemoteTest.Security;
 using RemoteTest.Store;
 using RemoteTest.Tasks;
 using RemoteTest.Web;
+
+if (TokenCommand.Matches(args))
+{
+    return TokenCommand.Run(args, Console.Out, Console.Error);
+}
 
 try
 {
@@ -46,7 +52,9 @@ public partial class Program
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(WorkerIdentity.From(options.Worker));
 
+        var keyRingCertificate = builder.AddSecurity(options, roles, DefaultUrl);
         AddStorage(services, options);
+        SecuritySetup.AddKeyRing(services, options, keyRingCertificate);
         AddEngine(services, options, roles);
         AddProbes(services);
         AddTasks(services);
@@ -54,6 +62,7 @@ public partial class Program
         var app = builder.Build();
         // Resolve the data-directory lock now so the container owns it and releases it when the host is disposed.
         app.Services.GetService<DataDirectoryLock>();
+        app.UseSecurity(options);
         if (roles.Api)
         {
             app.MapServiceEndpoints();

@@ -25,6 +25,15 @@ public sealed class RemoteTestOptions
 
     /// <summary>Tunables of <c>apptest.run</c>.</summary>
     public AppTestOptions AppTest { get; set; } = new();
+
+    /// <summary>API tokens and anonymous access (Security/).</summary>
+    public Security.AuthOptions Auth { get; set; } = new();
+
+    /// <summary>The network-target policy: where probes may connect.</summary>
+    public Security.TargetsOptions Targets { get; set; } = new();
+
+    public Security.CorsOptions Cors { get; set; } = new();
+    public Security.KeyRingOptions KeyRing { get; set; } = new();
 }
 
 /// <summary>Which backend holds tasks and jobs.</summary>
@@ -79,6 +88,29 @@ public sealed class LimitsOptions
 
     /// <summary>Largest per-check timeout a client may ask for, in seconds.</summary>
     public double MaxTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Most hosts in one porttest or apptest task.</summary>
+    public int MaxHostsPerTask { get; set; } = 500;
+
+    /// <summary>Most ports per host in one porttest task.</summary>
+    public int MaxPortsPerHost { get; set; } = 1000;
+
+    /// <summary>Most domains in one dns.check_records task.</summary>
+    public int MaxDomainsPerTask { get; set; } = 2000;
+
+    /// <summary>Most applications per host in one apptest task.</summary>
+    public int MaxApplicationsPerHost { get; set; } = 32;
+
+    /// <summary>Tasks one token (or all anonymous callers together) may have PENDING or STARTED; past it: 429.</summary>
+    public int MaxQueuedTasksPerToken { get; set; } = 1000;
+
+    /// <summary>Jobs waiting in one queue; past it the API answers 503 with Retry-After.</summary>
+    public int MaxQueueLength { get; set; } = 10000;
+
+    /// <summary>The Retry-After of a 429 or 503 for a full queue.</summary>
+    public TimeSpan QueueRetryAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    public Security.RateLimitOptions RateLimit { get; set; } = new();
 }
 
 public sealed class RetentionOptions

@@ -25,7 +25,7 @@ public static class ServiceEndpoints
                 version,
                 roles = roles.Names,
                 ui = WebUi.BasePath + "/",
-            }));
+            })).AllowAnonymous();
 
         app.MapGet("/tasks", (TaskRegistry registry) => Results.Json(new
         {

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using RemoteTest.Engine;
+using RemoteTest.Security;
 using RemoteTest.Store;
 using RemoteTest.Tasks;
 
@@ -13,7 +14,7 @@ public static class TaskEndpoints
 {
     public static IEndpointRouteBuilder MapTaskEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/task", SubmitAsync);
+        app.MapPost("/task", SubmitAsync).AddEndpointFilter(SubmissionAudit.FilterAsync);
         app.MapGet("/task/{id}", GetAsync);
         return app;
     }
@@ -26,7 +27,8 @@ public static class TaskEndpoints
         ArgumentSecrets secrets,
         TimeProvider time,
         IOptions<RemoteTestOptions> options,
-        ILoggerFactory logs,
+        SubmissionGate gate,
+        AuditLog audit,
         CancellationToken cancellationToken)
     {
         var limit = options.Value.Limits.MaxRequestBytes;
@@ -55,31 +57,39 @@ public static class TaskEndpoints
         }
 
         TaskSubmission submission;
+        IReadOnlyList<string> targets;
         try
         {
             submission = TaskSubmission.Parse(body, registry);
+            targets = gate.CheckTargets(submission.Task, submission.Arguments);
         }
         catch (TaskArgumentException ex)
         {
             return Error(StatusCodes.Status400BadRequest, ex.Field, ex.Message);
         }
 
+        var caller = http.Caller();
+        if (await gate.CheckCapacityAsync(caller, submission.Queue, cancellationToken) is { } full)
+        {
+            return full;
+        }
+
         var arguments = secrets.Protect(submission.Arguments.Values).ToJsonString();
-        var record = TaskRecord.New(submission.Task.Name, submission.Queue, arguments, owner: null, time.GetUtcNow());
+        var record = TaskRecord.New(submission.Task.Name, submission.Queue, arguments, owner: caller.Owner, time.GetUtcNow());
         await store.InsertAsync(record, cancellationToken);
         dispatcher.Enqueue(record.Id, record.Queue);
-        logs.CreateLogger("RemoteTest.Api").LogInformation("Task {TaskId} ({TaskName}) submitted to queue {Queue} from {Remote}",
-            record.Id, record.TaskName, record.Queue, http.Connection.RemoteIpAddress);
+        audit.TaskSubmitted(http, caller, record, targets, submission.Arguments.Values);
 
         return Results.Json(new { task_id = record.Id.ToString() }, statusCode: StatusCodes.Status202Accepted)
             .WithLocation($"/task/{record.Id}");
     }
 
-    private static async Task<IResult> GetAsync(string id, ITaskStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string id, HttpContext http, ITaskStore store, CancellationToken cancellationToken)
     {
         var task = Guid.TryParse(id, out var guid) ? await store.GetAsync(guid, cancellationToken) : null;
         // The original answered PENDING for ids it never saw, so a typo looked like a queued task forever.
-        return task is null
+        // Another token's task is "unknown" too: a 403 would confirm that the id exists.
+        return task is null || !http.Caller().CanSee(task)
             ? Results.Json(new { task_id = id, error = "unknown task id (never submitted, or expired after the retention period)" }, statusCode: StatusCodes.Status404NotFound)
             : new TaskStatusResponse(task);
     }

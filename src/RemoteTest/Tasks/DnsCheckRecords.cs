@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using DnsClient;
 using Microsoft.Extensions.Options;
 using RemoteTest.Probes;
+using RemoteTest.Security;
 
 namespace RemoteTest.Tasks;
 
@@ -16,7 +17,14 @@ public sealed record DnsCheckArgs(
     double Timeout,
     bool IncludeText,
     IReadOnlyList<NameServer> Nameservers,
-    QueryType? RecordType);
+    QueryType? RecordType,
+    bool NameserversRequested = false) : ITargetedArguments
+{
+    /// <summary>The client's own resolvers are targets the policy judges; the operator's defaults are trusted.</summary>
+    public IReadOnlyList<string> Targets => NameserversRequested ? Nameservers.Select(n => n.Address.ToString()).ToList() : [];
+
+    public string TargetField => "nameservers";
+}
 
 /// <summary>The result: the original's <c>{"summary", "results"}</c> with fields added, none renamed.</summary>
 public sealed record DnsCheckResult(DnsCheckSummary Summary, IReadOnlyDictionary<string, DnsDomainResult> Results);
@@ -52,7 +60,7 @@ public sealed record DnsServerAnswer(IReadOnlyList<string> Retrieved, string Sta
 /// records match, per resolver. Every domain (and every resolver) is asked at once, so a task takes about one
 /// timeout however many domains it holds.
 /// </summary>
-public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options) : RemoteTask<DnsCheckArgs>
+public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetGuard guard) : RemoteTask<DnsCheckArgs>
 {
     private static readonly Dictionary<string, QueryType> RecordTypes = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -85,9 +93,10 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options) : Remot
         {
             throw new TaskArgumentException("dns_data", "dns_data names no domain");
         }
-        if (data.Count > limits.MaxChecksPerTask)
+        var maxDomains = Math.Min(limits.MaxChecksPerTask, limits.MaxDomainsPerTask);
+        if (data.Count > maxDomains)
         {
-            throw new TaskArgumentException("dns_data", $"dns_data names {data.Count} domains; at most {limits.MaxChecksPerTask} per task");
+            throw new TaskArgumentException("dns_data", $"dns_data names {data.Count} domains; at most {maxDomains} per task");
         }
 
         var domains = new Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>(StringComparer.Ordinal);
@@ -112,8 +121,10 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options) : Remot
         var includeText = !arguments.Has("include_text") || ArgumentReader.Boolean(arguments["include_text"], "include_text");
 
         var nameservers = options.Value.Dns.DefaultNameservers.Select(ns => DnsQuery.ParseNameServer(ns)!).ToList();
+        var requested = false;
         if (arguments.Has("nameservers") && arguments["nameservers"] is not null)
         {
+            requested = true;
             var list = ArgumentReader.Array(arguments["nameservers"], "nameservers");
             if (list.Count > options.Value.Dns.MaxNameservers)
             {
@@ -137,7 +148,7 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options) : Remot
                 ? t
                 : throw new TaskArgumentException("record_type", $"record_type '{text}' is not one of {string.Join(", ", RecordTypes.Keys)}");
         }
-        return new DnsCheckArgs(domains, timeout, includeText, nameservers, recordType);
+        return new DnsCheckArgs(domains, timeout, includeText, nameservers, recordType, requested && nameservers.Count > 0);
     }
 
     public override async Task<object> RunAsync(DnsCheckArgs args, TaskContext context, CancellationToken cancellationToken)
@@ -163,6 +174,12 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options) : Remot
             var type = args.RecordType ?? (entry.Key.StartsWith('_') ? QueryType.SRV : QueryType.A);
             var lookups = await Task.WhenAll(asked.Select(async servers =>
             {
+                // Checked here, on the worker, too: its policy (and its own addresses) may differ from the API's.
+                if (args.NameserversRequested && servers.Length == 1 && guard.Check(System.Net.IPAddress.Parse(servers[0].Address)) is { } refusal)
+                {
+                    context.Complete();
+                    return new DnsLookup(DnsQuery.Describe(servers[0]), null, [], [], [], null, refusal, ErrorKind.NotAllowed, 0);
+                }
                 await gate.WaitAsync(cancellationToken);
                 try
                 {

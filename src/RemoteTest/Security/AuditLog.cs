@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+using RemoteTest.Store;
+
+namespace RemoteTest.Security;
+
+/// <summary>
+/// Who did what, when and from where, as structured log events in the <c>RemoteTest.Audit</c> category (one
+/// event id per action, every value a named property). Arguments are logged masked: never a secret.
+/// </summary>
+public sealed partial class AuditLog(ILoggerFactory loggers)
+{
+    public const string Category = "RemoteTest.Audit";
+
+    /// <summary>The most characters of masked arguments one event carries.</summary>
+    private const int MaxArgumentsLength = 2000;
+
+    private readonly ILogger _log = loggers.CreateLogger(Category);
+
+    /// <summary>A task was accepted and stored.</summary>
+    public void TaskSubmitted(HttpContext http, Caller caller, TaskRecord task, IReadOnlyList<string> targets, JsonNode arguments) =>
+        Submitted(_log, caller.Owner, Remote(http), task.Id, task.TaskName, task.Queue, string.Join(",", targets.Take(50)) + (targets.Count > 50 ? ",…" : ""),
+            Truncate(ArgumentSecrets.MaskAll(arguments).ToJsonString()));
+
+    /// <summary>A submission was refused (bad input, a denied target, a limit).</summary>
+    public void SubmissionRejected(HttpContext http, int status, string field, string error) =>
+        Rejected(_log, http.Caller().Owner, Remote(http), status, field, Truncate(error));
+
+    public void AuthenticationFailed(HttpContext http, string why) =>
+        AuthFailed(_log, Remote(http), http.Request.Method, http.Request.Path.Value ?? "", why);
+
+    public void Forbidden(HttpContext http, Caller caller, string scope) =>
+        ForbiddenScope(_log, caller.Owner, Remote(http), http.Request.Method, http.Request.Path.Value ?? "", scope);
+
+    public void RateLimited(HttpContext http, string partition) =>
+        Limited(_log, http.Caller().Owner, Remote(http), partition, http.Request.Method, http.Request.Path.Value ?? "");
+
+    /// <summary>Any other action on a task (revoke, schedule changes): <paramref name="action"/> names it.</summary>
+    public void TaskAction(HttpContext http, string action, string subject) =>
+        Action(_log, http.Caller().Owner, Remote(http), action, subject);
+
+    private static string Remote(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    private static string Truncate(string s) => s.Length <= MaxArgumentsLength ? s : s[..MaxArgumentsLength] + "…";
+
+    [LoggerMessage(EventId = 7001, EventName = "TaskSubmitted", Level = LogLevel.Information,
+        Message = "audit: {Principal} from {RemoteAddress} submitted task {TaskId} {TaskName} to queue {Queue}; targets {Targets}; arguments {Arguments}")]
+    private static partial void Submitted(ILogger log, string principal, string remoteAddress, Guid taskId, string taskName, string queue, string targets, string arguments);
+
+    [LoggerMessage(EventId = 7002, EventName = "SubmissionRejected", Level = LogLevel.Information,
+        Message = "audit: {Principal} from {RemoteAddress} was refused ({Status}) on {Field}: {Error}")]
+    private static partial void Rejected(ILogger log, string principal, string remoteAddress, int status, string field, string error);
+
+    [LoggerMessage(EventId = 7003, EventName = "AuthenticationFailed", Level = LogLevel.Warning,
+        Message = "audit: authentication failed from {RemoteAddress} on {Method} {Path}: {Reason}")]
+    private static partial void AuthFailed(ILogger log, string remoteAddress, string method, string path, string reason);
+
+    [LoggerMessage(EventId = 7004, EventName = "Forbidden", Level = LogLevel.Warning,
+        Message = "audit: {Principal} from {RemoteAddress} lacks scope {Scope} for {Method} {Path}")]
+    private static partial void ForbiddenScope(ILogger log, string principal, string remoteAddress, string method, string path, string scope);
+
+    [LoggerMessage(EventId = 7005, EventName = "RateLimited", Level = LogLevel.Warning,
+        Message = "audit: {Principal} from {RemoteAddress} was rate limited ({Partition}) on {Method} {Path}")]
+    private static partial void Limited(ILogger log, string principal, string remoteAddress, string partition, string method, string path);
+
+    [LoggerMessage(EventId = 7006, EventName = "TaskAction", Level = LogLevel.Information,
+        Message = "audit: {Principal} from {RemoteAddress} {Action} {Subject}")]
+    private static partial void Action(ILogger log, string principal, string remoteAddress, string action, string subject);
+}

@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace RemoteTest.Security;
+
+/// <summary>
+/// Rate limiting per token (per client address for anonymous callers) with ASP.NET Core's rate limiter: a fixed
+/// window aligned to multiples of <c>Limits:RateLimit:Window</c>, 429 with Retry-After past the limit, and
+/// <c>X-RateLimit-Limit</c>/<c>-Remaining</c>/<c>-Reset</c> (seconds until the window resets) on every answer.
+/// </summary>
+public sealed class RequestRateLimits(IOptions<RemoteTestOptions> options, ApiTokenDirectory tokens, TimeProvider time, AuditLog audit)
+{
+    private readonly ConcurrentDictionary<string, AlignedWindowLimiter> _limiters = new(StringComparer.Ordinal);
+    private readonly TimeSpan _window = options.Value.Limits.RateLimit.Window;
+    private readonly int _defaultLimit = options.Value.Limits.RateLimit.PermitLimit;
+    private int _sweep;
+
+    /// <summary>The partition of a request and its permit limit (0: not limited).</summary>
+    public (string Key, int Limit) PartitionOf(HttpContext http)
+    {
+        var caller = http.Caller();
+        if (!caller.Anonymous && http.User.Identity?.IsAuthenticated == true)
+        {
+            var limit = tokens.ByName.TryGetValue(caller.Owner, out var t) && t.RateLimit is { } own ? own : _defaultLimit;
+            return ($"token:{caller.Owner}", limit);
+        }
+        return ($"address:{http.Connection.RemoteIpAddress}", _defaultLimit);
+    }
+
+    /// <summary>Registers the limiter in ASP.NET Core's rate-limiting middleware.</summary>
+    public void Configure(RateLimiterOptions o)
+    {
+        o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+        {
+            var (key, limit) = PartitionOf(http);
+            return limit <= 0 ? RateLimitPartition.GetNoLimiter(key) : RateLimitPartition.Get(key, k => Limiter(k, limit));
+        });
+        o.OnRejected = async (context, cancellationToken) =>
+        {
+            var http = context.HttpContext;
+            var (key, limit) = PartitionOf(http);
+            var retry = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : _window;
+            audit.RateLimited(http, key);
+            http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            http.Response.Headers.RetryAfter = Seconds(retry);
+            await http.Response.WriteAsJsonAsync(new
+            {
+                error = $"rate limit exceeded: at most {limit} requests per {_window.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s; retry in {Seconds(retry)} s",
+                field = "rate_limit",
+            }, cancellationToken);
+        };
+    }
+
+    /// <summary>Middleware that writes the X-RateLimit headers when the answer starts, whatever it is.</summary>
+    public RequestDelegate Headers(RequestDelegate next) => http =>
+    {
+        http.Response.OnStarting(() =>
+        {
+            var (key, limit) = PartitionOf(http);
+            if (limit > 0)
+            {
+                var (remaining, reset) = _limiters.TryGetValue(key, out var l) ? l.Snapshot() : (limit, AlignedWindowLimiter.UntilNextWindow(time, _window));
+                http.Response.Headers["X-RateLimit-Limit"] = limit.ToString(CultureInfo.InvariantCulture);
+                http.Response.Headers["X-RateLimit-Remaining"] = remaining.ToString(CultureInfo.InvariantCulture);
+                http.Response.Headers["X-RateLimit-Reset"] = Seconds(reset);
+            }
+            return Task.CompletedTask;
+        });
+        return next(http);
+    };
+
+    private AlignedWindowLimiter Limiter(string key, int limit)
+    {
+        // Drop partitions whose window has passed now and then: anonymous callers make one per address.
+        if (Interlocked.Increment(ref _sweep) % 1024 == 0)
+        {
+            foreach (var (k, v) in _limiters)
+            {
+                if (v.IdleDuration is not null)
+                {
+                    _limiters.TryRemove(new KeyValuePair<string, AlignedWindowLimiter>(k, v));
+                }
+            }
+        }
+        return _limiters.AddOrUpdate(key, _ => new AlignedWindowLimiter(limit, _window, time), (_, existing) => existing.Limit == limit ? existing : new AlignedWindowLimiter(limit, _window, time));
+    }
+
+    private static string Seconds(TimeSpan t) => Math.Max(1, (int)Math.Ceiling(t.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// A fixed-window limiter whose windows start at multiples of the window length (UTC), so the reset time is known
+/// and the same on every node. It never queues: a request past the limit is rejected at once with Retry-After.
+/// </summary>
+public sealed class AlignedWindowLimiter(int limit, TimeSpan window, TimeProvider time) : RateLimiter
+{
+    private readonly Lock _lock = new();
+    private long _windowIndex = -1;
+    private int _used;
+
+    public int Limit => limit;
+
+    public static TimeSpan UntilNextWindow(TimeProvider time, TimeSpan window)
+    {
+        var now = time.GetUtcNow().UtcTicks;
+        return TimeSpan.FromTicks(window.Ticks - now % window.Ticks);
+    }
+
+    /// <summary>Permits left in the current window and the time until it resets.</summary>
+    public (int Remaining, TimeSpan Reset) Snapshot()
+    {
+        lock (_lock)
+        {
+            Roll();
+            return (limit - _used, UntilNextWindow(time, window));
+        }
+    }
+
+    public override TimeSpan? IdleDuration
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return Index() != _windowIndex || _used == 0 ? TimeSpan.Zero : null;
+            }
+        }
+    }
+
+    public override RateLimiterStatistics? GetStatistics() => new() { CurrentAvailablePermits = Snapshot().Remaining };
+
+    protected override RateLimitLease AttemptAcquireCore(int permitCount)
+    {
+        lock (_lock)
+        {
+            Roll();
+            if (_used + permitCount <= limit)
+            {
+                _used += permitCount;
+                return Lease.Acquired;
+            }
+            return new Lease(false, UntilNextWindow(time, window));
+        }
+    }
+
+    protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(AttemptAcquireCore(permitCount));
+
+    // Nothing to release; the partitioned limiter disposes idle partitions, and a window from the past equals a fresh one.
+    protected override void Dispose(bool disposing)
+    {
+    }
+
+    private long Index() => time.GetUtcNow().UtcTicks / window.Ticks;
+
+    private void Roll()
+    {
+        var index = Index();
+        if (index != _windowIndex)
+        {
+            _windowIndex = index;
+            _used = 0;
+        }
+    }
+
+    private sealed class Lease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
+    {
+        public static readonly Lease Acquired = new(true, null);
+
+        public override bool IsAcquired { get; } = acquired;
+
+        public override IEnumerable<string> MetadataNames => retryAfter is null ? [] : [MetadataName.RetryAfter.Name];
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            metadata = retryAfter;
+            return retryAfter is not null && metadataName == MetadataName.RetryAfter.Name;
+        }
+    }
+}
