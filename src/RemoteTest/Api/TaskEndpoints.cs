@@ -45,7 +45,7 @@ public static class TaskEndpoints
         try
         {
             // The original read the body whatever its Content-Type (Flask's force=True); so do we.
-            body = await JsonNode.ParseAsync(http.Request.Body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }, cancellationToken: cancellationToken);
+            body = await RequestJson.ReadAsync(http.Request, limit, cancellationToken);
         }
         catch (JsonException ex)
         {

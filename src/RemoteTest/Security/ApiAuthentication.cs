@@ -126,7 +126,7 @@ public sealed class ApiTokenDirectory
         _byHash = auth.Tokens.ToDictionary(t => t.Hash, StringComparer.Ordinal);
         ByName = auth.Tokens.ToDictionary(t => t.Name, StringComparer.Ordinal);
         Anonymous = auth.Tokens.Length == 0 ? ApiScopes.All
-            : auth.AllowAnonymous ? auth.AnonymousScopes
+            : auth.AllowAnonymous ? (auth.AnonymousScopes.Length > 0 ? auth.AnonymousScopes : [ApiScopes.Submit, ApiScopes.Read])
             : null;
     }
 

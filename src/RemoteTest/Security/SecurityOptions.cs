@@ -12,8 +12,11 @@ public sealed class AuthOptions
     /// </summary>
     public bool AllowAnonymous { get; set; }
 
-    /// <summary>What an anonymous caller may do when tokens exist too (with no tokens at all it may do everything).</summary>
-    public string[] AnonymousScopes { get; set; } = [ApiScopes.Submit, ApiScopes.Read];
+    /// <summary>
+    /// What an anonymous caller may do when tokens exist too; empty means submit and read. With no tokens at all
+    /// it may do everything. (Empty by default because configuration adds to a list, never replaces it.)
+    /// </summary>
+    public string[] AnonymousScopes { get; set; } = [];
 }
 
 /// <summary>One API token as configured.</summary>

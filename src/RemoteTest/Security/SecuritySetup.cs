@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace RemoteTest.Security;
 
@@ -53,13 +54,13 @@ public static class SecuritySetup
         {
             // Every endpoint needs a caller with the scope its method implies, unless it says otherwise:
             // a route added later is protected without anyone remembering to protect it.
-            o.FallbackPolicy = new AuthorizationPolicyBuilder(BearerTokenHandler.SchemeName).RequireAuthenticatedUser()
+            o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser()
                 .AddRequirements(new MethodScopeRequirement()).Build();
-            o.AddPolicy(AdminPolicy, p => p.AddAuthenticationSchemes(BearerTokenHandler.SchemeName).RequireAuthenticatedUser()
+            o.AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser()
                 .AddRequirements(new ScopeRequirement(ApiScopes.Admin)));
-            o.AddPolicy(ApiScopes.Read, p => p.AddAuthenticationSchemes(BearerTokenHandler.SchemeName).RequireAuthenticatedUser()
+            o.AddPolicy(ApiScopes.Read, p => p.RequireAuthenticatedUser()
                 .AddRequirements(new ScopeRequirement(ApiScopes.Read)));
-            o.AddPolicy(ApiScopes.Submit, p => p.AddAuthenticationSchemes(BearerTokenHandler.SchemeName).RequireAuthenticatedUser()
+            o.AddPolicy(ApiScopes.Submit, p => p.RequireAuthenticatedUser()
                 .AddRequirements(new ScopeRequirement(ApiScopes.Submit)));
         });
         services.AddSingleton<IAuthorizationHandler, MethodScopeHandler>();
@@ -101,6 +102,19 @@ public static class SecuritySetup
         }
 
         app.Use(SecurityHeaders.Add);
+        // An answer with an error status and no body (no route, wrong method) still says what went wrong, as JSON.
+        app.UseStatusCodePages(async context =>
+        {
+            var response = context.HttpContext.Response;
+            if (response.StatusCode >= 400)
+            {
+                await response.WriteAsJsonAsync(new
+                {
+                    error = ReasonPhrases.GetReasonPhrase(response.StatusCode) is { Length: > 0 } reason ? reason.ToLowerInvariant() : $"status {response.StatusCode}",
+                    field = "path",
+                });
+            }
+        });
         if (options.Cors.AllowedOrigins.Length > 0)
         {
             app.UseCors();
@@ -236,13 +250,10 @@ public sealed class MethodScopeHandler : AuthorizationHandler<MethodScopeRequire
             HttpContext http => http.Request.Method,
             _ => HttpMethods.Get,
         };
+        // Not succeeding (rather than failing) leaves the requirement among the failed ones, so the 403 can name the scope.
         if (Caller.From(context.User).Has(MethodScopeRequirement.ScopeFor(method)))
         {
             context.Succeed(requirement);
-        }
-        else
-        {
-            context.Fail(new AuthorizationFailureReason(this, MethodScopeRequirement.ScopeFor(method)));
         }
         return Task.CompletedTask;
     }

@@ -32,7 +32,12 @@ public sealed class ServiceHost : IAsyncDisposable
     public static async Task<ServiceHost> StartAsync(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var logs = new LogCapture();
-        var config = new Dictionary<string, string?> { ["RemoteTest:Storage:Kind"] = "memory" };
+        var config = new Dictionary<string, string?>
+        {
+            ["RemoteTest:Storage:Kind"] = "memory",
+            // Tests poll fast; the rate limiter has its own tests (Security/LimitsTests), which turn it on.
+            ["RemoteTest:Limits:RateLimit:PermitLimit"] = "0",
+        };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {
             config[k] = v;
@@ -46,8 +51,13 @@ public sealed class ServiceHost : IAsyncDisposable
             services?.Invoke(b.Services);
         });
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ServiceHost(app, new Uri(address), logs);
+        var address = new UriBuilder(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        if (address.Host is "0.0.0.0" or "[::]" or "::")
+        {
+            // Listening on every interface (tests of the exposed defaults); the tests still talk over loopback only.
+            address.Host = "127.0.0.1";
+        }
+        return new ServiceHost(app, address.Uri, logs);
     }
 
     /// <summary>POSTs a payload to <c>/task</c>.</summary>
@@ -105,8 +115,12 @@ public static class TaskPolling
 public sealed class LogCapture : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<LogEntry> _entries = new();
 
     public IReadOnlyCollection<string> Lines => _lines;
+
+    /// <summary>Every event with its structured properties, for tests of what a log event carries.</summary>
+    public IReadOnlyCollection<LogEntry> Entries => _entries;
 
     public string All => string.Join('\n', _lines);
 
@@ -122,7 +136,17 @@ public sealed class LogCapture : ILoggerProvider
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var message = formatter(state, exception);
+            owner._lines.Enqueue($"{logLevel} {category}: {message}{(exception is null ? "" : " " + exception)}");
+            var properties = state is IReadOnlyList<KeyValuePair<string, object?>> list
+                ? list.ToDictionary(p => p.Key, p => p.Value)
+                : new Dictionary<string, object?>();
+            owner._entries.Enqueue(new LogEntry(logLevel, category, eventId, message, properties));
+        }
     }
 }
+
+/// <summary>One captured log event.</summary>
+public sealed record LogEntry(LogLevel Level, string Category, EventId EventId, string Message, IReadOnlyDictionary<string, object?> Properties);

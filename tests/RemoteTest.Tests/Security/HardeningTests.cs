@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Hangfire;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using RemoteTest.Fixtures.Dns;
+using RemoteTest.Store;
+using RemoteTest.Tests.Infrastructure;
+
+namespace RemoteTest.Tests.Security;
+
+/// <summary>Malformed input never reaches a 500 or the queue; HTML answers carry security headers; CORS is off unless configured.</summary>
+public sealed class HardeningTests
+{
+    private const int Payloads = 1200;
+
+    [Fact]
+    public async Task A_thousand_malformed_payloads_each_get_a_4xx_json_error_and_nothing_is_enqueued()
+    {
+        await using var dns = DnsTestServer.Start().A("www.example.test", "192.0.2.1");
+        await using var host = await ServiceHost.StartAsync(new Dictionary<string, string?>
+        {
+            // Should a payload ever slip through, it must not reach beyond this machine.
+            ["RemoteTest:Dns:DefaultNameservers:0"] = dns.NameServer,
+            ["RemoteTest:Targets:Deny:0"] = "0.0.0.0/0",
+            ["RemoteTest:Targets:Deny:1"] = "::/0",
+            ["RemoteTest:Limits:MaxRequestBytes"] = "262144",
+        });
+        var seed = Environment.TickCount;
+        var generator = new MalformedPayloads(seed);
+        var kinds = new Dictionary<string, int>();
+        var contentTypes = new[] { "application/json", "text/plain", "application/x-www-form-urlencoded", null };
+
+        for (var i = 0; i < Payloads; i++)
+        {
+            var (kind, body) = generator.Next();
+            kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
+            var content = new ByteArrayContent(body);
+            if (contentTypes[i % contentTypes.Length] is { } type)
+            {
+                content.Headers.ContentType = MediaTypeHeaderValue.Parse(type);
+            }
+            using var response = await host.Http.PostAsync("/task", content);
+            var text = await response.Content.ReadAsStringAsync();
+            var where = $"payload {i} ({kind}, seed {seed}): {(int)response.StatusCode} {Shorten(text)} for {Shorten(System.Text.Encoding.UTF8.GetString(body))}";
+            Assert.True((int)response.StatusCode is >= 400 and < 500, where);
+            Assert.True(response.Content.Headers.ContentType?.MediaType == "application/json", where);
+            var error = JsonNode.Parse(text)?["error"];
+            Assert.True(error?.GetValueKind() == JsonValueKind.String && error.GetValue<string>().Length > 0, where);
+        }
+
+        // Every kind of defect was tried, the process answers, and nothing was stored or queued.
+        Assert.Equal(11, kinds.Count);
+        using var root = await host.Http.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, root.StatusCode);
+        var page = await host.Services.GetRequiredService<ITaskStore>().ListAsync(new TaskQuery(), CancellationToken.None);
+        Assert.Empty(page.Tasks);
+        var monitoring = host.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
+        Assert.Equal(0, monitoring.EnqueuedCount("default"));
+        Assert.Equal(0, monitoring.ProcessingCount());
+        Assert.DoesNotContain(host.Logs.Lines, l => l.StartsWith("Error ") || l.StartsWith("Critical "));
+        Assert.Equal(0, dns.QueriesFor("www.example.test"));
+    }
+
+    [Fact]
+    public async Task Malformed_ids_and_paths_get_4xx_json_too()
+    {
+        await using var host = await ServiceHost.StartAsync();
+        foreach (var id in new[] { "x", "%00", "%FF%FE", new string('9', 5000), "../../etc/passwd", "00000000-0000-0000-0000-000000000000", "%7B%7D" })
+        {
+            using var response = await host.Http.GetAsync($"/task/{id}");
+            Assert.True((int)response.StatusCode is >= 400 and < 500, id);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                Assert.NotNull(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]);
+            }
+        }
+    }
+
+    private static string Shorten(string s) => s.Length <= 200 ? s : s[..200] + "…";
+
+    /// <summary>Serves a small HTML page behind the service's own middleware (the UI and the dashboard are such pages).</summary>
+    private sealed class HtmlPage : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            next(app);
+            app.Run(async http =>
+            {
+                if (http.Request.Path == "/page.html")
+                {
+                    http.Response.ContentType = "text/html; charset=utf-8";
+                    await http.Response.WriteAsync("<!doctype html><title>x</title>");
+                }
+                else
+                {
+                    http.Response.StatusCode = 404;
+                }
+            });
+        };
+    }
+
+    [Fact]
+    public async Task Html_answers_carry_security_headers_and_json_answers_nosniff()
+    {
+        await using var host = await ServiceHost.StartAsync(services: s => s.AddSingleton<IStartupFilter, HtmlPage>());
+        using var html = await host.Http.GetAsync("/page.html");
+        Assert.Equal(HttpStatusCode.OK, html.StatusCode);
+        Assert.Equal("DENY", html.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Equal("nosniff", html.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("no-referrer", html.Headers.GetValues("Referrer-Policy").Single());
+        Assert.Contains("frame-ancestors 'none'", html.Headers.GetValues("Content-Security-Policy").Single());
+
+        using var json = await host.Http.GetAsync("/tasks");
+        Assert.Equal("nosniff", json.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.False(json.Headers.Contains("Content-Security-Policy"));
+    }
+
+    private static HttpRequestMessage Preflight(string origin)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Options, "/task");
+        request.Headers.Add("Origin", origin);
+        request.Headers.Add("Access-Control-Request-Method", "POST");
+        request.Headers.Add("Access-Control-Request-Headers", "authorization,content-type");
+        return request;
+    }
+
+    [Fact]
+    public async Task Cors_is_off_unless_configured()
+    {
+        await using var host = await ServiceHost.StartAsync();
+        using var preflight = await host.Http.SendAsync(Preflight("https://evil.example"));
+        Assert.False(preflight.Headers.Contains("Access-Control-Allow-Origin"));
+        var get = new HttpRequestMessage(HttpMethod.Get, "/tasks");
+        get.Headers.Add("Origin", "https://evil.example");
+        using var simple = await host.Http.SendAsync(get);
+        Assert.False(simple.Headers.Contains("Access-Control-Allow-Origin"));
+    }
+
+    [Fact]
+    public async Task Cors_allows_exactly_the_configured_origins()
+    {
+        await using var host = await ServiceHost.StartAsync(new Dictionary<string, string?> { ["RemoteTest:Cors:AllowedOrigins:0"] = "https://portal.example" });
+        using var allowed = await host.Http.SendAsync(Preflight("https://portal.example"));
+        Assert.Equal("https://portal.example", allowed.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        using var other = await host.Http.SendAsync(Preflight("https://evil.example"));
+        Assert.False(other.Headers.Contains("Access-Control-Allow-Origin"));
+    }
+}
