@@ -54,6 +54,13 @@ public static class CliApp
                 task.AddCommand<TaskCancelCommand>("cancel").WithDescription("Cancel a queued or running task.");
             });
             config.AddCommand<WorkersCommand>("workers").WithDescription("List live workers, their locations and queues.");
+            config.AddBranch("token", token =>
+            {
+                token.SetDescription("API tokens for the service's configuration.");
+                token.AddCommand<TokenNewCommand>("new")
+                    .WithDescription("Make a new API token and print it with the hash the service is configured with.")
+                    .WithExample("token", "new", "--name", "ci-bot", "--scopes", "submit,read");
+            });
         });
         try
         {

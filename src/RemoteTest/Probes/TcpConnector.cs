@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using RemoteTest.Security;
 
 namespace RemoteTest.Probes;
 
@@ -7,7 +8,8 @@ namespace RemoteTest.Probes;
 /// Opens outbound TCP connections. Every probe that connects anywhere goes through <see cref="ConnectAsync"/>,
 /// so a policy on where the service may connect (the network-target guard) has exactly one place to sit.
 /// </summary>
-public sealed class TcpConnector(TimeProvider time)
+/// <param name="guard">The target policy and per-address politeness; the service always passes it (probe unit tests may not).</param>
+public sealed class TcpConnector(TimeProvider time, TargetGuard? guard = null)
 {
     /// <summary>
     /// Connects to <paramref name="endpoint"/> within <paramref name="timeout"/>. A refused, unreachable or
@@ -17,29 +19,44 @@ public sealed class TcpConnector(TimeProvider time)
     public async Task<TcpConnectResult> ConnectAsync(IPEndPoint endpoint, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // Judged on the address itself, after any name resolution, so a name that resolves to a denied address
+        // (DNS rebinding included) is refused before a packet is sent.
+        if (guard?.Check(endpoint.Address) is { } refusal)
+        {
+            return Failed(refusal, ErrorKind.NotAllowed);
+        }
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
+        IDisposable? lease = null;
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            // Politeness: waiting for one of the address's connection slots counts against the timeout.
+            lease = guard is null ? null : await guard.AcquireAsync(endpoint.Address, deadline.Token);
             await socket.ConnectAsync(endpoint, deadline.Token);
-            return new TcpConnectResult(endpoint, socket, time.GetElapsedTime(started), null, null);
+            return new TcpConnectResult(endpoint, socket, time.GetElapsedTime(started), null, null, lease);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            socket.Dispose();
+            Release();
             return Failed($"timed out after {ProbeText.Seconds(timeout)} s", ErrorKind.Timeout);
         }
         catch (SocketException ex)
         {
-            socket.Dispose();
+            Release();
             var (error, kind) = Describe(ex.SocketErrorCode, ex.Message, endpoint);
             return Failed(error, kind);
         }
         catch
         {
-            socket.Dispose();
+            Release();
             throw;
+        }
+
+        void Release()
+        {
+            socket.Dispose();
+            lease?.Dispose();
         }
 
         TcpConnectResult Failed(string error, string kind) => new(endpoint, null, time.GetElapsedTime(started), error, kind);
@@ -63,7 +80,8 @@ public sealed class TcpConnector(TimeProvider time)
 }
 
 /// <summary>The outcome of one TCP connect: the open socket (owned by the caller) or why there is none.</summary>
-public sealed class TcpConnectResult(IPEndPoint endpoint, Socket? socket, TimeSpan elapsed, string? error, string? errorKind) : IDisposable
+/// <param name="lease">The politeness slot the connection holds; given back when the socket or its stream is closed.</param>
+public sealed class TcpConnectResult(IPEndPoint endpoint, Socket? socket, TimeSpan elapsed, string? error, string? errorKind, IDisposable? lease = null) : IDisposable
 {
     public IPEndPoint Endpoint { get; } = endpoint;
     public Socket? Socket { get; } = socket;
@@ -74,7 +92,11 @@ public sealed class TcpConnectResult(IPEndPoint endpoint, Socket? socket, TimeSp
 
     /// <summary>A stream over the connected socket that closes the socket when disposed.</summary>
     public NetworkStream GetStream() =>
-        new(Socket ?? throw new InvalidOperationException($"not connected: {Error}"), ownsSocket: true);
+        new LeasedNetworkStream(Socket ?? throw new InvalidOperationException($"not connected: {Error}"), lease);
 
-    public void Dispose() => Socket?.Dispose();
+    public void Dispose()
+    {
+        Socket?.Dispose();
+        lease?.Dispose();
+    }
 }

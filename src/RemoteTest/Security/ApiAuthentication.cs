@@ -13,7 +13,7 @@ namespace RemoteTest.Security;
 public sealed record Caller(string Owner, IReadOnlySet<string> Scopes, bool Anonymous)
 {
     /// <summary>The owner of tasks submitted without a token; no token may take this name.</summary>
-    public const string AnonymousName = "anonymous";
+    public const string AnonymousName = TokenFormat.AnonymousName;
 
     public const string ScopeClaim = "scope";
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
-using RemoteTest.Probes;
 
 namespace RemoteTest.Security;
 
@@ -163,12 +162,14 @@ public sealed class GuardedConnection(Socket socket, IDisposable lease) : IDispo
         lease.Dispose();
     }
 
-    private sealed class LeasedNetworkStream(Socket socket, IDisposable lease) : NetworkStream(socket, ownsSocket: true)
+}
+
+/// <summary>A stream that owns its socket and gives the politeness slot back when it is closed.</summary>
+public sealed class LeasedNetworkStream(Socket socket, IDisposable? lease) : NetworkStream(socket, ownsSocket: true)
+{
+    protected override void Dispose(bool disposing)
     {
-        protected override void Dispose(bool disposing)
-        {
-            base.Dispose(disposing);
-            lease.Dispose();
-        }
+        base.Dispose(disposing);
+        lease?.Dispose();
     }
 }

@@ -1,18 +1,23 @@
 using System.Text.Json;
 
+// Compiled into the service (RemoteTest token new) and, linked, into the CLI (remotetest token new).
+#if REMOTETEST_CLI
+namespace RemoteTest.Cli.Security;
+#else
 namespace RemoteTest.Security;
+#endif
 
 /// <summary>
-/// <c>RemoteTest token new --name NAME --scopes submit,read</c>: prints a new API token (once; it is stored nowhere)
-/// and the configuration that accepts it (its hash). <c>RemoteTest token hash</c> hashes a token read from stdin.
+/// <c>token new --name NAME --scopes submit,read</c>: prints a new API token (once; it is stored nowhere) and the
+/// configuration that accepts it (its hash). <c>token hash</c> hashes a token read from standard input.
 /// </summary>
 public static class TokenCommand
 {
-    private const string Usage = "usage: RemoteTest token new --name NAME [--scopes submit,read,admin] [--rate-limit N] | RemoteTest token hash < token";
+    private const string Usage = "usage: token new --name NAME [--scopes submit,read,admin] [--rate-limit N] | token hash < token";
 
     public static bool Matches(string[] args) => args.Length > 0 && args[0] == "token";
 
-    /// <returns>0, or 2 for a usage error (as configuration errors).</returns>
+    /// <summary>Runs <c>token ...</c>; returns 0, or 2 for a usage error (as configuration errors).</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null)
     {
         if (args.Length >= 2 && args[1] == "hash")
@@ -23,7 +28,7 @@ public static class TokenCommand
                 stderr.WriteLine("remotetest: token hash: give the token on standard input");
                 return 2;
             }
-            stdout.WriteLine(ApiTokens.Hash(given));
+            stdout.WriteLine(TokenFormat.Hash(given));
             return 0;
         }
         if (args.Length < 2 || args[1] != "new")
@@ -37,61 +42,56 @@ public static class TokenCommand
         int? rateLimit = null;
         for (var i = 2; i < args.Length; i++)
         {
-            var (key, value) = Option(args, ref i);
+            var arg = args[i];
+            var eq = arg.IndexOf('=');
+            var (key, value) = eq > 0 ? (arg[..eq], arg[(eq + 1)..]) : (arg, i + 1 < args.Length ? args[++i] : null);
             switch (key)
             {
                 case "--name": name = value; break;
                 case "--scopes": scopes = value?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? []; break;
                 case "--rate-limit" when int.TryParse(value, out var n) && n >= 0: rateLimit = n; break;
                 default:
-                    stderr.WriteLine($"remotetest: token new: unknown or bad option '{args[i]}'; {Usage}");
+                    stderr.WriteLine($"remotetest: token new: unknown or bad option '{arg}'; {Usage}");
                     return 2;
             }
         }
+        return New(name, scopes, rateLimit, stdout, stderr);
+    }
 
-        var options = new ApiTokenOptions { Name = name ?? "", Scopes = scopes, RateLimit = rateLimit };
-        var token = ApiTokens.New();
-        options.Hash = ApiTokens.Hash(token);
-        var problems = ApiTokens.Validate(new AuthOptions { Tokens = [options] }).ToList();
-        if (name is null || problems.Count > 0)
+    /// <summary>Makes and prints one token with its configuration; 2 when the name or scopes are not valid.</summary>
+    public static int New(string? name, IReadOnlyList<string> scopes, int? rateLimit, TextWriter stdout, TextWriter stderr)
+    {
+        var problems = name is null ? ["--name is required"] : TokenFormat.Problems("--", name, scopes).Select(p => p.Replace("--Name", "--name").Replace("--Scopes", "--scopes")).ToList();
+        if (problems.Count > 0)
         {
-            stderr.WriteLine($"remotetest: token new: {(name is null ? "--name is required" : string.Join("; ", problems))}");
+            stderr.WriteLine($"remotetest: token new: {string.Join("; ", problems)}");
             return 2;
         }
 
-        var entry = new Dictionary<string, object> { ["Name"] = options.Name, ["Hash"] = options.Hash, ["Scopes"] = options.Scopes };
+        var token = TokenFormat.New();
+        var hash = TokenFormat.Hash(token);
+        var entry = new Dictionary<string, object> { ["Name"] = name!, ["Hash"] = hash, ["Scopes"] = scopes };
         if (rateLimit is { } r)
         {
             entry["RateLimit"] = r;
         }
         stdout.WriteLine($"token: {token}");
-        stdout.WriteLine($"hash:  {options.Hash}");
+        stdout.WriteLine($"hash:  {hash}");
         stdout.WriteLine();
         stdout.WriteLine("Give the token to its holder now; it is not stored anywhere. Clients send it as 'Authorization: Bearer <token>'.");
-        stdout.WriteLine("Add this entry to RemoteTest:Auth:Tokens in appsettings.json:");
+        stdout.WriteLine("Add this entry to RemoteTest:Auth:Tokens in the service's appsettings.json:");
         stdout.WriteLine("  " + JsonSerializer.Serialize(entry));
-        stdout.WriteLine("or as environment variables (N: the entry's index in the list):");
-        stdout.WriteLine($"  REMOTETEST__AUTH__TOKENS__N__NAME={options.Name}");
-        stdout.WriteLine($"  REMOTETEST__AUTH__TOKENS__N__HASH={options.Hash}");
-        for (var i = 0; i < options.Scopes.Length; i++)
+        stdout.WriteLine("or as the service's environment variables (N: the entry's index in the list):");
+        stdout.WriteLine($"  REMOTETEST__AUTH__TOKENS__N__NAME={name}");
+        stdout.WriteLine($"  REMOTETEST__AUTH__TOKENS__N__HASH={hash}");
+        for (var i = 0; i < scopes.Count; i++)
         {
-            stdout.WriteLine($"  REMOTETEST__AUTH__TOKENS__N__SCOPES__{i}={options.Scopes[i]}");
+            stdout.WriteLine($"  REMOTETEST__AUTH__TOKENS__N__SCOPES__{i}={scopes[i]}");
         }
         if (rateLimit is { } limit)
         {
             stdout.WriteLine($"  REMOTETEST__AUTH__TOKENS__N__RATELIMIT={limit}");
         }
         return 0;
-    }
-
-    private static (string Key, string? Value) Option(string[] args, ref int i)
-    {
-        var arg = args[i];
-        var eq = arg.IndexOf('=');
-        if (eq > 0)
-        {
-            return (arg[..eq], arg[(eq + 1)..]);
-        }
-        return i + 1 < args.Length ? (arg, args[++i]) : (arg, null);
     }
 }

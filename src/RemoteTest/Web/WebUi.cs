@@ -27,7 +27,10 @@ public static class WebUi
         // "/ui/" (which relative links need) is decided from the raw path, not by a second route.
         app.MapGet(BasePath + "/{**path}", (string? path, HttpContext http) =>
                 http.Request.Path.Value == BasePath ? Results.Redirect(BasePath + "/") : Serve(path, http))
-            .ExcludeFromDescription();
+            .ExcludeFromDescription()
+            // The page and its scripts hold no data; a browser cannot send a token when it navigates, and the
+            // page's own API calls carry the token the user gave it.
+            .AllowAnonymous();
         return app;
     }
 

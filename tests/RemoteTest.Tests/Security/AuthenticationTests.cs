@@ -224,3 +224,35 @@ public sealed class AuthenticationStartupTests
         Assert.Contains(ApiTokens.Hash(token), output);
     }
 }
+
+/// <summary><c>remotetest token new</c> in the CLI makes tokens the service accepts, and the CLI sends them.</summary>
+public sealed class CliTokenTests
+{
+    [Fact]
+    public async Task The_cli_makes_a_token_whose_hash_the_service_accepts_and_uses_it()
+    {
+        using var cli = new RemoteTest.Tests.Cli.CliRunner();
+        var made = await cli.RunAsync("token", "new", "--name", "ops", "--scopes", "read");
+        Assert.True(made.ExitCode == 0, made.ToString());
+        var token = made.Out.Split('\n').Single(l => l.StartsWith("token: "))[7..].Trim();
+        var hash = made.Out.Split('\n').Single(l => l.StartsWith("hash:"))[5..].Trim();
+        Assert.Equal(ApiTokens.Hash(token), hash);
+
+        await using var host = await ServiceHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["RemoteTest:Auth:Tokens:0:Name"] = "ops",
+            ["RemoteTest:Auth:Tokens:0:Hash"] = hash,
+            ["RemoteTest:Auth:Tokens:0:Scopes:0"] = "read",
+        });
+        using var client = new RemoteTest.Tests.Cli.CliRunner(host.BaseAddress);
+        var unknown = Guid.NewGuid().ToString();
+        var withToken = await client.RunAsync("task", "get", unknown, "--token", token);
+        Assert.Contains("unknown task id", withToken.Out + withToken.Err);
+        var without = await client.RunAsync("task", "get", unknown);
+        Assert.Contains("API token", without.Out + without.Err);
+
+        var bad = await cli.RunAsync("token", "new", "--name", "anonymous");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("reserved", bad.Err);
+    }
+}

@@ -3,9 +3,6 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Hangfire;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using RemoteTest.Fixtures.Dns;
 using RemoteTest.Store;
@@ -83,41 +80,27 @@ public sealed class HardeningTests
 
     private static string Shorten(string s) => s.Length <= 200 ? s : s[..200] + "…";
 
-    /// <summary>Serves a small HTML page behind the service's own middleware (the UI and the dashboard are such pages).</summary>
-    private sealed class HtmlPage : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            next(app);
-            app.Run(async http =>
-            {
-                if (http.Request.Path == "/page.html")
-                {
-                    http.Response.ContentType = "text/html; charset=utf-8";
-                    await http.Response.WriteAsync("<!doctype html><title>x</title>");
-                }
-                else
-                {
-                    http.Response.StatusCode = 404;
-                }
-            });
-        };
-    }
-
     [Fact]
-    public async Task Html_answers_carry_security_headers_and_json_answers_nosniff()
+    public async Task The_ui_page_answers_without_a_token_and_carries_security_headers_while_json_gets_nosniff()
     {
-        await using var host = await ServiceHost.StartAsync(services: s => s.AddSingleton<IStartupFilter, HtmlPage>());
-        using var html = await host.Http.GetAsync("/page.html");
+        var tokens = new TestTokens();
+        await using var host = await ServiceHost.StartAsync(tokens.Settings());
+        using var html = await host.Http.GetAsync("/ui/");
         Assert.Equal(HttpStatusCode.OK, html.StatusCode);
+        Assert.StartsWith("text/html", html.Content.Headers.ContentType!.ToString());
         Assert.Equal("DENY", html.Headers.GetValues("X-Frame-Options").Single());
         Assert.Equal("nosniff", html.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.Equal("no-referrer", html.Headers.GetValues("Referrer-Policy").Single());
-        Assert.Contains("frame-ancestors 'none'", html.Headers.GetValues("Content-Security-Policy").Single());
+        var csp = html.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("frame-ancestors 'none'", csp);
+        Assert.Contains("script-src 'self'", csp);
 
-        using var json = await host.Http.GetAsync("/tasks");
+        using var json = await host.Http.SendAsync(TestTokens.Request(HttpMethod.Get, "/tasks", tokens.Reader));
         Assert.Equal("nosniff", json.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.False(json.Headers.Contains("Content-Security-Policy"));
+        // The page is public; the data behind it is not.
+        using var data = await host.Http.GetAsync("/tasks");
+        Assert.Equal(HttpStatusCode.Unauthorized, data.StatusCode);
     }
 
     private static HttpRequestMessage Preflight(string origin)

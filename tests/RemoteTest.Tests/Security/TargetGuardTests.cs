@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using RemoteTest.Probes;
 using RemoteTest.Security;
 
 namespace RemoteTest.Tests.Security;
@@ -79,4 +80,41 @@ public sealed class TargetGuardTests
     [InlineData("192.0.2.1", null)]
     public void Targets_as_written_are_judged_before_resolution_when_they_can_be(string host, string? error) =>
         Assert.Equal(error, Guard(1, loopbackAllowed: false).CheckAsWritten(host));
+
+    [Fact]
+    public async Task The_tcp_probe_refuses_a_denied_address_as_a_result_and_sends_nothing()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var connector = new TcpConnector(TimeProvider.System, Guard(4, loopbackAllowed: false));
+        using var result = await connector.ConnectAsync((IPEndPoint)listener.LocalEndpoint, TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.False(result.Connected);
+        Assert.Equal("target not allowed: 127.0.0.1 is loopback", result.Error);
+        Assert.Equal(ErrorKind.NotAllowed, result.ErrorKind);
+        Assert.False(listener.Pending());
+    }
+
+    [Fact]
+    public async Task The_tcp_probe_holds_a_politeness_slot_until_its_stream_closes()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start(backlog: 16);
+        var endpoint = (IPEndPoint)listener.LocalEndpoint;
+        var guard = Guard(1, loopbackAllowed: true);
+        var connector = new TcpConnector(TimeProvider.System, guard);
+
+        var first = await connector.ConnectAsync(endpoint, TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.True(first.Connected);
+        var stream = first.GetStream();
+        // The only slot is taken: a second connect waits, and past its timeout it is a timeout result.
+        using (var waited = await connector.ConnectAsync(endpoint, TimeSpan.FromMilliseconds(300), CancellationToken.None))
+        {
+            Assert.Equal(ErrorKind.Timeout, waited.ErrorKind);
+        }
+        await stream.DisposeAsync();
+        Assert.Equal(0, guard.OpenTo(IPAddress.Loopback));
+        using var second = await connector.ConnectAsync(endpoint, TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.True(second.Connected);
+        Assert.Equal(1, guard.OpenTo(IPAddress.Loopback));
+    }
 }
