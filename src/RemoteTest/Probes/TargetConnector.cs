@@ -10,7 +10,8 @@ namespace RemoteTest.Probes;
 /// UDP through <see cref="ConnectUdpAsync"/>, HTTP through a handler whose every connection takes the TCP path, and
 /// TLS through <see cref="TlsHandshake"/> (so every TLS check reports the same certificate facts as porttest).
 /// </summary>
-public sealed class TargetConnector(TcpConnector tcp, IHostResolver resolver, TimeProvider time)
+/// <param name="guard">The network-target policy, for UDP (TCP is judged inside <see cref="TcpConnector"/>).</param>
+public sealed class TargetConnector(TcpConnector tcp, IHostResolver resolver, TimeProvider time, Security.TargetGuard? guard = null)
 {
     /// <summary>Resolves <paramref name="host"/> and connects to the first address that answers.</summary>
     /// <exception cref="ProbeFailureException">Not found, refused, unreachable or silent, in words.</exception>
@@ -36,6 +37,10 @@ public sealed class TargetConnector(TcpConnector tcp, IHostResolver resolver, Ti
     public async Task<Socket> ConnectUdpAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var address = (await ResolveAsync(host, timeout, cancellationToken))[0];
+        if (guard?.Check(address) is { } refusal)
+        {
+            throw new ProbeFailureException(new ProbeFailure(refusal, ErrorKind.NotAllowed));
+        }
         var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {

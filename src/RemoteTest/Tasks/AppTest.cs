@@ -35,6 +35,10 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
     {
         var limits = options.Value.Limits;
         var data = ArgumentReader.Object(arguments["data"], "data");
+        if (data.Count > limits.MaxHostsPerTask)
+        {
+            throw new TaskArgumentException("data", $"data names {data.Count} hosts; at most {limits.MaxHostsPerTask} per task");
+        }
         var hosts = new List<AppTestHost>();
         var checks = 0;
         foreach (var (key, value) in data)
@@ -50,6 +54,10 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
                 {
                     applications.Add(ArgumentReader.String(list[i], ArgumentReader.Element($"{field}.applications", i), 100));
                 }
+            }
+            if (applications.Count > limits.MaxApplicationsPerHost)
+            {
+                throw new TaskArgumentException($"{field}.applications", $"{field}.applications names {applications.Count} applications; at most {limits.MaxApplicationsPerHost} per host");
             }
             checks += applications.Count;
             var testData = info["test_data"] is JsonObject td ? ParseTestData(td, $"{field}.test_data")

@@ -7,7 +7,13 @@ namespace RemoteTest.Tasks;
 
 /// <summary>Validated arguments of <c>apptest.run</c>.</summary>
 /// <param name="CaRoots">Trust roots from the <c>ca_pem</c> kwarg (configured roots are added when the task runs).</param>
-public sealed record AppTestArgs(IReadOnlyList<AppTestHost> Hosts, double Timeout, bool VerifySsl, X509Certificate2Collection CaRoots);
+public sealed record AppTestArgs(IReadOnlyList<AppTestHost> Hosts, double Timeout, bool VerifySsl, X509Certificate2Collection CaRoots)
+    : Security.ITargetedArguments
+{
+    public string TargetField => "data";
+
+    public IReadOnlyList<string> Targets => Hosts.Select(h => h.Host).ToList();
+}
 
 /// <summary>One host of the payload: its key as given, the host to connect to, the applications and the test data.</summary>
 public sealed record AppTestHost(string Key, string Host, IReadOnlyList<string> Applications, AppTestData TestData);

@@ -65,6 +65,10 @@ public sealed class PortTest(
     {
         var limits = options.Value.Limits;
         var data = ArgumentReader.Object(arguments["data"], "data");
+        if (data.Count > limits.MaxHostsPerTask)
+        {
+            throw new TaskArgumentException("data", $"data names {data.Count} hosts; at most {limits.MaxHostsPerTask} per task");
+        }
         var hosts = new List<PortTestHost>(data.Count);
         var checks = 0;
         foreach (var (key, value) in data)
@@ -92,6 +96,10 @@ public sealed class PortTest(
                     : expectOpen is null || expectOpen.Contains(port) ? PortExpectation.Open
                     : PortExpectation.Any;
                 targets.Add(new PortTarget(port, expected));
+            }
+            if (targets.Count > limits.MaxPortsPerHost)
+            {
+                throw new TaskArgumentException(field, $"{field} names {targets.Count} ports; at most {limits.MaxPortsPerHost} per host");
             }
             checks += targets.Count;
             if (checks > limits.MaxChecksPerTask)

@@ -120,3 +120,111 @@ public sealed class TargetGuardServiceTests : IAsyncLifetime
         Assert.True(local.Services.GetRequiredService<TargetPolicy>().LoopbackAllowed);
     }
 }
+
+/// <summary>The guard in porttest and apptest: resolved addresses judged at connect (DNS rebinding), politeness across tasks.</summary>
+public sealed class ProbeGuardServiceTests
+{
+    private readonly TestTokens _tokens = new();
+
+    private static string PortPayload(JsonObject data, double timeout, params int[] tlsPorts) => new JsonObject
+    {
+        ["task_name"] = "porttest.run",
+        ["data"] = new JsonObject
+        {
+            ["args"] = new JsonArray(data),
+            ["kwargs"] = new JsonObject { ["timeout"] = timeout, ["tls_ports"] = new JsonArray(tlsPorts.Select(p => (JsonNode)p).ToArray()) },
+        },
+    }.ToJsonString();
+
+    private static JsonObject Ports(params (string Host, int Port)[] targets)
+    {
+        var data = new JsonObject();
+        foreach (var (host, port) in targets)
+        {
+            data[host] = new JsonObject { ["ports"] = new JsonArray(port) };
+        }
+        return data;
+    }
+
+    private async Task<ServiceHost> Exposed(Dictionary<string, string?> more, RemoteTest.Probes.IHostResolver? resolver = null)
+    {
+        var settings = _tokens.Settings(more);
+        settings["urls"] = "http://0.0.0.0:0";
+        var host = await ServiceHost.StartAsync(settings, resolver is null ? null : s => s.AddSingleton(resolver));
+        host.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _tokens.Alice);
+        return host;
+    }
+
+    [Fact]
+    public async Task Porttest_judges_the_address_a_name_resolves_to_so_dns_rebinding_cannot_reach_loopback()
+    {
+        await using var denied = RemoteTest.Fixtures.OpenPortListener.Start(IPAddress.Loopback);
+        await using var allowed = RemoteTest.Fixtures.OpenPortListener.Start(IPAddress.Parse("127.0.0.2"));
+        var resolver = new TableResolver { ["rebind.example.test"] = [IPAddress.Loopback], ["ok.example.test"] = [IPAddress.Parse("127.0.0.2")] };
+        await using var host = await Exposed(new() { ["RemoteTest:Targets:Allow:0"] = "127.0.0.2/32" }, resolver);
+
+        var result = await host.RunAsync(JsonNode.Parse(PortPayload(
+            Ports(("rebind.example.test", denied.Port), ("ok.example.test", allowed.Port), ("127.0.0.1", denied.Port)), 2))!);
+        foreach (var name in new[] { "rebind.example.test", "127.0.0.1" })
+        {
+            var port = result["results"]![name]!["ports"]![denied.Port.ToString()]!;
+            Assert.False(port["open"]!.GetValue<bool>());
+            Assert.Equal("target not allowed: 127.0.0.1 is loopback", port["error"]!.GetValue<string>());
+            Assert.Equal("not_allowed", port["error_kind"]!.GetValue<string>());
+        }
+        Assert.True(result["results"]!["ok.example.test"]!["ports"]![allowed.Port.ToString()]!["open"]!.GetValue<bool>());
+        Assert.Equal(0, denied.Accepted);
+
+        // Written targets that are all denied never get a task.
+        using var refused = await host.Http.PostAsync("/task", new StringContent(PortPayload(Ports(("127.0.0.1", denied.Port), ("localhost", denied.Port)), 2)));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var body = (await refused.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal("data", body["field"]!.GetValue<string>());
+        Assert.Contains("target not allowed: 127.0.0.1 is loopback", body["error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Apptest_targets_that_are_all_denied_are_refused_up_front()
+    {
+        await using var host = await Exposed([]);
+        var payload = new JsonObject
+        {
+            ["task_name"] = "apptest.run",
+            ["data"] = new JsonObject { ["args"] = new JsonArray(new JsonObject { ["169.254.169.254"] = new JsonObject { ["applications"] = new JsonArray("xsp") } }) },
+        };
+        using var refused = await host.Http.PostAsync("/task", new StringContent(payload.ToJsonString()));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("target not allowed: 169.254.169.254 is link-local (the cloud metadata service)", await refused.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task At_most_n_connections_to_one_address_across_tasks()
+    {
+        await using var silent = RemoteTest.Fixtures.SilentListener.Start(IPAddress.Loopback);
+        await using var host = await ServiceHost.StartAsync(new Dictionary<string, string?> { ["RemoteTest:Targets:MaxConnectionsPerAddress"] = "2" });
+        // Two tasks hold a TLS handshake open on a silent port for up to 4 s: both slots of 127.0.0.1 are taken.
+        var holders = new[]
+        {
+            await host.SubmitAsync(JsonNode.Parse(PortPayload(Ports(("127.0.0.1", silent.Port)), 4, silent.Port))!),
+            await host.SubmitAsync(JsonNode.Parse(PortPayload(Ports(("127.0.0.1", silent.Port)), 4, silent.Port))!),
+        };
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (silent.Accepted < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.Equal(2, silent.Accepted);
+
+        // A third task waits for a slot within its own 1 s timeout and never connects.
+        var third = await host.RunAsync(JsonNode.Parse(PortPayload(Ports(("127.0.0.1", silent.Port)), 1, silent.Port))!);
+        var port = third["results"]!["127.0.0.1"]!["ports"]![silent.Port.ToString()]!;
+        Assert.False(port["open"]!.GetValue<bool>());
+        Assert.Equal("timeout", port["error_kind"]!.GetValue<string>());
+        Assert.Equal(2, silent.Accepted);
+        Assert.Equal(2, silent.MaxConcurrent);
+        foreach (var id in holders)
+        {
+            Assert.Equal("SUCCESS", (await host.WaitAsync(id))["state"]!.GetValue<string>());
+        }
+    }
+}

@@ -18,10 +18,14 @@ public sealed record PortTestArgs(
     int MaxWorkers,
     string? Sni,
     X509Certificate2Collection? ExtraRoots,
-    bool AllAddresses)
+    bool AllAddresses) : Security.ITargetedArguments
 {
     /// <summary>Host × port checks the task asks for.</summary>
     public int PortsChecked => Hosts.Sum(h => h.Ports.Count);
+
+    public string TargetField => "data";
+
+    public IReadOnlyList<string> Targets => Hosts.Select(h => h.Host).ToList();
 }
 
 /// <summary>What a port is expected to be; a port in the wrong state fails.</summary>
