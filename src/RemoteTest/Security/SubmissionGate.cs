@@ -65,19 +65,20 @@ public sealed class SubmissionGate(TargetGuard guard, ITaskStore store, JobStora
 
     private async Task<int> CountUnfinishedAsync(string owner, int atMost, CancellationToken cancellationToken)
     {
-        var count = 0;
+        // PENDING before STARTED, by id: a task that starts between the two reads is seen twice, never missed.
+        var ids = new HashSet<Guid>();
         foreach (var state in new[] { TaskState.Pending, TaskState.Started })
         {
             TaskCursor? after = null;
             do
             {
                 var page = await store.ListAsync(new TaskQuery(State: state, Owner: owner, After: after, Limit: TaskQuery.MaxLimit), cancellationToken);
-                count += page.Tasks.Count;
+                ids.UnionWith(page.Tasks.Select(t => t.Id));
                 after = page.Next;
             }
-            while (after is not null && count < atMost);
+            while (after is not null && ids.Count < atMost);
         }
-        return count;
+        return ids.Count;
     }
 
     private static IResult Refuse(int status, TimeSpan retryAfter, string field, string message) => new RetryLaterResult(
