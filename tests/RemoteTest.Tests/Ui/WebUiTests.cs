@@ -130,7 +130,6 @@ public sealed class WebUiTests(BrowserFixture fixture) : IAsyncLifetime
         await _page.GotoAsync("/ui/workers");
         await Expect(_page.Locator("h1")).ToContainTextAsync("Workers");
         await Expect(_page.Locator("table.workers, .empty")).ToHaveCountAsync(1);
-        await fixture.ScreenshotAsync(_page, "workers");
         await _page.GotoAsync("/ui/schedules");
         await Expect(_page.Locator("h1")).ToContainTextAsync("Schedules");
         await Expect(_page.Locator(".empty, table.list").First).ToBeVisibleAsync();

@@ -20,7 +20,10 @@ export async function call(method, path, body) {
   let json = null;
   const text = await response.text();
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
-  const error = response.ok ? null : (json && json.error) || `${response.status} ${response.statusText}`;
+  let error = response.ok ? null : (json && json.error) || `${response.status} ${response.statusText}`;
+  if (response.status === 401) {
+    error = `this server needs an API token${getToken() ? ' (the one given was refused)' : ''}: set it with the Token button, top right (${error})`;
+  }
   return { ok: response.ok, status: response.status, body: json, error, field: json && json.field };
 }
 

@@ -1,0 +1,101 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using RemoteTest.Cli;
+using RemoteTest.Tests.Cli;
+using RemoteTest.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+
+namespace RemoteTest.Tests.Ui;
+
+/// <summary>Schedules, workers and fan-out groups in the browser and the CLI, once the server offers those routes.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class OperationsUiTests(BrowserFixture fixture) : IAsyncLifetime
+{
+    private IPage _page = null!;
+
+    public async Task InitializeAsync() => _page = await fixture.NewPageAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _page.Context.CloseAsync();
+        Assert.Empty(fixture.PageErrors);
+    }
+
+    private static async Task SkipUnlessRouteAsync(ServiceHost host, string path)
+    {
+        using var probe = await host.Http.GetAsync(path);
+        Skip.If(probe.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed, $"GET {path} is not on this server yet");
+    }
+
+    [SkippableFact]
+    public async Task A_schedule_is_added_run_now_and_deleted_from_the_schedules_page()
+    {
+        await SkipUnlessRouteAsync(fixture.Host, "/schedules");
+        var name = $"dns-watch-{Guid.NewGuid():N}"[..20];
+        await _page.GotoAsync("/ui/schedules");
+        await _page.Locator("form.schedule [name=name]").FillAsync(name);
+        await _page.Locator("form.schedule [name=task_name]").SelectOptionAsync("dns.check_records");
+        await _page.Locator("form.schedule [name=cron]").FillAsync("not a cron");
+        var data = new JsonObject
+        {
+            ["args"] = new JsonArray(JsonNode.Parse("""{"sip.example.test": {"13056": ["192.0.2.10", "192.0.2.11"]}}""")),
+            ["kwargs"] = new JsonObject { ["nameservers"] = new JsonArray(fixture.Dns.NameServer) },
+        };
+        await _page.Locator("form.schedule [name=data]").FillAsync(data.ToJsonString());
+        await _page.GetByRole(AriaRole.Button, new() { Name = "Add schedule" }).ClickAsync();
+        await Expect(_page.Locator("label.field:has([name=cron]) .field-error")).ToBeVisibleAsync();
+
+        await _page.Locator("form.schedule [name=cron]").FillAsync("*/5 * * * *");
+        await _page.GetByRole(AriaRole.Button, new() { Name = "Add schedule" }).ClickAsync();
+        var row = _page.Locator($"tr[data-schedule='{name}']");
+        await Expect(row).ToContainTextAsync("*/5 * * * *");
+        await fixture.ScreenshotAsync(_page, "schedules");
+
+        await row.Locator($"[data-run='{name}']").ClickAsync();
+        await Expect(_page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/ui/task/[0-9a-f-]{36}$"));
+        await Expect(_page.Locator("table.dns .state")).ToHaveTextAsync("13056");
+
+        await _page.GotoAsync("/ui/schedules");
+        _page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await _page.Locator($"tr[data-schedule='{name}'] button.danger").ClickAsync();
+        await Expect(_page.Locator($"tr[data-schedule='{name}']")).ToHaveCountAsync(0);
+    }
+
+    [SkippableFact]
+    public async Task A_fan_out_shows_each_location_side_by_side_in_the_browser_and_the_cli()
+    {
+        await using var host = await ServiceHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["RemoteTest:Dns:DefaultNameservers:0"] = fixture.Dns.NameServer,
+            ["RemoteTest:Worker:Queues:0"] = "fra",
+            ["RemoteTest:Worker:Queues:1"] = "dfw",
+            ["RemoteTest:Worker:Location"] = "Test Lab",
+        });
+        await SkipUnlessRouteAsync(host, "/workers");
+
+        await _page.GotoAsync($"{host.BaseAddress}ui/workers");
+        await Expect(_page.Locator("table.workers tbody tr").First).ToContainTextAsync("Test Lab");
+        await fixture.ScreenshotAsync(_page, "workers");
+
+        await _page.GotoAsync($"{host.BaseAddress}ui/run/dns");
+        var block = _page.Locator(".row.domain").First;
+        await block.Locator("[name=domain]").FillAsync("sip.example.test");
+        await block.Locator(".state-row").First.Locator("[name=state]").FillAsync("13056");
+        await block.Locator(".state-row").First.Locator("[name=values]").FillAsync("192.0.2.10, 192.0.2.11");
+        await _page.Locator("[name=queue]").FillAsync("fra, dfw");
+        await _page.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true }).ClickAsync();
+        await Expect(_page.Locator("section.location[data-location='fra'] table.dns .state")).ToHaveTextAsync("13056", new() { Timeout = 30_000 });
+        await Expect(_page.Locator("section.location[data-location='dfw'] table.dns .state")).ToHaveTextAsync("13056");
+        await fixture.ScreenshotAsync(_page, "task-group");
+
+        using var cli = new CliRunner(host.BaseAddress);
+        var run = await cli.RunAsync("dns", "check", cli.File("d.json", """{"sip.example.test": {"13056": ["192.0.2.10", "192.0.2.11"]}}"""), "--queues", "fra,dfw");
+        Assert.True(run.ExitCode == ExitCodes.Passed, run.ToString());
+        Assert.Contains("fra", run.Out);
+        Assert.Contains("dfw", run.Out);
+        var workers = await cli.RunAsync("workers");
+        Assert.True(workers.ExitCode == ExitCodes.Passed, workers.ToString());
+        Assert.Contains("Test Lab", workers.Out);
+    }
+}
