@@ -108,3 +108,20 @@ public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
 {
     public const string Name = "browser";
 }
+
+/// <summary>A browser test: a fresh page per test, closed after it; an uncaught script error fails the test.</summary>
+[Collection(BrowserCollection.Name)]
+public abstract class BrowserPageTest(BrowserFixture fixture) : IAsyncLifetime
+{
+    protected BrowserFixture Fixture { get; } = fixture;
+
+    protected IPage Page { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Page = await Fixture.NewPageAsync();
+
+    public async Task DisposeAsync()
+    {
+        await Page.Context.CloseAsync();
+        Assert.Empty(Fixture.PageErrors);
+    }
+}

@@ -9,19 +9,8 @@ using static Microsoft.Playwright.Assertions;
 namespace RemoteTest.Tests.Ui;
 
 /// <summary>Schedules, workers and fan-out groups in the browser and the CLI, once the server offers those routes.</summary>
-[Collection(BrowserCollection.Name)]
-public sealed class OperationsUiTests(BrowserFixture fixture) : IAsyncLifetime
+public sealed class OperationsUiTests(BrowserFixture fixture) : BrowserPageTest(fixture)
 {
-    private IPage _page = null!;
-
-    public async Task InitializeAsync() => _page = await fixture.NewPageAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _page.Context.CloseAsync();
-        Assert.Empty(fixture.PageErrors);
-    }
-
     private static async Task SkipUnlessRouteAsync(ServiceHost host, string path)
     {
         using var probe = await host.Http.GetAsync(path);
@@ -29,37 +18,37 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task A_schedule_is_added_run_now_and_deleted_from_the_schedules_page()
+    public async Task A_schedule_is_added_run_now_and_deleted_from_the_schedulesPage()
     {
-        await SkipUnlessRouteAsync(fixture.Host, "/schedules");
+        await SkipUnlessRouteAsync(Fixture.Host, "/schedules");
         var name = $"dns-watch-{Guid.NewGuid():N}"[..20];
-        await _page.GotoAsync("/ui/schedules");
-        await _page.Locator("form.schedule [name=name]").FillAsync(name);
-        await _page.Locator("form.schedule [name=task_name]").SelectOptionAsync("dns.check_records");
-        await _page.Locator("form.schedule [name=cron]").FillAsync("not a cron");
+        await Page.GotoAsync("/ui/schedules");
+        await Page.Locator("form.schedule [name=name]").FillAsync(name);
+        await Page.Locator("form.schedule [name=task_name]").SelectOptionAsync("dns.check_records");
+        await Page.Locator("form.schedule [name=cron]").FillAsync("not a cron");
         var data = new JsonObject
         {
             ["args"] = new JsonArray(JsonNode.Parse("""{"sip.example.test": {"13056": ["192.0.2.10", "192.0.2.11"]}}""")),
-            ["kwargs"] = new JsonObject { ["nameservers"] = new JsonArray(fixture.Dns.NameServer) },
+            ["kwargs"] = new JsonObject { ["nameservers"] = new JsonArray(Fixture.Dns.NameServer) },
         };
-        await _page.Locator("form.schedule [name=data]").FillAsync(data.ToJsonString());
-        await _page.GetByRole(AriaRole.Button, new() { Name = "Add schedule" }).ClickAsync();
-        await Expect(_page.Locator("label.field:has([name=cron]) .field-error")).ToBeVisibleAsync();
+        await Page.Locator("form.schedule [name=data]").FillAsync(data.ToJsonString());
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Add schedule" }).ClickAsync();
+        await Expect(Page.Locator("label.field:has([name=cron]) .field-error")).ToBeVisibleAsync();
 
-        await _page.Locator("form.schedule [name=cron]").FillAsync("*/5 * * * *");
-        await _page.GetByRole(AriaRole.Button, new() { Name = "Add schedule" }).ClickAsync();
-        var row = _page.Locator($"tr[data-schedule='{name}']");
+        await Page.Locator("form.schedule [name=cron]").FillAsync("*/5 * * * *");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Add schedule" }).ClickAsync();
+        var row = Page.Locator($"tr[data-schedule='{name}']");
         await Expect(row).ToContainTextAsync("*/5 * * * *");
-        await fixture.ScreenshotAsync(_page, "schedules");
+        await Fixture.ScreenshotAsync(Page, "schedules");
 
         await row.Locator($"[data-run='{name}']").ClickAsync();
-        await Expect(_page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/ui/task/[0-9a-f-]{36}$"));
-        await Expect(_page.Locator("table.dns .state")).ToHaveTextAsync("13056");
+        await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/ui/task/[0-9a-f-]{36}$"));
+        await Expect(Page.Locator("table.dns .state")).ToHaveTextAsync("13056");
 
-        await _page.GotoAsync("/ui/schedules");
-        _page.Dialog += (_, dialog) => dialog.AcceptAsync();
-        await _page.Locator($"tr[data-schedule='{name}'] button.danger").ClickAsync();
-        await Expect(_page.Locator($"tr[data-schedule='{name}']")).ToHaveCountAsync(0);
+        await Page.GotoAsync("/ui/schedules");
+        Page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await Page.Locator($"tr[data-schedule='{name}'] button.danger").ClickAsync();
+        await Expect(Page.Locator($"tr[data-schedule='{name}']")).ToHaveCountAsync(0);
     }
 
     [SkippableFact]
@@ -67,27 +56,27 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : IAsyncLifetime
     {
         await using var host = await ServiceHost.StartAsync(new Dictionary<string, string?>
         {
-            ["RemoteTest:Dns:DefaultNameservers:0"] = fixture.Dns.NameServer,
+            ["RemoteTest:Dns:DefaultNameservers:0"] = Fixture.Dns.NameServer,
             ["RemoteTest:Worker:Queues:0"] = "fra",
             ["RemoteTest:Worker:Queues:1"] = "dfw",
             ["RemoteTest:Worker:Location"] = "Test Lab",
         });
         await SkipUnlessRouteAsync(host, "/workers");
 
-        await _page.GotoAsync($"{host.BaseAddress}ui/workers");
-        await Expect(_page.Locator("table.workers tbody tr").First).ToContainTextAsync("Test Lab");
-        await fixture.ScreenshotAsync(_page, "workers");
+        await Page.GotoAsync($"{host.BaseAddress}ui/workers");
+        await Expect(Page.Locator("table.workers tbody tr").First).ToContainTextAsync("Test Lab");
+        await Fixture.ScreenshotAsync(Page, "workers");
 
-        await _page.GotoAsync($"{host.BaseAddress}ui/run/dns");
-        var block = _page.Locator(".row.domain").First;
+        await Page.GotoAsync($"{host.BaseAddress}ui/run/dns");
+        var block = Page.Locator(".row.domain").First;
         await block.Locator("[name=domain]").FillAsync("sip.example.test");
         await block.Locator(".state-row").First.Locator("[name=state]").FillAsync("13056");
         await block.Locator(".state-row").First.Locator("[name=values]").FillAsync("192.0.2.10, 192.0.2.11");
-        await _page.Locator("[name=queue]").FillAsync("fra, dfw");
-        await _page.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true }).ClickAsync();
-        await Expect(_page.Locator("section.location[data-location='fra'] table.dns .state")).ToHaveTextAsync("13056", new() { Timeout = 30_000 });
-        await Expect(_page.Locator("section.location[data-location='dfw'] table.dns .state")).ToHaveTextAsync("13056");
-        await fixture.ScreenshotAsync(_page, "task-group");
+        await Page.Locator("[name=queue]").FillAsync("fra, dfw");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true }).ClickAsync();
+        await Expect(Page.Locator("section.location[data-location='fra'] table.dns .state")).ToHaveTextAsync("13056", new() { Timeout = 30_000 });
+        await Expect(Page.Locator("section.location[data-location='dfw'] table.dns .state")).ToHaveTextAsync("13056");
+        await Fixture.ScreenshotAsync(Page, "task-group");
 
         using var cli = new CliRunner(host.BaseAddress);
         var run = await cli.RunAsync("dns", "check", cli.File("d.json", """{"sip.example.test": {"13056": ["192.0.2.10", "192.0.2.11"]}}"""), "--queues", "fra,dfw");

@@ -5,23 +5,12 @@ using static Microsoft.Playwright.Assertions;
 namespace RemoteTest.Tests.Ui;
 
 /// <summary>porttest.run through the browser: the hosts × ports grid with open, closed and TLS-problem cells.</summary>
-[Collection(BrowserCollection.Name)]
-public sealed class PortUiTests(BrowserFixture fixture) : IAsyncLifetime
+public sealed class PortUiTests(BrowserFixture fixture) : BrowserPageTest(fixture)
 {
-    private IPage _page = null!;
-
-    public async Task InitializeAsync() => _page = await fixture.NewPageAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _page.Context.CloseAsync();
-        Assert.Empty(fixture.PageErrors);
-    }
-
     [SkippableFact]
     public async Task Ports_form_runs_a_test_and_shows_a_green_red_amber_grid_with_the_certificate()
     {
-        await fixture.Host.SkipUnlessTaskAsync("porttest.run");
+        await Fixture.Host.SkipUnlessTaskAsync("porttest.run");
         using var pki = TestPki.Create();
         // Valid for 10 more days: amber (renew soon), with its CN and days left in the cell.
         using var certificate = pki.IssueServer("sbc.example.test", ["127.0.0.1"], notAfter: DateTimeOffset.UtcNow.AddDays(10.5));
@@ -29,16 +18,16 @@ public sealed class PortUiTests(BrowserFixture fixture) : IAsyncLifetime
         await using var open = OpenPortListener.Start();
         using var closed = new ClosedPort();
 
-        await _page.GotoAsync("/ui/run/ports");
-        await _page.Locator("[name=host]").First.FillAsync("127.0.0.1");
-        await _page.Locator("[name=ports]").First.FillAsync($"{open.Port}, {closed.Port}, {tls.Port}");
-        await _page.Locator("[name=tls_ports]").FillAsync(tls.Port.ToString());
-        await _page.Locator("[name=verify_ssl]").UncheckAsync();
-        await _page.Locator("[name=timeout]").FillAsync("2");
-        await fixture.ScreenshotAsync(_page, "run-ports");
-        await _page.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true }).ClickAsync();
+        await Page.GotoAsync("/ui/run/ports");
+        await Page.Locator("[name=host]").First.FillAsync("127.0.0.1");
+        await Page.Locator("[name=ports]").First.FillAsync($"{open.Port}, {closed.Port}, {tls.Port}");
+        await Page.Locator("[name=tls_ports]").FillAsync(tls.Port.ToString());
+        await Page.Locator("[name=verify_ssl]").UncheckAsync();
+        await Page.Locator("[name=timeout]").FillAsync("2");
+        await Fixture.ScreenshotAsync(Page, "run-ports");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true }).ClickAsync();
 
-        var row = _page.Locator("table.ports tr[data-host='127.0.0.1']");
+        var row = Page.Locator("table.ports tr[data-host='127.0.0.1']");
         await Expect(row.Locator($"td[data-port='{open.Port}']")).ToHaveAttributeAsync("data-status", "ok", new() { Timeout = 20_000 });
         await Expect(row.Locator($"td[data-port='{open.Port}']")).ToHaveClassAsync("cell-ok");
         await Expect(row.Locator($"td[data-port='{closed.Port}']")).ToHaveClassAsync("cell-bad");
@@ -47,10 +36,10 @@ public sealed class PortUiTests(BrowserFixture fixture) : IAsyncLifetime
         await Expect(tlsCell).ToHaveClassAsync("cell-warn");
         await Expect(tlsCell).ToContainTextAsync("sbc.example.test");
         await Expect(tlsCell).ToContainTextAsync("10 d left");
-        await Expect(_page.Locator(".verdict")).ToHaveTextAsync("Some checks failed.");
-        await fixture.ScreenshotAsync(_page, "task-ports");
+        await Expect(Page.Locator(".verdict")).ToHaveTextAsync("Some checks failed.");
+        await Fixture.ScreenshotAsync(Page, "task-ports");
 
-        var csv = await (await _page.RunAndWaitForDownloadAsync(() => _page.Locator("[data-export=csv]").ClickAsync())).PathAsync();
+        var csv = await (await Page.RunAndWaitForDownloadAsync(() => Page.Locator("[data-export=csv]").ClickAsync())).PathAsync();
         var lines = await File.ReadAllLinesAsync(csv);
         Assert.StartsWith("host,port,open,status", lines[0]);
         Assert.Contains(lines, l => l.StartsWith($"127.0.0.1,{closed.Port},false,bad,connection refused,refused"));
@@ -60,12 +49,12 @@ public sealed class PortUiTests(BrowserFixture fixture) : IAsyncLifetime
     [SkippableFact]
     public async Task A_port_outside_1_to_65535_is_shown_next_to_that_hosts_ports()
     {
-        await fixture.Host.SkipUnlessTaskAsync("porttest.run");
-        await _page.GotoAsync("/ui/run/ports");
-        await _page.Locator("[name=host]").First.FillAsync("127.0.0.1");
-        await _page.Locator("[name=ports]").First.FillAsync("80, 70000");
-        await _page.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true }).ClickAsync();
-        await Expect(_page.Locator("label.field:has([name=ports]) .field-error")).ToContainTextAsync("70000");
-        await Expect(_page.Locator("[name=ports]").First).ToHaveAttributeAsync("aria-invalid", "true");
+        await Fixture.Host.SkipUnlessTaskAsync("porttest.run");
+        await Page.GotoAsync("/ui/run/ports");
+        await Page.Locator("[name=host]").First.FillAsync("127.0.0.1");
+        await Page.Locator("[name=ports]").First.FillAsync("80, 70000");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true }).ClickAsync();
+        await Expect(Page.Locator("label.field:has([name=ports]) .field-error")).ToContainTextAsync("70000");
+        await Expect(Page.Locator("[name=ports]").First).ToHaveAttributeAsync("aria-invalid", "true");
     }
 }
