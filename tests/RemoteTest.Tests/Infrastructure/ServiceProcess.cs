@@ -43,7 +43,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         port ??= FreePort();
         var url = $"http://127.0.0.1:{port}";
-        var process = Launch(settings.Select(kv => $"--{kv.Key}={kv.Value}").Append($"--urls={url}"));
+        // Tests poll fast; the rate limiter has its own tests, so it is off unless a test sets it.
+        var rateLimit = settings.ContainsKey("RemoteTest:Limits:RateLimit:PermitLimit") ? [] : new[] { "--RemoteTest:Limits:RateLimit:PermitLimit=0" };
+        var process = Launch(settings.Select(kv => $"--{kv.Key}={kv.Value}").Concat(rateLimit).Append($"--urls={url}"));
         var service = new ServiceProcess(process, new Uri(url));
         process.OutputDataReceived += (_, e) => service.Append(e.Data);
         process.ErrorDataReceived += (_, e) => service.Append(e.Data);
