@@ -205,7 +205,12 @@ internal sealed class SipResponse
 {
     private static readonly Dictionary<string, string> Compact = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["i"] = "Call-ID", ["l"] = "Content-Length", ["f"] = "From", ["t"] = "To", ["v"] = "Via", ["m"] = "Contact",
+        ["i"] = "Call-ID",
+        ["l"] = "Content-Length",
+        ["f"] = "From",
+        ["t"] = "To",
+        ["v"] = "Via",
+        ["m"] = "Contact",
     };
 
     private readonly Dictionary<string, string> _headers = new(StringComparer.OrdinalIgnoreCase);

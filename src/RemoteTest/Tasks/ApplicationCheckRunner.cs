@@ -124,7 +124,8 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
                     var r = await OciPClient.LoginAsync(connector,
                         new OciLoginRequest(host.Host, Port(check.Port!), check.Tls, settings.Tls, data.UserId!, data.Password!, settings.Timeout), ct);
                     return (Node(r), r.Ok ? null : new ProbeFailure(r.Error!, r.ErrorKind!));
-                });
+                }
+                );
                 break;
             case CheckKind.SipOptions:
                 if (data.SipTransports is { } only && !only.Contains(check.Transport!))
@@ -136,7 +137,8 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
                 {
                     var r = await SipOptionsProbe.PingAsync(connector, new SipOptionsRequest(host.Host, Port(check.Port!), transport, settings.Tls, settings.Timeout), ct);
                     return (Node(r), r.Ok ? null : new ProbeFailure(r.Error!, r.ErrorKind!));
-                });
+                }
+                );
                 break;
             case CheckKind.OciSoap:
                 var soapSchemes = SchemesFor(check, data);
@@ -147,7 +149,8 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
                     {
                         var r = await OciSoapClient.RunAsync(connector, new OciSoapRequest(url, settings.Tls, data.UserId!, data.Password!, settings.Timeout, settings.MaxResponseBytes), ct);
                         return (Node(r), r.Ok ? null : new ProbeFailure(r.Error!, r.ErrorKind!));
-                    });
+                    }
+                    );
                 }
                 break;
             case CheckKind.Http:
@@ -163,7 +166,8 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
                         var request = new HttpProbeRequest(new HttpMethod(check.Method ?? "GET"), url, basic ? data.UserId : null, basic ? data.Password : null);
                         var r = await session.SendAsync(request, expect, settings.Timeout, ct);
                         return (Node(r), r.Ok ? null : new ProbeFailure(r.Error!, r.ErrorKind!));
-                    });
+                    }
+                    );
                 }
                 break;
         }

@@ -64,8 +64,13 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
 {
     private static readonly Dictionary<string, QueryType> RecordTypes = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["A"] = QueryType.A, ["AAAA"] = QueryType.AAAA, ["CNAME"] = QueryType.CNAME, ["MX"] = QueryType.MX,
-        ["TXT"] = QueryType.TXT, ["NS"] = QueryType.NS, ["SRV"] = QueryType.SRV,
+        ["A"] = QueryType.A,
+        ["AAAA"] = QueryType.AAAA,
+        ["CNAME"] = QueryType.CNAME,
+        ["MX"] = QueryType.MX,
+        ["TXT"] = QueryType.TXT,
+        ["NS"] = QueryType.NS,
+        ["SRV"] = QueryType.SRV,
     };
 
     public override string Name => "dns.check_records";
