@@ -18,7 +18,7 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : BrowserPageTest(
     }
 
     [SkippableFact]
-    public async Task A_schedule_is_added_run_now_and_deleted_from_the_schedulesPage()
+    public async Task A_schedule_is_added_run_now_and_deleted_from_the_schedules_page()
     {
         await SkipUnlessRouteAsync(Fixture.Host, "/schedules");
         var name = $"dns-watch-{Guid.NewGuid():N}"[..20];

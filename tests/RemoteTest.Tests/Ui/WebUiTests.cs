@@ -67,7 +67,7 @@ public sealed class WebUiTests(BrowserFixture fixture) : BrowserPageTest(fixture
     }
 
     [Fact]
-    public async Task A_taskPage_exports_csv_and_json_and_its_url_can_be_shared()
+    public async Task A_task_page_exports_csv_and_json_and_its_url_can_be_shared()
     {
         var id = await SubmitDnsAsync("""{"sip.example.test": {"original": ["192.0.2.10"], "13056": ["192.0.2.10", "192.0.2.11"]}}""");
         // Opened directly, as from a shared link: the server answers the page for any /ui/task/{id}.
@@ -114,7 +114,7 @@ public sealed class WebUiTests(BrowserFixture fixture) : BrowserPageTest(fixture
     }
 
     [Fact]
-    public async Task Schedules_and_workersPages_answer_with_a_list_or_a_friendly_empty_state()
+    public async Task Schedules_and_workers_pages_answer_with_a_list_or_a_friendly_empty_state()
     {
         await Page.GotoAsync("/ui/workers");
         await Expect(Page.Locator("h1")).ToContainTextAsync("Workers");
@@ -142,7 +142,7 @@ public sealed class WebUiTests(BrowserFixture fixture) : BrowserPageTest(fixture
     }
 
     [Fact]
-    public async Task ThePage_has_no_inline_script_or_style_so_a_strict_csp_can_apply()
+    public async Task The_page_has_no_inline_script_or_style_so_a_strict_csp_can_apply()
     {
         var html = await Fixture.Host.Http.GetStringAsync("/ui/");
         Assert.DoesNotMatch("<script(?![^>]*\\bsrc=)[^>]*>", html);
