@@ -1,0 +1,344 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using RemoteTest.Bench;
+
+// The harness of issue 8: starts loopback targets and RemoteTest, runs the workloads against every system
+// given (RemoteTest set-ups, the Celery original, any other server speaking the wire contract), times nmap
+// in the same run, and prints one line per workload and the table of figures, ratios and goals.
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(BenchSettings.Usage);
+    return 0;
+}
+
+BenchSettings settings;
+try
+{
+    settings = BenchSettings.Parse(args);
+}
+catch (Exception ex) when (ex is BenchException or FormatException or UriFormatException)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+try
+{
+    return await BenchRun.RunAsync(settings, args, stop.Token);
+}
+catch (BenchException ex)
+{
+    Console.Error.WriteLine($"bench: {ex.Message}");
+    return 1;
+}
+
+namespace RemoteTest.Bench
+{
+    internal static class BenchRun
+    {
+        public static async Task<int> RunAsync(BenchSettings settings, string[] args, CancellationToken cancellationToken)
+        {
+            var work = settings.WorkDirectory ?? Directory.CreateTempSubdirectory("remotetest-bench-").FullName;
+            Directory.CreateDirectory(work);
+            var report = new BenchReport { CommandLine = string.Join(' ', args.Select(a => a.Contains("Password", StringComparison.OrdinalIgnoreCase) ? "<secret>" : a)) };
+            Say($"# {report.DateUtc} · {report.Machine} · load1 {Machine.Load1()} · work directory {work}");
+
+            await using var targets = await LoopbackTargets.StartAsync(settings.PortBase, cancellationToken);
+            await using var dns = DnsTargets.Start(settings.DnsNames);
+            report.TargetChecks = targets.Checks;
+            Say($"# targets: {targets.Checks}; DNS server with {dns.Count} names");
+
+            var systems = new List<SystemUnderTest>();
+            try
+            {
+                await StartSystemsAsync(settings, work, dns, systems, cancellationToken);
+                var reports = systems.Select(s => new SystemReport(s)).ToList();
+                report.Systems.AddRange(reports);
+                var repeated = new Dictionary<SystemUnderTest, RepeatedTask>();
+                foreach (var (system, r) in systems.Zip(reports))
+                {
+                    repeated[system] = await ChooseRepeatedTaskAsync(system, dns, cancellationToken);
+                    r.RepeatedTask = repeated[system].Description;
+                }
+
+                // e (idle): before any task has run on any system.
+                await Task.Delay(settings.Pause, cancellationToken);
+                if (settings.Has("mem"))
+                {
+                    foreach (var (system, r) in systems.Zip(reports))
+                    {
+                        r.MemoryIdle = Machine.Memory(system.Pids);
+                        Say($"e memory     {system.Name} idle: {Describe(r.MemoryIdle)}");
+                    }
+                }
+
+                for (var run = 1; run <= settings.Runs; run++)
+                {
+                    Say($"# run {run}/{settings.Runs}");
+                    if (settings.Has("nmap") && settings.Has("c"))
+                    {
+                        var nmap = new Dictionary<string, WorkloadResult>
+                        {
+                            ["nmap"] = await NmapTiming.RunAsync("nmap", targets.ThousandPortRange, 10, cancellationToken),
+                            ["nmap-1-1000"] = await NmapTiming.RunAsync("nmap-1-1000", "1-1000", -1, cancellationToken),
+                        };
+                        foreach (var n in nmap.Values)
+                        {
+                            Say(n.Line + $" | load1 {Machine.Load1()}");
+                        }
+                        report.Nmap.Add(nmap);
+                    }
+                    foreach (var (system, r) in systems.Zip(reports))
+                    {
+                        Say($"## {system.Name}: {system.Description}");
+                        r.Runs.Add(await RunWorkloadsAsync(system, settings, targets, dns, repeated[system], cancellationToken));
+                    }
+                }
+
+                if (settings.Has("soak"))
+                {
+                    foreach (var (system, r) in systems.Zip(reports).Where(x => x.First.IsRemoteTest))
+                    {
+                        Say($"## {system.Name}: soak");
+                        r.Soak = await Measured(system, () => new Workloads(system, settings).SoakAsync(repeated[system], cancellationToken));
+                    }
+                }
+
+                if (settings.Has("floors"))
+                {
+                    Say("## floors: the parts of the embedded hot path alone");
+                    var floors = new Dictionary<string, WorkloadResult>
+                    {
+                        ["floor-engine"] = await Measured(null, () => Floors.EngineAsync(settings.ThroughputTasks, settings.Clients, cancellationToken)),
+                        ["floor-store"] = await Measured(null, () => Floors.StoreAsync(Path.Combine(work, "floor-store"), settings.ThroughputTasks, settings.Clients, cancellationToken)),
+                    };
+                    foreach (var (system, r) in systems.Zip(reports))
+                    {
+                        r.HttpFloor = await Measured(system, () => Floors.HttpAsync(system, settings.ThroughputTasks, settings.Clients, cancellationToken));
+                    }
+                    report.Floors = floors;
+                }
+
+                if (settings.Has("mem"))
+                {
+                    await Task.Delay(settings.Pause, cancellationToken);
+                    foreach (var (system, r) in systems.Zip(reports))
+                    {
+                        r.MemoryAfter = Machine.Memory(system.Pids);
+                        Say($"e memory     {system.Name} after all workloads: {Describe(r.MemoryAfter)}");
+                    }
+                }
+            }
+            finally
+            {
+                foreach (var s in systems)
+                {
+                    await s.DisposeAsync();
+                }
+            }
+
+            var markdown = report.Markdown();
+            Console.WriteLine();
+            Console.WriteLine(markdown);
+            if (settings.MarkdownPath is not null)
+            {
+                await File.WriteAllTextAsync(settings.MarkdownPath, markdown, CancellationToken.None);
+            }
+            if (settings.JsonPath is not null)
+            {
+                await File.WriteAllTextAsync(settings.JsonPath, report.Json(), CancellationToken.None);
+            }
+            return 0;
+        }
+
+        private static async Task StartSystemsAsync(BenchSettings settings, string work, DnsTargets dns, List<SystemUnderTest> systems, CancellationToken cancellationToken)
+        {
+            var dll = settings.RemoteTestDll ?? FindServiceDll();
+            foreach (var kind in settings.Systems)
+            {
+                var data = Path.Combine(work, $"data-{kind}");
+                var common = new Dictionary<string, string>(settings.ServerSettings)
+                {
+                    ["RemoteTest:DataDirectory"] = data,
+                };
+                IReadOnlyList<(string, IReadOnlyDictionary<string, string>)> nodes = kind switch
+                {
+                    "embedded" => [("all", new Dictionary<string, string>(common) { ["RemoteTest:Storage:Kind"] = "embedded" })],
+                    "postgres" or "redis" => ScaledOut(kind, settings, common),
+                    _ => throw new BenchException($"unknown system '{kind}' (embedded, postgres, redis)"),
+                };
+                var description = kind switch
+                {
+                    "embedded" => "one process (API + worker), SQLite task store + Hangfire.InMemory, default settings",
+                    "postgres" => "1 API + 2 worker processes, PostgreSQL task store and Hangfire.PostgreSql",
+                    _ => "1 API + 2 worker processes, PostgreSQL task store, Hangfire queues on Redis",
+                };
+                Say($"# starting RemoteTest {kind} ({dll})");
+                if (settings.ServerEnvironment.Count + settings.ServerSettings.Count > 0)
+                {
+                    description += "; with " + string.Join(", ", settings.ServerEnvironment.Concat(settings.ServerSettings).Select(kv => $"{kv.Key}={kv.Value}"));
+                }
+                systems.Add(await RemoteTestSystem.StartAsync(kind, description, dll, Path.Combine(work, "logs"), nodes, settings.ServerEnvironment, cancellationToken));
+            }
+            if (settings.OriginalUrl is { } original)
+            {
+                systems.Add(new ExternalSystem(ExternalSystem.PidsFromDirectory(settings.OriginalPids), isRemoteTest: false)
+                {
+                    Name = "original",
+                    Description = "the Celery original as written: gunicorn (1 sync worker) + Celery 5 prefork (2) + Redis",
+                    Url = original,
+                });
+            }
+            if (settings.ExternalUrl is { } external)
+            {
+                systems.Add(new ExternalSystem(settings.ExternalPids, isRemoteTest: true) { Name = "external", Description = external.ToString(), Url = external });
+            }
+            if (systems.Count == 0)
+            {
+                throw new BenchException("no system to measure (--systems, --original, --url)");
+            }
+        }
+
+        private static IReadOnlyList<(string, IReadOnlyDictionary<string, string>)> ScaledOut(string kind, BenchSettings settings, Dictionary<string, string> common)
+        {
+            if (settings.Postgres is null || kind == "redis" && settings.Redis is null)
+            {
+                throw new BenchException($"system '{kind}' needs --postgres{(kind == "redis" ? " and --redis" : "")}");
+            }
+            Dictionary<string, string> Node(string roles, string name)
+            {
+                var d = new Dictionary<string, string>(common)
+                {
+                    ["RemoteTest:Roles"] = roles,
+                    ["RemoteTest:Storage:Kind"] = "postgres",
+                    ["RemoteTest:Storage:ConnectionString"] = settings.Postgres,
+                    ["RemoteTest:Worker:Name"] = name,
+                };
+                if (kind == "redis")
+                {
+                    d["RemoteTest:Storage:Redis"] = settings.Redis!;
+                }
+                return d;
+            }
+            return [("api", Node("api", "bench-api")), ("worker1", Node("worker", "bench-worker-1")), ("worker2", Node("worker", "bench-worker-2"))];
+        }
+
+        /// <summary>The service built next to this tool: bench/RemoteTest.Bench/bin/… → src/RemoteTest/bin/Release/net10.0.</summary>
+        private static string FindServiceDll()
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "src", "RemoteTest", "bin", "Release", "net10.0", "RemoteTest.dll");
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+            throw new BenchException("RemoteTest.dll not found: build with `dotnet build -c Release` or pass --remotetest-dll");
+        }
+
+        /// <summary>
+        /// Workloads a and b repeat the anchor's task — porttest.run of one closed port — where the server has it;
+        /// a server without it repeats a one-name dns.check_records against the harness's DNS server instead.
+        /// </summary>
+        private static async Task<RepeatedTask> ChooseRepeatedTaskAsync(SystemUnderTest system, DnsTargets dns, CancellationToken cancellationToken)
+        {
+            using var client = new WireClient(system.Url);
+            var tasks = await client.GetJsonAsync("/tasks", cancellationToken);
+            var names = tasks?["task_names"]?.AsArray().Select(n => n?.GetValue<string>()).ToList() ?? [];
+            if (names.Contains("porttest.run"))
+            {
+                var plan = new PortPlan("closed port", new Dictionary<string, int[]> { ["127.0.0.1"] = [1] }, new Dictionary<(string, int), bool> { [("127.0.0.1", 1)] = false });
+                return new RepeatedTask("porttest.run of 1 closed port (127.0.0.1:1, timeout 1)",
+                    WireClient.Body("porttest.run", new JsonArray(plan.Data()), new JsonObject { ["timeout"] = 1 }), plan.CountWrong);
+            }
+            if (!system.IsRemoteTest)
+            {
+                throw new BenchException($"{system.Name} has no porttest.run");
+            }
+            return dns.OneName;
+        }
+
+        private static async Task<Dictionary<string, WorkloadResult>> RunWorkloadsAsync(SystemUnderTest system, BenchSettings settings,
+            LoopbackTargets targets, DnsTargets dns, RepeatedTask repeated, CancellationToken cancellationToken)
+        {
+            var w = new Workloads(system, settings);
+            var hasPorttest = repeated.Description.StartsWith("porttest", StringComparison.Ordinal);
+            var steps = new List<(string Name, Func<Task<WorkloadResult>> Run)>();
+            if (settings.Has("a"))
+            {
+                steps.Add(("a", () => w.LatencyAsync(repeated, cancellationToken)));
+            }
+            if (settings.Has("b"))
+            {
+                steps.Add(("b", () => w.ThroughputAsync(repeated, settings.ThroughputTasks, "b throughput", cancellationToken)));
+            }
+            if (settings.Has("c") && hasPorttest)
+            {
+                steps.Add(("c1", () => w.SinglePorttestAsync("c1", targets.OneHostThousandPorts, 2, cancellationToken)));
+                steps.Add(("c2", () => w.SinglePorttestAsync("c2", targets.FiftyHostsFourPorts, 2, cancellationToken)));
+            }
+            if (settings.Has("d") && hasPorttest)
+            {
+                steps.Add(("d1", () => w.SinglePorttestAsync("d1", targets.OneHostTwentyHanging, 2, cancellationToken)));
+                steps.Add(("d2", () => w.SinglePorttestAsync("d2", targets.TwentyHostsOneHanging, 2, cancellationToken)));
+            }
+            // The original's dns.check_records asks only the system's resolver, which is not on loopback.
+            if (settings.Has("dns") && system.IsRemoteTest)
+            {
+                steps.Add(("dns", () => w.DnsAsync(dns, cancellationToken)));
+            }
+            var results = new Dictionary<string, WorkloadResult>();
+            foreach (var (name, run) in steps)
+            {
+                results[name] = await Measured(system, run);
+                await Task.Delay(settings.Pause, cancellationToken);
+            }
+            return results;
+        }
+
+        /// <summary>Runs one workload with the load average and the system's CPU seconds around it; a crash is a figure too.</summary>
+        private static async Task<WorkloadResult> Measured(SystemUnderTest? system, Func<Task<WorkloadResult>> run)
+        {
+            var load = Machine.Load1();
+            var pids = system?.Pids ?? [];
+            var cpu0 = Machine.CpuSeconds(pids);
+            var t0 = Stopwatch.GetTimestamp();
+            WorkloadResult result;
+            try
+            {
+                result = await run();
+            }
+            catch (Exception ex) when (ex is BenchException or HttpRequestException or TimeoutException or TaskCanceledException)
+            {
+                result = new WorkloadResult("error", $"ERROR {ex.GetType().Name}: {ex.Message}", new() { ["failed"] = 1 });
+            }
+            var cpu1 = Machine.CpuSeconds(pids);
+            var after = Machine.Load1();
+            result.Figures["load1_before"] = load;
+            result.Figures["load1_after"] = after;
+            result.Figures["wall_s"] = Math.Round(Stopwatch.GetElapsedTime(t0).TotalSeconds, 3);
+            if (cpu0 is { } c0 && cpu1 is { } c1)
+            {
+                result.Figures["server_cpu_s"] = Math.Round(c1 - c0, 2);
+            }
+            Say($"{result.Line} | server CPU {Workloads.Show(result["server_cpu_s"])} s | load1 {load}→{after}");
+            return result;
+        }
+
+        private static string Describe(MemoryFigure? m) =>
+            m is null ? "n/a (no process ids)" : $"{m.Processes} processes, RSS {m.RssMb} MB, PSS {Workloads.Show(m.PssMb)} MB";
+
+        private static void Say(string line)
+        {
+            Console.WriteLine(line);
+            Console.Out.Flush();
+        }
+    }
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The benchmark of issue 8 in one command: builds RemoteTest (Release), starts the Celery original beside it
+# (when its source and the anchor's scripts are on this machine), runs bench/RemoteTest.Bench against both and
+# nmap, prints the table and writes it to bench/results/.
+#
+#   bench/run.sh [harness options]        e.g. bench/run.sh --runs 3     (bench/run.sh --help lists them)
+#
+# Environment (all optional):
+#   ORIGINAL=auto|0|1     measure the original: auto = when ORIGINAL_SEED and ANCHOR_DIR exist (default auto)
+#   ORIGINAL_SEED=DIR     the original's bare git directory or exported copy (default: the mirror on this machine)
+#   ANCHOR_DIR=DIR        the anchor's setup_and_start.sh / stop.sh (default ../shared/anchors/seed-celery)
+#   ORIGINAL_API_PORT=28081 ORIGINAL_REDIS_PORT=26379   loopback ports for the original
+#   SCALEOUT=auto|0|1     also measure 1 API + 2 workers on PostgreSQL, and on PostgreSQL + Redis queues, with
+#                         throw-away servers from scripts/pg.sh and scripts/redis.sh (auto = when those exist)
+#   RESULTS=DIR           where the table and JSON go (default bench/results)
+# Nothing here leaves the machine: every server and target is on 127.0.0.0/8.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  dotnet build bench/RemoteTest.Bench -c Release -nologo -v quiet >/dev/null
+  exec dotnet bench/RemoteTest.Bench/bin/Release/net10.0/RemoteTest.Bench.dll --help
+fi
+
+ORIGINAL=${ORIGINAL:-auto}
+ORIGINAL_SEED=${ORIGINAL_SEED:-/work/.mirror/coreyt429+remote_test/repo}
+ANCHOR_DIR=${ANCHOR_DIR:-$ROOT/../shared/anchors/seed-celery}
+[ -d "$ANCHOR_DIR" ] || ANCHOR_DIR=/work/shared/anchors/seed-celery
+SCALEOUT=${SCALEOUT:-auto}
+RESULTS=${RESULTS:-$ROOT/bench/results}
+
+need_debs() {  # install Debian packages that are missing (root only; the harness says what is skipped otherwise)
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then echo "bench: missing Debian packages: ${missing[*]}" >&2; return 1; fi
+  echo "# installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
+}
+
+need_debs nmap || true
+echo "# building (Release)"
+dotnet build RemoteTest.slnx -c Release -nologo -v quiet >/dev/null
+
+WORK=$(mktemp -d /tmp/remotetest-bench.XXXXXX)
+args=(--work "$WORK")
+cleanup=()
+on_exit() {
+  local i
+  for ((i = ${#cleanup[@]} - 1; i >= 0; i--)); do eval "${cleanup[$i]}" || true; done
+}
+trap on_exit EXIT
+
+if [ "$ORIGINAL" != 0 ] && [ -x "$ANCHOR_DIR/setup_and_start.sh" ] && [ -e "$ORIGINAL_SEED" ]; then
+  need_debs redis-server python3-celery python3-flask python3-redis python3-dnspython python3-zeep \
+            python3-requests python3-lxml gunicorn
+  api_port=${ORIGINAL_API_PORT:-28081}
+  echo "# starting the original (Flask + Celery + Redis) on 127.0.0.1:$api_port"
+  cleanup+=("'$ANCHOR_DIR/stop.sh' '$WORK/original' >/dev/null")
+  PYTHON=/usr/bin/python3 API_PORT=$api_port REDIS_PORT=${ORIGINAL_REDIS_PORT:-26379} \
+    "$ANCHOR_DIR/setup_and_start.sh" "$ORIGINAL_SEED" "$WORK/original"
+  args+=(--original "http://127.0.0.1:$api_port" --original-pids "$WORK/original/pids")
+elif [ "$ORIGINAL" = 1 ]; then
+  echo "bench: ORIGINAL=1 but $ANCHOR_DIR/setup_and_start.sh or $ORIGINAL_SEED is missing" >&2
+  exit 1
+fi
+
+# The scaled-out set-ups need a service built with PostgreSQL storage (Hangfire.PostgreSql referenced).
+if [ "$SCALEOUT" != 0 ] && [ -x scripts/pg.sh ] && [ -x scripts/redis.sh ] \
+   && grep -q 'Hangfire.PostgreSql' src/RemoteTest/RemoteTest.csproj; then
+  pg_port=${BENCH_PG_PORT:-25432}
+  redis_port=${BENCH_REDIS_PORT:-26380}
+  echo "# starting PostgreSQL on 127.0.0.1:$pg_port and Redis on 127.0.0.1:$redis_port for the scaled-out set-ups"
+  cleanup+=("scripts/pg.sh stop '$WORK/pg'" "scripts/redis.sh stop '$WORK/redis'")
+  pg_cs=$(scripts/pg.sh start "$WORK/pg" "$pg_port")
+  redis_cs=$(scripts/redis.sh start "$WORK/redis" "$redis_port")
+  args+=(--systems embedded,postgres,redis --postgres "$pg_cs" --redis "$redis_cs")
+elif [ "$SCALEOUT" = 1 ]; then
+  echo "bench: SCALEOUT=1 but scripts/pg.sh or scripts/redis.sh is missing" >&2
+  exit 1
+fi
+
+mkdir -p "$RESULTS"
+stamp=$(date -u +%Y-%m-%dT%H%MZ)
+dotnet bench/RemoteTest.Bench/bin/Release/net10.0/RemoteTest.Bench.dll "${args[@]}" \
+  --markdown "$RESULTS/$stamp.md" --json "$RESULTS/$stamp.json" "$@"
+echo "# table: $RESULTS/$stamp.md"
