@@ -1,5 +1,4 @@
 using Hangfire;
-using Hangfire.InMemory;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -100,6 +99,7 @@ public partial class Program
             case StorageKind.Memory:
                 dataProtection.UseEphemeralDataProtectionProvider();
                 services.AddSingleton<ITaskStore>(_ => SqliteTaskStore.OpenInMemory());
+                services.AddSingleton<IWorkerRegistry, LocalWorkerRegistry>();
                 break;
             case StorageKind.Embedded:
                 var directory = Path.GetFullPath(options.DataDirectory);
@@ -108,6 +108,10 @@ public partial class Program
                 services.AddSingleton(_ => dataLock);
                 dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(directory, "keys")));
                 services.AddSingleton<ITaskStore>(_ => SqliteTaskStore.OpenFile(Path.Combine(directory, "tasks.db")));
+                services.AddSingleton<IWorkerRegistry, LocalWorkerRegistry>();
+                break;
+            case StorageKind.Postgres:
+                PostgresServices.Add(services, options, dataProtection);
                 break;
             default:
                 throw new StartupException($"{RemoteTestOptions.Section}:Storage:Kind: '{options.Storage.Kind}' is not available in this build");
@@ -123,7 +127,7 @@ public partial class Program
         services.AddSingleton<JobStorage>(sp =>
         {
             _ = sp.GetRequiredService<IGlobalConfiguration>();
-            return new InMemoryStorage();
+            return EngineStorage.Create(options, sp);
         });
         services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((sp, c) => c.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -134,15 +138,26 @@ public partial class Program
         services.AddTransient<TaskRunner>();
         services.AddTransient<RetentionJob>();
         services.AddHostedService<EngineStartup>();
+        services.AddSingleton<WorkerActivity>();
         if (roles.Worker)
         {
             var identity = WorkerIdentity.From(options.Worker);
+            var grace = options.Worker.ShutdownGrace;
+            // Before the Hangfire server, so it stops after it (hosted services stop in reverse order).
+            services.AddHostedService<WorkerHeartbeat>();
             services.AddHangfireServer(o =>
             {
                 o.ServerName = identity.Name;
                 o.WorkerCount = options.Worker.Concurrency;
                 o.Queues = [.. options.Worker.Queues];
+                // SIGTERM: running tasks get the grace period, then their token is cancelled and they go back to the queue.
+                o.StopTimeout = grace;
+                o.ShutdownTimeout = grace + TimeSpan.FromSeconds(5);
+                o.HeartbeatInterval = options.Cluster.HeartbeatInterval;
+                o.ServerTimeout = options.Cluster.WorkerTimeout;
+                o.ServerCheckInterval = options.Cluster.HeartbeatInterval;
             });
+            services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + TimeSpan.FromSeconds(10));
         }
     }
 

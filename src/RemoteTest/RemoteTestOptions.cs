@@ -15,6 +15,7 @@ public sealed class RemoteTestOptions
     public WorkerOptions Worker { get; set; } = new();
     public LimitsOptions Limits { get; set; } = new();
     public RetentionOptions Retention { get; set; } = new();
+    public ClusterOptions Cluster { get; set; } = new();
     public DnsCheckOptions Dns { get; set; } = new();
 
     /// <summary>Trust roots for private CAs, used by every TLS probe.</summary>
@@ -58,6 +59,29 @@ public sealed class StorageOptions
 
     /// <summary>Optional Redis connection string that moves the Hangfire queues to Redis.</summary>
     public string? Redis { get; set; }
+
+    /// <summary>
+    /// How often an idle PostgreSQL worker looks for new jobs. Short, because Hangfire.PostgreSql's
+    /// <c>EnableLongPolling</c> (LISTEN/NOTIFY) left jobs stuck in our measurements, so it stays off and
+    /// polling is the pick-up path; one indexed query per interval per worker process is cheap.
+    /// </summary>
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// How long a fetched PostgreSQL job stays invisible to other workers without a keep-alive (sliding:
+    /// the running worker renews it every fifth of this). Crash recovery does not wait for it: a dead
+    /// worker's tasks are re-queued by the worker registry after <see cref="ClusterOptions.WorkerTimeout"/>.
+    /// </summary>
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long an idle Redis worker blocks waiting for a job notification before it checks the queue
+    /// itself. Hangfire.Redis.StackExchange's default (3 min) stalled jobs whose pub/sub message was missed.
+    /// </summary>
+    public TimeSpan RedisFetchTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Key prefix of Hangfire's keys in Redis; several RemoteTest clusters may share one Redis with different prefixes.</summary>
+    public string RedisPrefix { get; set; } = "{remotetest}:";
 }
 
 public sealed class WorkerOptions
@@ -74,8 +98,27 @@ public sealed class WorkerOptions
     /// <summary>Tasks run at once by this process (Hangfire worker threads).</summary>
     public int Concurrency { get; set; } = 50;
 
+    /// <summary>
+    /// At SIGTERM, how long running tasks may go on before they are cancelled and handed back to their
+    /// queue for another worker; the host waits a little longer than this before it exits.
+    /// </summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(25);
+
     /// <summary>Hard limit on one task's run time, whatever its own timeouts say (Celery's time_limit).</summary>
     public TimeSpan TaskTimeLimit { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+/// <summary>How nodes of a scaled-out deployment see each other.</summary>
+public sealed class ClusterOptions
+{
+    /// <summary>How often a worker writes its heartbeat (and looks for tasks orphaned by dead workers).</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A worker silent this long is dead: its queues stop counting as served and its running tasks are re-queued.</summary>
+    public TimeSpan WorkerTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Accept tasks for queues no live worker serves (they wait PENDING until one starts); otherwise such a request is a 400.</summary>
+    public bool AllowQueuesWithoutWorkers { get; set; }
 }
 
 public sealed class LimitsOptions

@@ -47,6 +47,22 @@ public static partial class StartupValidation
         {
             yield return $"{S}:Worker:TaskTimeLimit: must be positive";
         }
+        if (!string.IsNullOrWhiteSpace(o.Storage.Redis) && o.Storage.Kind != StorageKind.Postgres)
+        {
+            yield return $"{S}:Storage:Redis: needs {S}:Storage:Kind=postgres (Redis holds the queues, PostgreSQL the tasks)";
+        }
+        if (o.Storage.QueuePollInterval < TimeSpan.FromMilliseconds(50) || o.Storage.RedisFetchTimeout <= TimeSpan.Zero)
+        {
+            yield return $"{S}:Storage:QueuePollInterval must be at least 50 ms and {S}:Storage:RedisFetchTimeout positive";
+        }
+        if (o.Cluster.HeartbeatInterval <= TimeSpan.Zero || o.Cluster.WorkerTimeout < 2 * o.Cluster.HeartbeatInterval)
+        {
+            yield return $"{S}:Cluster:WorkerTimeout ({o.Cluster.WorkerTimeout}) must be at least twice {S}:Cluster:HeartbeatInterval ({o.Cluster.HeartbeatInterval}), which must be positive";
+        }
+        if (o.Worker.ShutdownGrace < TimeSpan.Zero)
+        {
+            yield return $"{S}:Worker:ShutdownGrace: must not be negative";
+        }
         if (o.Limits.MaxRequestBytes < 1024)
         {
             yield return $"{S}:Limits:MaxRequestBytes: {o.Limits.MaxRequestBytes} is below 1024";

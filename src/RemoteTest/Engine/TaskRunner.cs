@@ -17,6 +17,7 @@ public sealed class TaskRunner(
     TaskRegistry registry,
     ArgumentSecrets secrets,
     WorkerIdentity worker,
+    WorkerActivity activity,
     IOptions<RemoteTestOptions> options,
     TimeProvider time,
     ILogger<TaskRunner> log)
@@ -34,6 +35,7 @@ public sealed class TaskRunner(
             return;
         }
 
+        using var running = activity.Track();
         var started = Stopwatch.GetTimestamp();
         var stored = JsonNode.Parse(record.Arguments) ?? new JsonObject();
         var masked = ArgumentSecrets.MaskAll(stored).ToJsonString();
@@ -53,12 +55,14 @@ public sealed class TaskRunner(
             var arguments = task.Parse(TaskArguments.FromNamed(task.Parameters, named));
             var context = new TaskContext(taskId, ProgressWriter(taskId));
             var value = await task.RunAsync(arguments, context, deadline.Token);
-            result = JsonSerializer.Serialize(value, value.GetType(), RemoteTestJson.Options);
+            result = WorkerStamp.Apply(JsonSerializer.SerializeToNode(value, value.GetType(), RemoteTestJson.Options), worker);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The process is stopping: leave the task STARTED so the next start runs it again (at-least-once).
-            log.LogWarning("Task {TaskId} ({TaskName}) interrupted by shutdown; it will run again", taskId, record.TaskName);
+            // The process is stopping and the grace period is over: hand the task back (PENDING) and let
+            // Hangfire put the job back in its queue, so another worker (or the next start) runs it.
+            await store.ReleaseAsync(taskId, worker.Name, CancellationToken.None);
+            log.LogWarning("Task {TaskId} ({TaskName}) interrupted by shutdown; handed back to queue {Queue}", taskId, record.TaskName, record.Queue);
             throw;
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)

@@ -64,4 +64,13 @@ public interface ITaskStore
 
     /// <summary>Stores what the latest run of a schedule found, for change and threshold detection.</summary>
     Task SetScheduleOutcomeAsync(string name, string outcome, CancellationToken cancellationToken);
+
+    /// <summary>The child tasks of a fan-out group, by queue.</summary>
+    Task<IReadOnlyList<TaskRecord>> ListGroupAsync(Guid groupId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Hands a STARTED task of <paramref name="worker"/> back as PENDING (the worker is shutting down and
+    /// its job goes back to the queue); false when the task is no longer this worker's.
+    /// </summary>
+    Task<bool> ReleaseAsync(Guid id, string worker, CancellationToken cancellationToken);
 }

@@ -83,6 +83,7 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
             CREATE INDEX IF NOT EXISTS ix_tasks_submitted ON tasks(date_submitted);
             CREATE INDEX IF NOT EXISTS ix_tasks_done ON tasks(date_done);
             CREATE INDEX IF NOT EXISTS ix_tasks_schedule ON tasks(schedule_name, date_submitted);
+            CREATE INDEX IF NOT EXISTS ix_tasks_group ON tasks(group_id) WHERE group_id IS NOT NULL;
             CREATE TABLE IF NOT EXISTS schedules (
                 name TEXT PRIMARY KEY,
                 task_name TEXT NOT NULL,
@@ -341,6 +342,32 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
         cmd.Parameters.AddWithValue("$name", name);
         cmd.Parameters.AddWithValue("$o", outcome);
         return cmd.ExecuteNonQuery();
+    }, cancellationToken);
+
+    public Task<IReadOnlyList<TaskRecord>> ListGroupAsync(Guid groupId, CancellationToken cancellationToken) => ReadAsync<IReadOnlyList<TaskRecord>>(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT {Columns} FROM tasks WHERE group_id = $g ORDER BY queue";
+        cmd.Parameters.AddWithValue("$g", groupId.ToString());
+        using var reader = cmd.ExecuteReader();
+        var list = new List<TaskRecord>();
+        while (reader.Read())
+        {
+            list.Add(ReadRecord(reader));
+        }
+        return list;
+    }, cancellationToken);
+
+    public Task<bool> ReleaseAsync(Guid id, string worker, CancellationToken cancellationToken) => WriteAsync(c =>
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            UPDATE tasks SET state = 'PENDING', worker = NULL, date_started = NULL, progress_done = NULL, progress_total = NULL
+            WHERE id = $id AND state = 'STARTED' AND worker = $worker
+            """;
+        cmd.Parameters.AddWithValue("$id", id.ToString());
+        cmd.Parameters.AddWithValue("$worker", worker);
+        return cmd.ExecuteNonQuery() == 1;
     }, cancellationToken);
 
     private static void AddScheduleParameters(SqliteCommand cmd, ScheduleRecord s)

@@ -1,0 +1,68 @@
+using Hangfire;
+using Hangfire.InMemory;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Hangfire.Redis.StackExchange;
+using Npgsql;
+using RemoteTest.Store;
+using StackExchange.Redis;
+
+namespace RemoteTest.Engine;
+
+/// <summary>Picks Hangfire's job storage from <c>RemoteTest:Storage</c>: in memory, PostgreSQL, or Redis.</summary>
+public static class EngineStorage
+{
+    public static JobStorage Create(RemoteTestOptions options, IServiceProvider services)
+    {
+        var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("RemoteTest.Engine");
+        if (options.Storage.Kind != StorageKind.Postgres)
+        {
+            return new InMemoryStorage();
+        }
+        if (!string.IsNullOrWhiteSpace(options.Storage.Redis))
+        {
+            return CreateRedis(options);
+        }
+
+        // Hangfire's schema next to ours, prepared under the same advisory lock (several nodes may start at once).
+        var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+        PostgresSchema.EnsureAsync(dataSource, includeHangfire: true, log, CancellationToken.None).GetAwaiter().GetResult();
+        var storageOptions = PostgresOptions(options);
+        return new PostgreSqlStorage(new NpgsqlConnectionFactory(options.Storage.ConnectionString!, storageOptions), storageOptions);
+    }
+
+    /// <summary>Hangfire.PostgreSql's settings; see the comments for what was measured.</summary>
+    public static PostgreSqlStorageOptions PostgresOptions(RemoteTestOptions options) => new()
+    {
+        SchemaName = PostgresSchema.HangfireName,
+        PrepareSchemaIfNecessary = false,   // done by PostgresSchema under an advisory lock
+        // Long polling (LISTEN/NOTIFY) left jobs stuck in our tests with 1.21.1 (a job enqueued while the
+        // listener was between notifications waited for the next one), so pick-up relies on a short poll.
+        EnableLongPolling = false,
+        QueuePollInterval = options.Storage.QueuePollInterval,
+        // The running worker renews its claim on the job, so a long task is never handed to a second
+        // worker while the first is alive, yet a dead worker's job becomes visible again.
+        UseSlidingInvisibilityTimeout = true,
+        InvisibilityTimeout = options.Storage.InvisibilityTimeout,
+    };
+
+    private static RedisStorage CreateRedis(RemoteTestOptions options)
+    {
+        var config = ConfigurationOptions.Parse(options.Storage.Redis!);
+        // Hangfire.Redis.StackExchange fetches through pub/sub, which StackExchange.Redis 3.x only offers
+        // on RESP2 connections; setting it here spares every deployment the "protocol=resp2" pitfall.
+        config.Protocol = RedisProtocol.Resp2;
+        // Start (and keep retrying) while Redis is down or restarting instead of failing the process.
+        config.AbortOnConnectFail = false;
+        var multiplexer = ConnectionMultiplexer.Connect(config);
+        return new RedisStorage(multiplexer, new RedisStorageOptions
+        {
+            Prefix = options.Storage.RedisPrefix,
+            // The default (3 min) left a job waiting that long when its notification was missed.
+            FetchTimeout = options.Storage.RedisFetchTimeout,
+            // Redis re-queues a fetched job after this even while its worker lives: it must exceed the
+            // longest task. A dead worker's task is re-queued by the worker registry much sooner.
+            InvisibilityTimeout = options.Worker.TaskTimeLimit + options.Worker.ShutdownGrace + TimeSpan.FromMinutes(5),
+        });
+    }
+}

@@ -1,0 +1,112 @@
+using System.Reflection;
+using Microsoft.Extensions.Options;
+using RemoteTest.Store;
+
+namespace RemoteTest.Engine;
+
+/// <summary>
+/// Announces this worker in the registry (name, location, queues, running tasks) every
+/// <see cref="ClusterOptions.HeartbeatInterval"/>, and re-queues tasks whose worker stopped sending
+/// heartbeats (SIGKILL, power loss): the at-least-once half of crash safety that does not depend on the
+/// job engine's own, much slower, timeouts. A database outage is logged and waited out, never fatal.
+/// Registered before the Hangfire server, so it stops after it: the worker stays visible while its
+/// running tasks finish within the shutdown grace period, and is removed once they are done.
+/// </summary>
+public sealed class WorkerHeartbeat(
+    IWorkerRegistry registry,
+    ITaskDispatcher dispatcher,
+    WorkerIdentity identity,
+    WorkerActivity activity,
+    IOptions<RemoteTestOptions> options,
+    TimeProvider time,
+    ILogger<WorkerHeartbeat> log) : BackgroundService
+{
+    private static readonly string? Version = typeof(WorkerHeartbeat).Assembly
+        .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0];
+
+    private readonly DateTimeOffset _started = time.GetUtcNow();
+    private bool _healthy = true;
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // The first heartbeat before the worker takes jobs: its queues count as served from the start, and a
+        // second process with the same configured name is refused instead of silently sharing its identity.
+        var deadline = time.GetUtcNow() + options.Value.Cluster.WorkerTimeout * 2;
+        while (true)
+        {
+            try
+            {
+                if (!await registry.HeartbeatAsync(Describe(), time.GetUtcNow(), cancellationToken))
+                {
+                    throw new StartupException(
+                        $"{RemoteTestOptions.Section}:Worker:Name: '{identity.Name}' is in use by another live worker; give each worker its own name");
+                }
+                break;
+            }
+            catch (Exception ex) when (ex is not StartupException && time.GetUtcNow() < deadline && !cancellationToken.IsCancellationRequested)
+            {
+                log.LogWarning("Worker registry not reachable yet: {Message}; retrying", ex.Message);
+                await Task.Delay(options.Value.Cluster.HeartbeatInterval, time, cancellationToken);
+            }
+        }
+        log.LogInformation("Worker {Name} ({Location}) serving queues {Queues}", identity.Name, identity.Location ?? "no location", string.Join(", ", identity.Queues));
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.Cluster.HeartbeatInterval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            await BeatAsync(stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One heartbeat and one sweep for orphaned tasks; failures are logged once per outage.</summary>
+    internal async Task BeatAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var now = time.GetUtcNow();
+            await registry.HeartbeatAsync(Describe(), now, cancellationToken).ConfigureAwait(false);
+            var requeued = await registry.RequeueOrphansAsync(now, (id, queue) =>
+            {
+                dispatcher.Enqueue(id, queue);
+                return Task.CompletedTask;
+            }, cancellationToken).ConfigureAwait(false);
+            if (requeued > 0)
+            {
+                log.LogWarning("Re-queued {Count} tasks left STARTED by workers that stopped sending heartbeats", requeued);
+            }
+            if (!_healthy)
+            {
+                log.LogInformation("Worker registry reachable again");
+                _healthy = true;
+            }
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (_healthy)
+            {
+                log.LogWarning("Heartbeat failed (will keep trying): {Message}", ex.Message);
+                _healthy = false;
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            await registry.RemoveAsync(identity.Name, identity.Instance, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            log.LogWarning("Could not remove worker {Name} from the registry: {Message}", identity.Name, ex.Message);
+        }
+    }
+
+    private WorkerInfo Describe() => new(identity.Name, identity.Instance, identity.Location, identity.Queues, Version,
+        _started, time.GetUtcNow(), activity.Running);
+}

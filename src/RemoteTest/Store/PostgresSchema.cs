@@ -1,0 +1,141 @@
+using Npgsql;
+
+namespace RemoteTest.Store;
+
+/// <summary>
+/// Creates RemoteTest's tables (schema <c>remotetest</c>) and Hangfire's (schema <c>hangfire</c>) in one
+/// PostgreSQL database. Every statement is idempotent and the whole preparation runs under one advisory
+/// lock, so any number of nodes may start against a fresh database at the same moment: the first creates,
+/// the others wait for it and then find everything in place.
+/// </summary>
+public static class PostgresSchema
+{
+    /// <summary>Schema of RemoteTest's own tables.</summary>
+    public const string Name = "remotetest";
+
+    /// <summary>Schema of Hangfire.PostgreSql's tables.</summary>
+    public const string HangfireName = "hangfire";
+
+    /// <summary>Key of the advisory lock held while the schema is prepared (an arbitrary constant: "RTSCHEMA").</summary>
+    private const long LockKey = 0x5254_5343_4845_4D41;
+
+    /// <summary>How long a node keeps trying to reach the database at start before giving up.</summary>
+    private static readonly TimeSpan StartupPatience = TimeSpan.FromSeconds(60);
+
+    private const string Tables = $"""
+        CREATE SCHEMA IF NOT EXISTS {Name};
+        CREATE TABLE IF NOT EXISTS {Name}.tasks (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            task_name TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            state TEXT NOT NULL,
+            arguments TEXT NOT NULL,
+            result TEXT NULL,
+            error TEXT NULL,
+            owner TEXT NULL,
+            worker TEXT NULL,
+            date_submitted BIGINT NOT NULL,
+            date_started BIGINT NULL,
+            date_done BIGINT NULL,
+            progress_done INTEGER NULL,
+            progress_total INTEGER NULL,
+            group_id TEXT NULL,
+            webhook TEXT NULL,
+            schedule_name TEXT NULL,
+            deliveries TEXT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_tasks_state ON {Name}.tasks(state);
+        CREATE INDEX IF NOT EXISTS ix_tasks_submitted ON {Name}.tasks(date_submitted);
+        CREATE INDEX IF NOT EXISTS ix_tasks_done ON {Name}.tasks(date_done);
+        CREATE INDEX IF NOT EXISTS ix_tasks_schedule ON {Name}.tasks(schedule_name, date_submitted);
+        CREATE INDEX IF NOT EXISTS ix_tasks_group ON {Name}.tasks(group_id) WHERE group_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_tasks_running ON {Name}.tasks(worker) WHERE state = 'STARTED';
+        CREATE TABLE IF NOT EXISTS {Name}.schedules (
+            name TEXT PRIMARY KEY,
+            task_name TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            arguments TEXT NOT NULL,
+            cron TEXT NOT NULL,
+            time_zone TEXT NOT NULL,
+            webhook TEXT NULL,
+            notify TEXT NULL,
+            thresholds TEXT NULL,
+            owner TEXT NULL,
+            date_created BIGINT NOT NULL,
+            last_fired BIGINT NULL,
+            last_outcome TEXT NULL
+        );
+        CREATE TABLE IF NOT EXISTS {Name}.workers (
+            name TEXT PRIMARY KEY,
+            instance TEXT NOT NULL,
+            location TEXT NULL,
+            queues TEXT NOT NULL,
+            version TEXT NULL,
+            date_started BIGINT NOT NULL,
+            heartbeat BIGINT NOT NULL,
+            running INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS {Name}.data_protection_keys (
+            id TEXT PRIMARY KEY,
+            xml TEXT NOT NULL,
+            date_created BIGINT NOT NULL
+        );
+        """;
+
+    /// <summary>Prepares both schemas; retries while the database is not reachable yet (nodes may start before it).</summary>
+    public static async Task EnsureAsync(NpgsqlDataSource dataSource, bool includeHangfire, ILogger? log, CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow + StartupPatience;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await PrepareAsync(dataSource, includeHangfire, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (IsTransient(ex) && DateTimeOffset.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+            {
+                log?.LogWarning("PostgreSQL not reachable yet (attempt {Attempt}): {Message}; retrying", attempt, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 5)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>True for errors that go away by themselves: the server starting, restarting or not listening yet.</summary>
+    public static bool IsTransient(Exception ex) => ex switch
+    {
+        NpgsqlException { IsTransient: true } => true,
+        PostgresException p => p.SqlState is "57P01" or "57P02" or "57P03" or "53300",
+        NpgsqlException { InnerException: System.Net.Sockets.SocketException or IOException } => true,
+        _ => false,
+    };
+
+    private static async Task PrepareAsync(NpgsqlDataSource dataSource, bool includeHangfire, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", connection))
+        {
+            lockCommand.Parameters.AddWithValue("key", LockKey);
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            await using (var create = new NpgsqlCommand(Tables, connection))
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            if (includeHangfire)
+            {
+                // Hangfire's own installer is not safe against a second node running it at the same moment
+                // (it reads the version, then upgrades); under our lock only one node runs it at a time.
+                Hangfire.PostgreSql.PostgreSqlObjectsInstaller.Install(connection, HangfireName);
+            }
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
+            unlock.Parameters.AddWithValue("key", LockKey);
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+}

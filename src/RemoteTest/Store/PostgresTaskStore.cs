@@ -1,0 +1,222 @@
+using Npgsql;
+
+namespace RemoteTest.Store;
+
+/// <summary>
+/// The task store on PostgreSQL, shared by every API and worker node. Same tables and columns as the
+/// SQLite store (ids as text, times as Unix milliseconds), so rows map with the same code and
+/// <c>migrate</c> copies them one to one. Every state change is one conditional UPDATE, which PostgreSQL
+/// applies atomically across nodes: of two workers racing for one task exactly one starts it, and of two
+/// outcomes exactly one is stored.
+/// </summary>
+public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, TimeSpan workerTimeout, ILogger<PostgresTaskStore>? log = null) : ITaskStore
+{
+    private const string T = $"{PostgresSchema.Name}.tasks";
+    private const string S = $"{PostgresSchema.Name}.schedules";
+    private const string W = $"{PostgresSchema.Name}.workers";
+    private const string Columns = SqliteTaskStore.Columns;
+    private const string ScheduleColumns = SqliteTaskStore.ScheduleColumns;
+
+    /// <summary>Hangfire's tables are created by the engine when it runs on PostgreSQL; the store needs only its own.</summary>
+    public Task InitializeAsync(CancellationToken cancellationToken) =>
+        PostgresSchema.EnsureAsync(dataSource, includeHangfire: false, log, cancellationToken);
+
+    public async Task InsertAsync(TaskRecord t, CancellationToken cancellationToken)
+    {
+        await using var cmd = dataSource.CreateCommand(
+            $"INSERT INTO {T} ({Columns}) VALUES (@id, @name, @queue, @state, @args, @result, @error, @owner, @worker, @sub, @start, @done, @pd, @pt, @group, @webhook, @schedule, @deliveries)");
+        AddTaskParameters(cmd, t);
+        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stores many tasks in one transaction (a fan-out group, a migration batch); rows already present are skipped.</summary>
+    public async Task<int> InsertManyAsync(IReadOnlyList<TaskRecord> tasks, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var inserted = 0;
+        foreach (var t in tasks)
+        {
+            await using var cmd = new NpgsqlCommand(
+                $"INSERT INTO {T} ({Columns}) VALUES (@id, @name, @queue, @state, @args, @result, @error, @owner, @worker, @sub, @start, @done, @pd, @pt, @group, @webhook, @schedule, @deliveries) ON CONFLICT (id) DO NOTHING",
+                connection, transaction);
+            AddTaskParameters(cmd, t);
+            inserted += await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return inserted;
+    }
+
+    public Task<TaskRecord?> GetAsync(Guid id, CancellationToken cancellationToken) =>
+        QuerySingleAsync($"SELECT {Columns} FROM {T} WHERE id = @id", cancellationToken, ("id", id.ToString()));
+
+    /// <summary>
+    /// Takes a PENDING task, or a STARTED one whose worker has stopped sending heartbeats (it crashed, or
+    /// handed the task back). A STARTED task of a live worker is left alone: that is a second delivery of
+    /// the same job (Hangfire is at-least-once), and running it twice would only waste the probes.
+    /// </summary>
+    public Task<TaskRecord?> TryStartAsync(Guid id, string worker, DateTimeOffset now, CancellationToken cancellationToken) =>
+        QuerySingleAsync($"""
+            UPDATE {T} t SET state = 'STARTED', worker = @worker, date_started = @now, progress_done = NULL, progress_total = NULL
+            WHERE t.id = @id AND (t.state IN ('PENDING', 'RETRY') OR (t.state = 'STARTED' AND (
+                t.worker IS NULL OR t.worker = @worker OR NOT EXISTS (
+                    SELECT 1 FROM {W} w WHERE w.name = t.worker AND w.heartbeat > @live))))
+            RETURNING {Columns}
+            """, cancellationToken,
+            ("id", id.ToString()), ("worker", worker), ("now", now.ToUnixTimeMilliseconds()),
+            ("live", (now - workerTimeout).ToUnixTimeMilliseconds()));
+
+    public async Task<bool> FinishAsync(Guid id, TaskState state, string? result, string? error, string arguments, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await ExecuteAsync($"""
+            UPDATE {T} SET state = @state, result = @result, error = @error, arguments = @args, date_done = @now
+            WHERE id = @id AND state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED')
+            """, cancellationToken,
+            ("id", id.ToString()), ("state", state.ToWire()), ("result", result), ("error", error), ("args", arguments),
+            ("now", now.ToUnixTimeMilliseconds())).ConfigureAwait(false) == 1;
+
+    public Task SetProgressAsync(Guid id, int done, int total, CancellationToken cancellationToken) =>
+        ExecuteAsync($"UPDATE {T} SET progress_done = @d, progress_total = @t WHERE id = @id AND state = 'STARTED'", cancellationToken,
+            ("id", id.ToString()), ("d", done), ("t", total));
+
+    public Task<IReadOnlyList<TaskRecord>> ListUnfinishedAsync(CancellationToken cancellationToken) =>
+        QueryAsync($"SELECT {Columns} FROM {T} WHERE state IN ('PENDING', 'STARTED', 'RETRY') ORDER BY date_submitted", cancellationToken);
+
+    public Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
+        ExecuteAsync($"DELETE FROM {T} WHERE date_done IS NOT NULL AND date_done < @cutoff", cancellationToken, ("cutoff", cutoff.ToUnixTimeMilliseconds()));
+
+    public async Task<TaskPage> ListAsync(TaskQuery query, CancellationToken cancellationToken)
+    {
+        var limit = SqliteTaskStore.EffectiveLimit(query);
+        var (where, parameters) = SqliteTaskStore.HistoryFilter(query);
+        var rows = await QueryAsync($"SELECT {Columns} FROM {T} {where} ORDER BY date_submitted DESC, id DESC LIMIT {limit + 1}",
+            cancellationToken, parameters.Select(p => (p.Name.TrimStart('@'), (object?)p.Value)).ToArray()).ConfigureAwait(false);
+        return SqliteTaskStore.ToPage([.. rows], limit);
+    }
+
+    public async Task<RevokeOutcome> RevokeAsync(Guid id, string maskedArguments, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var changed = await ExecuteAsync($"""
+            UPDATE {T} SET state = 'REVOKED', error = @reason, arguments = @args, date_done = @now, result = NULL
+            WHERE id = @id AND state IN ('PENDING', 'STARTED', 'RETRY')
+            """, cancellationToken, ("id", id.ToString()), ("reason", reason), ("args", maskedArguments), ("now", now.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+        if (changed == 1)
+        {
+            return RevokeOutcome.Revoked;
+        }
+        await using var exists = dataSource.CreateCommand($"SELECT 1 FROM {T} WHERE id = @id");
+        exists.Parameters.AddWithValue("id", id.ToString());
+        return await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null ? RevokeOutcome.NotFound : RevokeOutcome.AlreadyFinished;
+    }
+
+    public async Task<IReadOnlyList<Guid>> ListRevokedAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+        await using var cmd = dataSource.CreateCommand($"SELECT id FROM {T} WHERE state = 'REVOKED' AND id = ANY(@ids)");
+        cmd.Parameters.AddWithValue("ids", ids.Select(i => i.ToString()).ToArray());
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var revoked = new List<Guid>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            revoked.Add(Guid.Parse(reader.GetString(0)));
+        }
+        return revoked;
+    }
+
+    public Task SetDeliveriesAsync(Guid id, string deliveries, CancellationToken cancellationToken) =>
+        ExecuteAsync($"UPDATE {T} SET deliveries = @d WHERE id = @id", cancellationToken, ("id", id.ToString()), ("d", deliveries));
+
+    public async Task<bool> SaveScheduleAsync(ScheduleRecord s, CancellationToken cancellationToken)
+    {
+        // xmax = 0 only for a row this statement inserted: tells "created" from "replaced" in one round trip.
+        await using var cmd = dataSource.CreateCommand($"""
+            INSERT INTO {S} ({ScheduleColumns}) VALUES (@name, @task, @queue, @args, @cron, @tz, @webhook, @notify, @thresholds, @owner, @created, NULL, NULL)
+            ON CONFLICT (name) DO UPDATE SET task_name = EXCLUDED.task_name, queue = EXCLUDED.queue, arguments = EXCLUDED.arguments,
+                cron = EXCLUDED.cron, time_zone = EXCLUDED.time_zone, webhook = EXCLUDED.webhook, notify = EXCLUDED.notify,
+                thresholds = EXCLUDED.thresholds, owner = EXCLUDED.owner, last_outcome = NULL
+            RETURNING (xmax = 0)
+            """);
+        Add(cmd, ("name", s.Name), ("task", s.TaskName), ("queue", s.Queue), ("args", s.Arguments), ("cron", s.Cron), ("tz", s.TimeZone),
+            ("webhook", s.Webhook), ("notify", s.Notify), ("thresholds", s.Thresholds), ("owner", s.Owner), ("created", s.Created.ToUnixTimeMilliseconds()));
+        return (bool)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    public async Task<ScheduleRecord?> GetScheduleAsync(string name, CancellationToken cancellationToken) =>
+        (await QuerySchedulesAsync($"SELECT {ScheduleColumns} FROM {S} WHERE name = @name", cancellationToken, ("name", name)).ConfigureAwait(false))
+        .FirstOrDefault();
+
+    public Task<IReadOnlyList<ScheduleRecord>> ListSchedulesAsync(CancellationToken cancellationToken) =>
+        QuerySchedulesAsync($"SELECT {ScheduleColumns} FROM {S} ORDER BY name COLLATE \"C\"", cancellationToken);
+
+    public async Task<bool> DeleteScheduleAsync(string name, CancellationToken cancellationToken) =>
+        await ExecuteAsync($"DELETE FROM {S} WHERE name = @name", cancellationToken, ("name", name)).ConfigureAwait(false) == 1;
+
+    public async Task<bool> TryClaimScheduleFireAsync(string name, DateTimeOffset fireTime, CancellationToken cancellationToken) =>
+        await ExecuteAsync($"UPDATE {S} SET last_fired = @t WHERE name = @name AND (last_fired IS NULL OR last_fired < @t)", cancellationToken,
+            ("name", name), ("t", fireTime.ToUnixTimeMilliseconds())).ConfigureAwait(false) == 1;
+
+    public Task SetScheduleOutcomeAsync(string name, string outcome, CancellationToken cancellationToken) =>
+        ExecuteAsync($"UPDATE {S} SET last_outcome = @o WHERE name = @name", cancellationToken, ("name", name), ("o", outcome));
+
+    public Task<IReadOnlyList<TaskRecord>> ListGroupAsync(Guid groupId, CancellationToken cancellationToken) =>
+        QueryAsync($"SELECT {Columns} FROM {T} WHERE group_id = @g ORDER BY queue COLLATE \"C\"", cancellationToken, ("g", groupId.ToString()));
+
+    public async Task<bool> ReleaseAsync(Guid id, string worker, CancellationToken cancellationToken) =>
+        await ExecuteAsync($"""
+            UPDATE {T} SET state = 'PENDING', worker = NULL, date_started = NULL, progress_done = NULL, progress_total = NULL
+            WHERE id = @id AND state = 'STARTED' AND worker = @worker
+            """, cancellationToken, ("id", id.ToString()), ("worker", worker)).ConfigureAwait(false) == 1;
+
+    private static void AddTaskParameters(NpgsqlCommand cmd, TaskRecord t) => Add(cmd,
+        ("id", t.Id.ToString()), ("name", t.TaskName), ("queue", t.Queue), ("state", t.State.ToWire()), ("args", t.Arguments),
+        ("result", t.Result), ("error", t.Error), ("owner", t.Owner), ("worker", t.Worker), ("sub", t.Submitted.ToUnixTimeMilliseconds()),
+        ("start", t.Started?.ToUnixTimeMilliseconds()), ("done", t.Done?.ToUnixTimeMilliseconds()), ("pd", t.ProgressDone), ("pt", t.ProgressTotal),
+        ("group", t.GroupId?.ToString()), ("webhook", t.Webhook), ("schedule", t.ScheduleName), ("deliveries", t.Deliveries));
+
+    /// <summary>Adds named parameters; null becomes SQL NULL (typed by the column).</summary>
+    internal static void Add(NpgsqlCommand cmd, params (string Name, object? Value)[] parameters)
+    {
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.Add(value is null ? new NpgsqlParameter(name, DBNull.Value) : new NpgsqlParameter(name, value));
+        }
+    }
+
+    private async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    {
+        await using var cmd = dataSource.CreateCommand(sql);
+        Add(cmd, parameters);
+        return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<TaskRecord?> QuerySingleAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
+        (await QueryAsync(sql, cancellationToken, parameters).ConfigureAwait(false)).FirstOrDefault();
+
+    private async Task<IReadOnlyList<TaskRecord>> QueryAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    {
+        await using var cmd = dataSource.CreateCommand(sql);
+        Add(cmd, parameters);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<TaskRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(SqliteTaskStore.ReadRecord(reader));
+        }
+        return list;
+    }
+
+    private async Task<IReadOnlyList<ScheduleRecord>> QuerySchedulesAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    {
+        await using var cmd = dataSource.CreateCommand(sql);
+        Add(cmd, parameters);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<ScheduleRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(SqliteTaskStore.ReadSchedule(reader));
+        }
+        return list;
+    }
+}
