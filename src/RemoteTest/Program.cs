@@ -67,6 +67,7 @@ public partial class Program
             app.MapServiceEndpoints();
             app.MapTaskEndpoints();
             app.MapWebUi();
+            app.MapWorkerEndpoints();
         }
         return app;
     }
@@ -139,6 +140,7 @@ public partial class Program
         services.AddTransient<RetentionJob>();
         services.AddHostedService<EngineStartup>();
         services.AddSingleton<WorkerActivity>();
+        services.AddSingleton<LiveWorkers>();
         if (roles.Worker)
         {
             var identity = WorkerIdentity.From(options.Worker);

@@ -35,6 +35,8 @@ public sealed class DurabilityTests : IAsyncLifetime
         ["RemoteTest:DataDirectory"] = _dataDirectory,
         ["RemoteTest:Dns:DefaultNameservers:0"] = _dns.NameServer,
         ["RemoteTest:Worker:Concurrency"] = concurrency.ToString(),
+        // These tests interrupt running tasks: no grace period for them to finish at shutdown.
+        ["RemoteTest:Worker:ShutdownGrace"] = "00:00:00",
     };
 
     private static JsonObject Check(string domain, double timeout) => new()

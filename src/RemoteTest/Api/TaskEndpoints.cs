@@ -24,6 +24,7 @@ public static class TaskEndpoints
         TaskRegistry registry,
         ITaskStore store,
         ITaskDispatcher dispatcher,
+        LiveWorkers live,
         ArgumentSecrets secrets,
         TimeProvider time,
         IOptions<RemoteTestOptions> options,
@@ -75,6 +76,17 @@ public static class TaskEndpoints
         }
 
         var arguments = secrets.Protect(submission.Arguments.Values).ToJsonString();
+        var allowUnserved = options.Value.Cluster.AllowQueuesWithoutWorkers;
+        if (submission.FanOut is not null)
+        {
+            return await TaskGroups.SubmitAsync(submission, arguments, caller.Owner, store, dispatcher, live, allowUnserved, time.GetUtcNow(),
+                logs.CreateLogger("RemoteTest.Api"), cancellationToken);
+        }
+        // A queue nobody serves would leave the task PENDING forever: say so now (a vantage point is a queue).
+        if (!allowUnserved && await live.QueuesAsync(cancellationToken) is var served && !served.ContainsKey(submission.Queue))
+        {
+            return Error(StatusCodes.Status400BadRequest, "queue", TaskGroups.UnservedMessage([submission.Queue], served.Keys));
+        }
         var record = TaskRecord.New(submission.Task.Name, submission.Queue, arguments, owner: caller.Owner, time.GetUtcNow());
         await store.InsertAsync(record, cancellationToken);
         dispatcher.Enqueue(record.Id, record.Queue);
@@ -84,9 +96,14 @@ public static class TaskEndpoints
             .WithLocation($"/task/{record.Id}");
     }
 
-    private static async Task<IResult> GetAsync(string id, HttpContext http, ITaskStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string id, HttpContext http, ITaskStore store, LiveWorkers live, CancellationToken cancellationToken)
     {
         var task = Guid.TryParse(id, out var guid) ? await store.GetAsync(guid, cancellationToken) : null;
+        if (task is null && guid != Guid.Empty
+            && (await store.ListGroupAsync(guid, cancellationToken)).Where(c => http.Caller().CanSee(c)).ToList() is { Count: > 0 } children)
+        {
+            return Results.Json(await TaskGroups.DescribeAsync(guid, children, live, cancellationToken));
+        }
         // The original answered PENDING for ids it never saw, so a typo looked like a queued task forever.
         // Another token's task is "unknown" too: a 403 would confirm that the id exists.
         return task is null || !http.Caller().CanSee(task)

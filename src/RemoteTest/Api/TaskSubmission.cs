@@ -5,8 +5,15 @@ using RemoteTest.Tasks;
 namespace RemoteTest.Api;
 
 /// <summary>A <c>POST /task</c> body, validated against the named task before anything is stored.</summary>
-public sealed record TaskSubmission(IRemoteTask Task, TaskArguments Arguments, string Queue)
+/// <param name="FanOut">For <c>queues</c>: the queues to run one child task on each; <c>["*"]</c> means every live queue.</param>
+public sealed record TaskSubmission(IRemoteTask Task, TaskArguments Arguments, string Queue, IReadOnlyList<string>? FanOut = null)
 {
+    /// <summary>Stands for "every queue a live worker serves" in <c>"queues": "*"</c>.</summary>
+    public const string AllQueues = "*";
+
+    /// <summary>Most child tasks one fan-out may create.</summary>
+    public const int MaxFanOut = 64;
+
     /// <summary>The default queue, Celery's <c>celery</c> renamed; every worker listens on it unless told otherwise.</summary>
     public const string DefaultQueue = "default";
 
@@ -39,13 +46,55 @@ public sealed record TaskSubmission(IRemoteTask Task, TaskArguments Arguments, s
         var queue = DefaultQueue;
         if (payload["queue"] is { } q)
         {
-            queue = ArgumentReader.String(q, "queue", 64);
-            if (!StartupValidation.IsQueueName(queue))
-            {
-                throw new TaskArgumentException("queue", $"'{queue}' is not a queue name (lower-case letters, digits, '_' and '-')");
-            }
+            queue = QueueName(q, "queue");
         }
-        return new TaskSubmission(task, arguments, queue);
+        return new TaskSubmission(task, arguments, queue, FanOutQueues(payload));
+    }
+
+    private static string QueueName(JsonNode? node, string field)
+    {
+        var queue = ArgumentReader.String(node, field, 64);
+        if (!StartupValidation.IsQueueName(queue))
+        {
+            throw new TaskArgumentException(field, $"'{queue}' is not a queue name (lower-case letters, digits, '_' and '-')");
+        }
+        return queue;
+    }
+
+    /// <summary><c>"queues": ["fra", "dfw"]</c> or <c>"queues": "*"</c>; null when absent.</summary>
+    private static List<string>? FanOutQueues(JsonObject payload)
+    {
+        if (payload["queues"] is not { } node)
+        {
+            return null;
+        }
+        if (payload.ContainsKey("queue"))
+        {
+            throw new TaskArgumentException("queues", "give either 'queue' (one vantage point) or 'queues' (fan-out), not both");
+        }
+        if (node.GetValueKind() == JsonValueKind.String && node.GetValue<string>() == AllQueues)
+        {
+            return [AllQueues];
+        }
+        if (node is not JsonArray list || list.Count == 0)
+        {
+            throw new TaskArgumentException("queues", "'queues' must be a non-empty list of queue names, or \"*\" for every live queue");
+        }
+        if (list.Count > MaxFanOut)
+        {
+            throw new TaskArgumentException("queues", $"at most {MaxFanOut} queues in one fan-out");
+        }
+        var queues = new List<string>();
+        for (var i = 0; i < list.Count; i++)
+        {
+            var name = QueueName(list[i], ArgumentReader.Element("queues", i));
+            if (queues.Contains(name))
+            {
+                throw new TaskArgumentException(ArgumentReader.Element("queues", i), $"queue '{name}' is listed twice");
+            }
+            queues.Add(name);
+        }
+        return queues;
     }
 
     /// <summary>The original's normalisation of <c>data</c> into positional and keyword arguments.</summary>
