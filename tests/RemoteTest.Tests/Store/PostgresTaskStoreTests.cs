@@ -1,0 +1,181 @@
+using Npgsql;
+using RemoteTest.Store;
+using RemoteTest.Tests.Infrastructure;
+
+namespace RemoteTest.Tests.Store;
+
+/// <summary>The store contract, and what only the shared PostgreSQL store must do, on a real server.</summary>
+[Collection(ServersCollection.Name)]
+public sealed class PostgresTaskStoreTests(ServersFixture servers) : TaskStoreOperationsContract, IAsyncLifetime
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan WorkerTimeout = TimeSpan.FromSeconds(30);
+    private readonly List<NpgsqlDataSource> _sources = [];
+
+    private async Task<(PostgresTaskStore Store, PostgresWorkerRegistry Workers, NpgsqlDataSource Source)> FreshAsync()
+    {
+        var server = await servers.PostgresAsync();
+        var source = PostgresServices.CreateDataSource(await server.CreateDatabaseAsync());
+        _sources.Add(source);
+        var store = new PostgresTaskStore(source, WorkerTimeout);
+        await store.InitializeAsync(CancellationToken.None);
+        return (store, new PostgresWorkerRegistry(source, WorkerTimeout), source);
+    }
+
+    protected override async Task<ITaskStore> CreateStoreAsync() => (await FreshAsync()).Store;
+
+    private static WorkerInfo Worker(string name, params string[] queues) =>
+        new(name, Guid.NewGuid().ToString("N"), "Frankfurt", queues, "1.0.0", T0, T0, 0);
+
+    [SkippableFact]
+    public async Task Nodes_starting_at_once_create_the_schema_once_and_all_succeed()
+    {
+        var server = await servers.PostgresAsync();
+        var cs = await server.CreateDatabaseAsync();
+        var sources = Enumerable.Range(0, 6).Select(_ => PostgresServices.CreateDataSource(cs)).ToList();
+        _sources.AddRange(sources);
+        // Half of them prepare Hangfire's tables too, as engine nodes do; all race on one empty database.
+        await Task.WhenAll(sources.Select((s, i) => PostgresSchema.EnsureAsync(s, includeHangfire: i % 2 == 0, null, CancellationToken.None)));
+
+        var store = new PostgresTaskStore(sources[0], WorkerTimeout);
+        var task = TaskRecord.New("dns.check_records", "default", "{}", null, T0);
+        await store.InsertAsync(task, CancellationToken.None);
+        Assert.NotNull(await store.GetAsync(task.Id, CancellationToken.None));
+        await using var cmd = sources[0].CreateCommand("SELECT count(*) FROM hangfire.schema");
+        Assert.Equal(1L, await cmd.ExecuteScalarAsync());
+    }
+
+    [SkippableFact]
+    public async Task Of_workers_racing_for_one_task_exactly_one_starts_it_and_one_result_is_stored()
+    {
+        var (store, workers, _) = await FreshAsync();
+        var task = TaskRecord.New("dns.check_records", "default", "{}", null, T0);
+        await store.InsertAsync(task, CancellationToken.None);
+        for (var i = 0; i < 8; i++)
+        {
+            await workers.HeartbeatAsync(Worker($"w{i}", "default"), DateTimeOffset.UtcNow, CancellationToken.None);
+        }
+        var now = DateTimeOffset.UtcNow;
+        var starts = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => store.TryStartAsync(task.Id, $"w{i}", now, CancellationToken.None)));
+        Assert.Single(starts, s => s is not null);
+
+        var finishes = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            store.FinishAsync(task.Id, TaskState.Success, $"{{\"run\":{i}}}", null, "{}", now, CancellationToken.None)));
+        Assert.Single(finishes, f => f);
+    }
+
+    [SkippableFact]
+    public async Task A_started_task_is_taken_over_only_when_its_worker_is_dead()
+    {
+        var (store, workers, _) = await FreshAsync();
+        var task = TaskRecord.New("dns.check_records", "default", "{}", null, T0);
+        await store.InsertAsync(task, CancellationToken.None);
+        var now = DateTimeOffset.UtcNow;
+        await workers.HeartbeatAsync(Worker("alive", "default"), now, CancellationToken.None);
+        Assert.NotNull(await store.TryStartAsync(task.Id, "alive", now, CancellationToken.None));
+
+        // A second delivery of the job while its worker lives: left alone.
+        Assert.Null(await store.TryStartAsync(task.Id, "other", now, CancellationToken.None));
+        // Once the worker has been silent longer than the timeout, another worker takes the task over.
+        var later = now + WorkerTimeout + TimeSpan.FromSeconds(1);
+        Assert.Equal("other", (await store.TryStartAsync(task.Id, "other", later, CancellationToken.None))!.Worker);
+    }
+
+    [SkippableFact]
+    public async Task Orphans_of_dead_workers_are_requeued_once_and_live_workers_keep_theirs()
+    {
+        var (store, workers, _) = await FreshAsync();
+        var now = DateTimeOffset.UtcNow;
+        var dead = TaskRecord.New("dns.check_records", "fra", "{}", null, T0);
+        var kept = TaskRecord.New("dns.check_records", "dfw", "{}", null, T0);
+        await store.InsertAsync(dead, CancellationToken.None);
+        await store.InsertAsync(kept, CancellationToken.None);
+        await workers.HeartbeatAsync(Worker("gone", "fra"), now - WorkerTimeout * 2, CancellationToken.None);
+        await workers.HeartbeatAsync(Worker("alive", "dfw"), now, CancellationToken.None);
+        await store.TryStartAsync(dead.Id, "gone", now - WorkerTimeout * 2, CancellationToken.None);
+        await store.TryStartAsync(kept.Id, "alive", now, CancellationToken.None);
+
+        var enqueued = new List<(Guid, string)>();
+        var sweeps = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => workers.RequeueOrphansAsync(now, (id, q) =>
+        {
+            lock (enqueued)
+            {
+                enqueued.Add((id, q));
+            }
+            return Task.CompletedTask;
+        }, CancellationToken.None)));
+
+        Assert.Equal([(dead.Id, "fra")], enqueued);
+        Assert.Equal(1, sweeps.Sum());
+        Assert.Equal(TaskState.Pending, (await store.GetAsync(dead.Id, CancellationToken.None))!.State);
+        Assert.Equal(TaskState.Started, (await store.GetAsync(kept.Id, CancellationToken.None))!.State);
+        Assert.Equal(0, await workers.RequeueOrphansAsync(now, (_, _) => Task.CompletedTask, CancellationToken.None));
+    }
+
+    [SkippableFact]
+    public async Task Registry_lists_live_workers_with_running_tasks_and_refuses_a_duplicate_name()
+    {
+        var (store, workers, _) = await FreshAsync();
+        var now = DateTimeOffset.UtcNow;
+        var fra = Worker("fra-1", "fra", "default");
+        Assert.True(await workers.HeartbeatAsync(fra, now, CancellationToken.None));
+        Assert.True(await workers.HeartbeatAsync(Worker("old", "dfw"), now - WorkerTimeout * 2, CancellationToken.None));
+        var task = TaskRecord.New("dns.check_records", "fra", "{}", null, T0);
+        await store.InsertAsync(task, CancellationToken.None);
+        await store.TryStartAsync(task.Id, "fra-1", now, CancellationToken.None);
+
+        var live = await workers.ListLiveAsync(now, CancellationToken.None);
+        var only = Assert.Single(live);
+        Assert.Equal("fra-1", only.Name);
+        Assert.Equal("Frankfurt", only.Location);
+        Assert.Equal(["fra", "default"], only.Queues);
+        Assert.Equal([task.Id], only.RunningTasks);
+
+        // Another process claiming a live name is refused; the same process beats again; a dead name is free.
+        Assert.False(await workers.HeartbeatAsync(Worker("fra-1", "fra"), now, CancellationToken.None));
+        Assert.True(await workers.HeartbeatAsync(fra, now.AddSeconds(1), CancellationToken.None));
+        Assert.True(await workers.HeartbeatAsync(Worker("old", "dfw"), now, CancellationToken.None));
+        await workers.RemoveAsync("fra-1", fra.Instance, CancellationToken.None);
+        Assert.Equal(["old"], (await workers.ListLiveAsync(now, CancellationToken.None)).Select(w => w.Name));
+    }
+
+    [SkippableFact]
+    public async Task Release_hands_a_task_back_and_groups_list_their_children()
+    {
+        var (store, _, _) = await FreshAsync();
+        var group = Guid.NewGuid();
+        var a = TaskRecord.New("dns.check_records", "fra", "{}", null, T0, group);
+        var b = TaskRecord.New("dns.check_records", "dfw", "{}", null, T0, group);
+        Assert.Equal(2, await store.InsertManyAsync([a, b, a], CancellationToken.None));
+        Assert.Equal(["dfw", "fra"], (await store.ListGroupAsync(group, CancellationToken.None)).Select(t => t.Queue));
+        Assert.Empty(await store.ListGroupAsync(Guid.NewGuid(), CancellationToken.None));
+
+        await store.TryStartAsync(a.Id, "w1", T0, CancellationToken.None);
+        Assert.False(await store.ReleaseAsync(a.Id, "w2", CancellationToken.None));
+        Assert.True(await store.ReleaseAsync(a.Id, "w1", CancellationToken.None));
+        var back = (await store.GetAsync(a.Id, CancellationToken.None))!;
+        Assert.Equal(TaskState.Pending, back.State);
+        Assert.Null(back.Worker);
+    }
+
+    [SkippableFact]
+    public async Task Key_ring_is_shared_through_the_database()
+    {
+        var (_, _, source) = await FreshAsync();
+        var repository = new PostgresKeyRepository(source);
+        repository.StoreElement(new System.Xml.Linq.XElement("key", new System.Xml.Linq.XAttribute("id", "k1")), "key-k1");
+        repository.StoreElement(new System.Xml.Linq.XElement("key", new System.Xml.Linq.XAttribute("id", "k1")), "key-k1");
+        var again = new PostgresKeyRepository(source).GetAllElements();
+        Assert.Equal("k1", Assert.Single(again).Attribute("id")!.Value);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var s in _sources)
+        {
+            await s.DisposeAsync();
+        }
+    }
+}
