@@ -46,7 +46,8 @@ public partial class Program
         var options = BindOptions(builder.Configuration);
         var roles = ServiceRoles.Parse(options.Roles, options.Worker.Queues)!;
         var services = builder.Services;
-        services.Configure<RemoteTestOptions>(builder.Configuration.GetSection(RemoteTestOptions.Section));
+        services.Configure<RemoteTestOptions>(builder.Configuration.GetSection(RemoteTestOptions.Section))
+            .PostConfigure<RemoteTestOptions>(DefaultQueues);
         services.AddSingleton(roles);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(WorkerIdentity.From(options.Worker));
@@ -84,12 +85,22 @@ public partial class Program
             // The binder names the key and the value it could not convert.
             throw new StartupException(ex.InnerException is null ? ex.Message : $"{ex.Message} ({ex.InnerException.Message})");
         }
+        DefaultQueues(options);
         var problems = StartupValidation.Validate(options).ToList();
         if (problems.Count > 0)
         {
             throw new StartupException(string.Join("; ", problems));
         }
         return options;
+    }
+
+    /// <summary>No configured queue means the default queue (see <see cref="WorkerOptions.Queues"/>).</summary>
+    private static void DefaultQueues(RemoteTestOptions options)
+    {
+        if (options.Worker.Queues.Length == 0)
+        {
+            options.Worker.Queues = [RemoteTest.Api.TaskSubmission.DefaultQueue];
+        }
     }
 
     private static void AddStorage(IServiceCollection services, RemoteTestOptions options)

@@ -86,8 +86,12 @@ public sealed class StorageOptions
 
 public sealed class WorkerOptions
 {
-    /// <summary>Queues this worker takes tasks from; a queue is a vantage point.</summary>
-    public string[] Queues { get; set; } = ["default"];
+    /// <summary>
+    /// Queues this worker takes tasks from; a queue is a vantage point. Empty here because the configuration
+    /// binder appends configured array items to an initial value (["default"] + ["fra"] would serve both);
+    /// an empty list means ["default"] after binding.
+    /// </summary>
+    public string[] Queues { get; set; } = [];
 
     /// <summary>Free text naming where this worker stands, e.g. "Frankfurt".</summary>
     public string? Location { get; set; }

@@ -39,7 +39,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the service with <paramref name="settings"/> as command-line configuration and waits until it answers.</summary>
-    public static async Task<ServiceProcess> StartAsync(IDictionary<string, string> settings, int? port = null, TimeSpan? startTimeout = null)
+    /// <param name="anyAnswer">Count any HTTP answer as started (a worker-only node serves no routes).</param>
+    public static async Task<ServiceProcess> StartAsync(IDictionary<string, string> settings, int? port = null, TimeSpan? startTimeout = null, bool anyAnswer = false)
     {
         port ??= FreePort();
         var url = $"http://127.0.0.1:{port}";
@@ -58,7 +59,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             try
             {
                 using var response = await service.Http.GetAsync("/");
-                if (response.IsSuccessStatusCode)
+                if (response.IsSuccessStatusCode || anyAnswer)
                 {
                     return service;
                 }
@@ -99,6 +100,20 @@ public sealed class ServiceProcess : IAsyncDisposable
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
     }
+
+    /// <summary>SIGTERM, as systemd stops a unit; waits for the process to exit (bounded by <paramref name="timeout"/>).</summary>
+    public async Task TerminateAsync(TimeSpan timeout)
+    {
+        if (Kill(_process.Id, 15) != 0)
+        {
+            throw new InvalidOperationException($"kill -TERM {_process.Id} failed");
+        }
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     public static int FreePort()
     {

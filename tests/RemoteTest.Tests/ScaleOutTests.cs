@@ -1,0 +1,326 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using RemoteTest.Fixtures.Dns;
+using RemoteTest.Tests.Infrastructure;
+
+namespace RemoteTest.Tests;
+
+/// <summary>
+/// Many nodes as separate processes on real PostgreSQL (and Redis): vantage-point queues, fan-out groups,
+/// and crash safety — a SIGKILLed worker, an API node killed under load, the database or Redis restarted,
+/// a worker stopped with SIGTERM.
+/// </summary>
+[Collection(ServersCollection.Name)]
+public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
+{
+    private DnsTestServer _dns = null!;
+
+    public Task InitializeAsync()
+    {
+        _dns = DnsTestServer.Start().A("up.test", "192.0.2.10");
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _dns.DisposeAsync();
+
+    private static JsonObject Check(string domain, double timeout, string? queue = null, JsonNode? queues = null)
+    {
+        var payload = new JsonObject
+        {
+            ["task_name"] = "dns.check_records",
+            ["data"] = new JsonObject
+            {
+                ["args"] = new JsonArray(new JsonObject { [domain] = new JsonObject { ["original"] = new JsonArray("192.0.2.10") } }),
+                ["kwargs"] = new JsonObject { ["timeout"] = timeout },
+            },
+        };
+        if (queue is not null)
+        {
+            payload["queue"] = queue;
+        }
+        if (queues is not null)
+        {
+            payload["queues"] = queues;
+        }
+        return payload;
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonObject Body)> PostAsync(HttpClient api, JsonObject payload)
+    {
+        using var response = await api.PostAsync("/task", new StringContent(payload.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        // A 5xx during an outage may carry no JSON at all.
+        return (response.StatusCode, text.StartsWith('{') ? JsonNode.Parse(text)!.AsObject() : new JsonObject { ["raw"] = text });
+    }
+
+    private static async Task<string> SubmitAsync(HttpClient api, JsonObject payload)
+    {
+        var (status, body) = await PostAsync(api, payload);
+        Assert.True(status == HttpStatusCode.Accepted, $"expected 202, got {(int)status}: {body.ToJsonString()}");
+        return body["task_id"]!.GetValue<string>();
+    }
+
+    private static TimeSpan Bound => TimeSpan.FromSeconds(45);
+
+    [SkippableFact]
+    public async Task Tasks_run_only_on_their_queue_and_a_fan_out_shows_each_location_side_by_side()
+    {
+        // Two vantage points that see different DNS: Frankfurt's resolver answers .10, Dallas's answers .20.
+        await using var dallasDns = DnsTestServer.Start().A("up.test", "192.0.2.20");
+        await using var cluster = await TestCluster.CreateAsync(servers, QueueBackend.Postgres, _dns.NameServer);
+        var api = await cluster.StartApiAsync();
+        var lenient = await cluster.StartApiAsync(new Dictionary<string, string> { ["RemoteTest:Cluster:AllowQueuesWithoutWorkers"] = "true" });
+        await cluster.StartWorkerAsync("fra-1", "Frankfurt", ["fra"]);
+        await cluster.StartWorkerAsync("dfw-1", "Dallas", ["dfw"], new Dictionary<string, string> { ["RemoteTest:Dns:DefaultNameservers:0"] = dallasDns.NameServer });
+
+        var workers = await TestCluster.WaitForWorkersAsync(api.Http, "dfw-1", "fra-1");
+        var dfw = workers["workers"]!.AsArray().Single(w => w!["name"]!.GetValue<string>() == "dfw-1")!;
+        Assert.Equal("Dallas", dfw["location"]!.GetValue<string>());
+        Assert.Equal(["dfw"], dfw["queues"]!.AsArray().Select(q => q!.GetValue<string>()));
+        Assert.NotNull(dfw["last_heartbeat"]);
+        Assert.Equal("fra-1", workers["queues"]!["fra"]![0]!.GetValue<string>());
+
+        // A task for queue dfw never runs on fra-1: every one is stamped by the Dallas worker and sees its DNS.
+        var ids = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            ids.Add(await SubmitAsync(api.Http, Check("up.test", 2, queue: "dfw")));
+        }
+        foreach (var id in ids)
+        {
+            var status = await TestCluster.WaitForStateAsync(api.Http, id, "SUCCESS", Bound);
+            Assert.Equal("dfw-1", status["worker"]!.GetValue<string>());
+            Assert.Equal("dfw", status["queue"]!.GetValue<string>());
+            var summary = status["result"]!["summary"]!;
+            Assert.Equal("dfw-1", summary["worker"]!.GetValue<string>());
+            Assert.Equal("Dallas", summary["location"]!.GetValue<string>());
+            Assert.Equal("192.0.2.20", status["result"]!["results"]!["up.test"]!["retrieved"]![0]!.GetValue<string>());
+        }
+
+        // No live worker serves "sin": refused, and nothing is stored; unless the node allows waiting for one.
+        var (unknown, error) = await PostAsync(api.Http, Check("up.test", 2, queue: "sin"));
+        Assert.Equal(HttpStatusCode.BadRequest, unknown);
+        Assert.Equal("queue", error["field"]!.GetValue<string>());
+        Assert.Contains("dfw, fra", error["error"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(api.Http, Check("up.test", 2, queues: new JsonArray("fra", "sin")))).Status);
+
+        // Fan-out: one child per queue, side by side, with what the locations saw differently.
+        var (accepted, group) = await PostAsync(api.Http, Check("up.test", 2, queues: new JsonArray("fra", "dfw")));
+        Assert.Equal(HttpStatusCode.Accepted, accepted);
+        var groupId = group["task_id"]!.GetValue<string>();
+        Assert.Equal(["dfw", "fra"], group["tasks"]!.AsObject().Select(kv => kv.Key).Order());
+        var done = await TestCluster.WaitForStateAsync(api.Http, groupId, "SUCCESS", Bound);
+        Assert.True(done["group"]!.GetValue<bool>());
+        Assert.Equal("finished", done["children"]!["fra"]!["status"]!.GetValue<string>());
+        Assert.Equal("Frankfurt", done["children"]!["fra"]!["location"]!.GetValue<string>());
+        Assert.Equal("Dallas", done["children"]!["dfw"]!["location"]!.GetValue<string>());
+        Assert.Equal(group["tasks"]!["fra"]!.GetValue<string>(), done["children"]!["fra"]!["task_id"]!.GetValue<string>());
+        var retrieved = done["differences"]!.AsArray().Single(d => d!["path"]!.AsArray().Select(p => p!.GetValue<string>()).SequenceEqual(["results", "up.test", "retrieved"]))!;
+        Assert.Equal("192.0.2.10", retrieved["values"]!["fra"]![0]!.GetValue<string>());
+        Assert.Equal("192.0.2.20", retrieved["values"]!["dfw"]![0]!.GetValue<string>());
+        Assert.DoesNotContain(done["differences"]!.AsArray(), d => d!["path"]!.AsArray().Any(p => p!.GetValue<string>() is "duration_sec" or "worker" or "location"));
+        // Each child is an ordinary task too.
+        Assert.Equal("SUCCESS", (await api.Http.GetFromJsonAsync<JsonObject>($"/task/{group["tasks"]!["dfw"]}"))!["state"]!.GetValue<string>());
+
+        // "*" reaches every live queue.
+        var (_, all) = await PostAsync(api.Http, Check("up.test", 2, queues: "*"));
+        Assert.Equal(["dfw", "fra"], all["tasks"]!.AsObject().Select(kv => kv.Key).Order());
+        await TestCluster.WaitForStateAsync(api.Http, all["task_id"]!.GetValue<string>(), "SUCCESS", Bound);
+
+        // A lenient node accepts a queue nobody serves yet: that child waits, shown "offline", the others finish.
+        var (waiting, partial) = await PostAsync(lenient.Http, Check("up.test", 2, queues: new JsonArray("fra", "sin")));
+        Assert.Equal(HttpStatusCode.Accepted, waiting);
+        var partialId = partial["task_id"]!.GetValue<string>();
+        await TestCluster.WaitForStateAsync(api.Http, partial["tasks"]!["fra"]!.GetValue<string>(), "SUCCESS", Bound);
+        var view = (await api.Http.GetFromJsonAsync<JsonObject>($"/task/{partialId}"))!;
+        Assert.Equal("STARTED", view["state"]!.GetValue<string>());
+        Assert.False(view["ready"]!.GetValue<bool>());
+        Assert.Equal("offline", view["children"]!["sin"]!["status"]!.GetValue<string>());
+        Assert.Equal(1, view["summary"]!["offline"]!.GetValue<int>());
+    }
+
+    [SkippableTheory]
+    [InlineData(QueueBackend.Postgres)]
+    [InlineData(QueueBackend.Redis)]
+    public async Task A_task_of_a_SIGKILLed_worker_is_finished_by_another_worker_with_one_stored_result(QueueBackend backend)
+    {
+        _dns.Silent("hold.test");
+        await using var cluster = await TestCluster.CreateAsync(servers, backend, _dns.NameServer);
+        var api = await cluster.StartApiAsync();
+        var one = await cluster.StartWorkerAsync("w1", "Frankfurt", ["default"]);
+        var two = await cluster.StartWorkerAsync("w2", "Frankfurt", ["default"]);
+        await TestCluster.WaitForWorkersAsync(api.Http, "w1", "w2");
+
+        var id = await SubmitAsync(api.Http, Check("hold.test", 30));
+        var running = await TestCluster.WaitForStateAsync(api.Http, id, "STARTED", Bound);
+        var victim = running["worker"]!.GetValue<string>();
+        var (killed, survivor, survivorName) = victim == "w1" ? (one, two, "w2") : (two, one, "w1");
+        await killed.KillAsync();
+        _dns.Unsilence("hold.test").A("hold.test", "192.0.2.10");
+
+        var done = await TestCluster.WaitForStateAsync(api.Http, id, "SUCCESS", Bound);
+        Assert.True(done["worker"]!.GetValue<string>() == survivorName, cluster.Output);
+        Assert.Equal("original", done["result"]!["results"]!["hold.test"]!["state"]!.GetValue<string>());
+        // Exactly one run stored its result: the survivor's, once.
+        Assert.Equal(1, Occurrences(survivor.Output, $"Task {id} (dns.check_records) SUCCESS"));
+        Assert.Equal(0, Occurrences(killed.Output, $"Task {id} (dns.check_records) SUCCESS"));
+        await TestCluster.WaitForWorkersAsync(api.Http, survivorName);
+    }
+
+    [SkippableTheory]
+    [InlineData(QueueBackend.Postgres)]
+    [InlineData(QueueBackend.Redis)]
+    public async Task Every_task_accepted_by_an_API_node_killed_under_load_completes(QueueBackend backend)
+    {
+        await using var cluster = await TestCluster.CreateAsync(servers, backend, _dns.NameServer);
+        var doomed = await cluster.StartApiAsync();
+        var other = await cluster.StartApiAsync();
+        await cluster.StartWorkerAsync("w1", "Frankfurt", ["default"], new Dictionary<string, string> { ["RemoteTest:Worker:Concurrency"] = "16" });
+        await TestCluster.WaitForWorkersAsync(other.Http, "w1");
+
+        var accepted = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        async Task Load()
+        {
+            for (var i = 0; i < 500 && !stop.IsCancellationRequested; i++)
+            {
+                try
+                {
+                    using var response = await doomed.Http.PostAsync("/task",
+                        new StringContent(Check("up.test", 5).ToJsonString(), System.Text.Encoding.UTF8, "application/json"), stop.Token);
+                    if (response.StatusCode == HttpStatusCode.Accepted)
+                    {
+                        accepted.Add(JsonNode.Parse(await response.Content.ReadAsStringAsync(stop.Token))!["task_id"]!.GetValue<string>());
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+                {
+                    return;   // the node is gone: whatever had no 202 was never promised
+                }
+            }
+        }
+        var load = Enumerable.Range(0, 8).Select(_ => Load()).ToList();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (accepted.Count < 60 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+        await doomed.KillAsync();
+        await Task.WhenAll(load);
+        Assert.True(accepted.Count >= 60, $"only {accepted.Count} tasks accepted before the kill");
+
+        foreach (var id in accepted)
+        {
+            await TestCluster.WaitForStateAsync(other.Http, id, "SUCCESS", Bound);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Nodes_reconnect_by_themselves_after_PostgreSQL_restarts()
+    {
+        Skip.If(TestServers.Skipped, TestServers.SkipReason);
+        await using var pg = await PostgresServer.StartAsync();
+        await using var cluster = TestCluster.Create(await pg.CreateDatabaseAsync(), null, _dns.NameServer);
+        var api = await cluster.StartApiAsync();
+        await cluster.StartWorkerAsync("w1", "Frankfurt", ["default"]);
+        await TestCluster.WaitForWorkersAsync(api.Http, "w1");
+        await TestCluster.WaitForStateAsync(api.Http, await SubmitAsync(api.Http, Check("up.test", 2)), "SUCCESS", Bound);
+
+        await pg.StopAsync();
+        // While the database is down nothing is accepted: a 202 would be a promise the store cannot keep.
+        var (during, _) = await PostAsync(api.Http, Check("up.test", 2));
+        Assert.NotEqual(HttpStatusCode.Accepted, during);
+        await pg.StartAgainAsync();
+
+        var id = await SubmitWhenBackAsync(api.Http);
+        await TestCluster.WaitForStateAsync(api.Http, id, "SUCCESS", Bound);
+        await TestCluster.WaitForWorkersAsync(api.Http, "w1");
+        Assert.All(cluster.Nodes, n => Assert.False(n.HasExited, n.Output));
+    }
+
+    [SkippableFact]
+    public async Task Nodes_reconnect_by_themselves_after_Redis_restarts_and_queued_tasks_survive()
+    {
+        Skip.If(TestServers.Skipped, TestServers.SkipReason);
+        await using var redis = await RedisServer.StartAsync();
+        await using var cluster = TestCluster.Create(await (await servers.PostgresAsync()).CreateDatabaseAsync(), redis.ConnectionString, _dns.NameServer);
+        // Lenient: it accepts a task while no worker is up, which this test needs.
+        var api = await cluster.StartApiAsync(new Dictionary<string, string> { ["RemoteTest:Cluster:AllowQueuesWithoutWorkers"] = "true" });
+        var worker = await cluster.StartWorkerAsync("w1", "Frankfurt", ["default"]);
+        await TestCluster.WaitForWorkersAsync(api.Http, "w1");
+        await TestCluster.WaitForStateAsync(api.Http, await SubmitAsync(api.Http, Check("up.test", 2)), "SUCCESS", Bound);
+
+        // Queue a task with no worker to take it, restart Redis, then bring a worker: the queue survived.
+        await worker.TerminateAsync(TimeSpan.FromSeconds(30));
+        await TestCluster.WaitForWorkersAsync(api.Http);
+        var queued = await SubmitAsync(api.Http, Check("up.test", 2));
+        await redis.StopAsync();
+        await redis.StartAgainAsync();
+        await cluster.StartWorkerAsync("w2", "Frankfurt", ["default"]);
+        await TestCluster.WaitForStateAsync(api.Http, queued, "SUCCESS", Bound);
+
+        var id = await SubmitWhenBackAsync(api.Http);
+        await TestCluster.WaitForStateAsync(api.Http, id, "SUCCESS", Bound);
+    }
+
+    [SkippableFact]
+    public async Task SIGTERM_lets_a_running_task_finish_within_the_grace_period_or_hands_it_back()
+    {
+        _dns.Silent("slow.test").Silent("hold.test");
+        await using var cluster = await TestCluster.CreateAsync(servers, QueueBackend.Postgres, _dns.NameServer);
+        var api = await cluster.StartApiAsync();
+        var patient = await cluster.StartWorkerAsync("patient", "Frankfurt", ["default"], new Dictionary<string, string> { ["RemoteTest:Worker:ShutdownGrace"] = "00:00:20" });
+        await TestCluster.WaitForWorkersAsync(api.Http, "patient");
+
+        // Within the grace period: the task finishes on the stopping worker (a 3 s DNS timeout is a result).
+        var quick = await SubmitAsync(api.Http, Check("slow.test", 3));
+        await TestCluster.WaitForStateAsync(api.Http, quick, "STARTED", Bound);
+        await patient.TerminateAsync(TimeSpan.FromSeconds(30));
+        var finished = await TestCluster.WaitForStateAsync(api.Http, quick, "SUCCESS", Bound);
+        Assert.Equal("patient", finished["worker"]!.GetValue<string>());
+        Assert.Equal("timeout", finished["result"]!["results"]!["slow.test"]!["error_kind"]!.GetValue<string>());
+
+        // Longer than the grace period: handed back to the queue at once, and another worker finishes it.
+        var hasty = await cluster.StartWorkerAsync("hasty", "Frankfurt", ["default"], new Dictionary<string, string> { ["RemoteTest:Worker:ShutdownGrace"] = "00:00:01" });
+        await TestCluster.WaitForWorkersAsync(api.Http, "hasty");
+        var held = await SubmitAsync(api.Http, Check("hold.test", 40));
+        await TestCluster.WaitForStateAsync(api.Http, held, "STARTED", Bound);
+        var stopping = DateTime.UtcNow;
+        await hasty.TerminateAsync(TimeSpan.FromSeconds(30));
+        Assert.True(DateTime.UtcNow - stopping < TimeSpan.FromSeconds(20), "the worker did not stop within its grace period");
+        Assert.Equal("PENDING", (await api.Http.GetFromJsonAsync<JsonObject>($"/task/{held}"))!["state"]!.GetValue<string>());
+        Assert.Contains("handed back", hasty.Output);
+
+        _dns.Unsilence("hold.test").A("hold.test", "192.0.2.10");
+        await cluster.StartWorkerAsync("next", "Frankfurt", ["default"]);
+        var done = await TestCluster.WaitForStateAsync(api.Http, held, "SUCCESS", Bound);
+        Assert.Equal("next", done["worker"]!.GetValue<string>());
+    }
+
+    /// <summary>Submits once the store answers again after an outage (bounded); returns the task id.</summary>
+    private static async Task<string> SubmitWhenBackAsync(HttpClient api)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var (status, body) = await PostAsync(api, Check("up.test", 2));
+            if (status == HttpStatusCode.Accepted)
+            {
+                return body["task_id"]!.GetValue<string>();
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"still {(int)status} 30 s after the restart: {body.ToJsonString()}");
+            await Task.Delay(250);
+        }
+    }
+
+    private static int Occurrences(string text, string what)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + what.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+        return count;
+    }
+}
