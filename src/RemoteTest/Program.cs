@@ -17,6 +17,10 @@ if (TokenCommand.Matches(args))
 
 try
 {
+    if (args is ["migrate", ..])
+    {
+        return await MigrateCommand.RunAsync(args[1..], Console.Out);
+    }
     var app = Program.Build(args);
     await app.RunAsync();
     return 0;
@@ -33,18 +37,22 @@ public partial class Program
     /// <summary>The listen address when none is configured: loopback only, so nothing is exposed by accident.</summary>
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
+    /// <summary>The listen address of a worker-only node when none is configured.</summary>
+    public const string WorkerOnlyUrl = "http://127.0.0.1:0";
+
     /// <summary>Builds the service; <paramref name="configure"/> lets tests add configuration and services.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder);
-        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
-        {
-            builder.WebHost.UseUrls(DefaultUrl);
-        }
-
         var options = BindOptions(builder.Configuration);
         var roles = ServiceRoles.Parse(options.Roles, options.Worker.Queues)!;
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            // A worker-only node serves no API: a free loopback port, so several workers share a host.
+            builder.WebHost.UseUrls(roles.Api ? DefaultUrl : WorkerOnlyUrl);
+        }
+
         var services = builder.Services;
         services.Configure<RemoteTestOptions>(builder.Configuration.GetSection(RemoteTestOptions.Section))
             .PostConfigure<RemoteTestOptions>(DefaultQueues);
@@ -142,9 +150,7 @@ public partial class Program
             return EngineStorage.Create(options, sp);
         });
         services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
-        services.AddHangfire((sp, c) => c.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
+        services.AddHangfire((sp, c) => c.UseRemoteTestSerialization()
             .UseLogProvider(new HangfireLogBridge(sp.GetRequiredService<ILoggerFactory>())));
         services.AddSingleton<ITaskDispatcher, HangfireTaskDispatcher>();
         services.AddTransient<TaskRunner>();

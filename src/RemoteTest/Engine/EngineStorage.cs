@@ -12,9 +12,18 @@ namespace RemoteTest.Engine;
 /// <summary>Picks Hangfire's job storage from <c>RemoteTest:Storage</c>: in memory, PostgreSQL, or Redis.</summary>
 public static class EngineStorage
 {
-    public static JobStorage Create(RemoteTestOptions options, IServiceProvider services)
+    public static JobStorage Create(RemoteTestOptions options, IServiceProvider services) =>
+        Create(options, services.GetService<NpgsqlDataSource>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("RemoteTest.Engine"));
+
+    /// <summary>How jobs are serialized: the same in the service and in <c>migrate</c>, which enqueues jobs too.</summary>
+    public static IGlobalConfiguration UseRemoteTestSerialization(this IGlobalConfiguration configuration) =>
+        configuration.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings();
+
+    /// <param name="dataSource">The task store's data source (PostgreSQL only): Hangfire's tables go in the same database.</param>
+    public static JobStorage Create(RemoteTestOptions options, NpgsqlDataSource? dataSource, ILogger log)
     {
-        var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("RemoteTest.Engine");
         if (options.Storage.Kind != StorageKind.Postgres)
         {
             return new InMemoryStorage();
@@ -25,8 +34,7 @@ public static class EngineStorage
         }
 
         // Hangfire's schema next to ours, prepared under the same advisory lock (several nodes may start at once).
-        var dataSource = services.GetRequiredService<NpgsqlDataSource>();
-        PostgresSchema.EnsureAsync(dataSource, includeHangfire: true, log, CancellationToken.None).GetAwaiter().GetResult();
+        PostgresSchema.EnsureAsync(dataSource!, includeHangfire: true, log, CancellationToken.None).GetAwaiter().GetResult();
         var storageOptions = PostgresOptions(options);
         return new PostgreSqlStorage(new NpgsqlConnectionFactory(options.Storage.ConnectionString!, storageOptions), storageOptions);
     }
