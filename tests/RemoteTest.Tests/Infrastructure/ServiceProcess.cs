@@ -53,7 +53,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var deadline = DateTime.UtcNow + (startTimeout ?? TimeSpan.FromSeconds(30));
+        var deadline = DateTime.UtcNow + (startTimeout ?? TimeSpan.FromSeconds(90));
         while (DateTime.UtcNow < deadline && !process.HasExited)
         {
             try

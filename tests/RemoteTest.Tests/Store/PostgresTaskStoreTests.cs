@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using RemoteTest.Store;
 using RemoteTest.Tests.Infrastructure;
@@ -167,6 +168,25 @@ public sealed class PostgresTaskStoreTests(ServersFixture servers) : TaskStoreOp
         repository.StoreElement(new System.Xml.Linq.XElement("key", new System.Xml.Linq.XAttribute("id", "k1")), "key-k1");
         var again = new PostgresKeyRepository(source).GetAllElements();
         Assert.Equal("k1", Assert.Single(again).Attribute("id")!.Value);
+    }
+
+    [SkippableFact]
+    public async Task Secrets_encrypted_by_one_node_are_decrypted_by_another()
+    {
+        var server = await servers.PostgresAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["RemoteTest:Storage:Kind"] = "postgres",
+            ["RemoteTest:Storage:ConnectionString"] = await server.CreateDatabaseAsync(),
+        };
+        // Two nodes in one process: each needs its own worker name (the default is host:pid).
+        await using var api = await ServiceHost.StartAsync(new Dictionary<string, string?>(settings) { ["RemoteTest:Worker:Name"] = "node-a" });
+        await using var worker = await ServiceHost.StartAsync(new Dictionary<string, string?>(settings) { ["RemoteTest:Worker:Name"] = "node-b" });
+        var plain = System.Text.Json.Nodes.JsonNode.Parse("""{"test_data": {"user_id": "u", "password": "s3cret"}}""")!;
+        var stored = api.Services.GetRequiredService<ArgumentSecrets>().Protect(plain);
+        Assert.DoesNotContain("s3cret", stored.ToJsonString());
+        var back = worker.Services.GetRequiredService<ArgumentSecrets>().Unprotect(stored);
+        Assert.Equal("s3cret", back["test_data"]!["password"]!.GetValue<string>());
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
