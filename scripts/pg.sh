@@ -6,6 +6,7 @@
 #   scripts/pg.sh stop DIR           stop the server of DIR by the PID in DIR/postmaster.pid
 # The cluster trusts local connections and skips fsync: it is for tests, never for data you keep.
 set -euo pipefail
+. "$(dirname "$0")/stop-pid.sh"
 
 bindir() {
   local d
@@ -47,15 +48,9 @@ start() {
 }
 
 stop() {
-  local dir=$1 pid i
+  local dir=$1
   [ -f "$dir/postmaster.pid" ] || return 0
-  pid=$(head -n 1 "$dir/postmaster.pid")
-  kill -INT "$pid" 2>/dev/null || return 0   # SIGINT: PostgreSQL's fast shutdown
-  for i in $(seq 1 300); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
+  stop_pid INT "$(head -n 1 "$dir/postmaster.pid")"   # SIGINT: PostgreSQL's fast shutdown
 }
 
 case "${1:-}" in

@@ -6,6 +6,7 @@
 #   scripts/redis.sh stop DIR         stop the server of DIR by the PID in DIR/redis.pid
 # The append-only file is on with fsync per write, so a restarted server still has every queued job.
 set -euo pipefail
+. "$(dirname "$0")/stop-pid.sh"
 
 install() {
   if command -v redis-server >/dev/null; then return 0; fi
@@ -35,15 +36,9 @@ start() {
 }
 
 stop() {
-  local dir=$1 pid i
+  local dir=$1
   [ -f "$dir/redis.pid" ] || return 0
-  pid=$(cat "$dir/redis.pid")
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 1 300); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
+  stop_pid TERM "$(cat "$dir/redis.pid")"
 }
 
 case "${1:-}" in

@@ -194,28 +194,21 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, TimeSpan work
     private async Task<TaskRecord?> QuerySingleAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
         (await QueryAsync(sql, cancellationToken, parameters).ConfigureAwait(false)).FirstOrDefault();
 
-    private async Task<IReadOnlyList<TaskRecord>> QueryAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
-    {
-        await using var cmd = dataSource.CreateCommand(sql);
-        Add(cmd, parameters);
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var list = new List<TaskRecord>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(SqliteTaskStore.ReadRecord(reader));
-        }
-        return list;
-    }
+    private Task<IReadOnlyList<TaskRecord>> QueryAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
+        QueryAsync(sql, SqliteTaskStore.ReadRecord, cancellationToken, parameters);
 
-    private async Task<IReadOnlyList<ScheduleRecord>> QuerySchedulesAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    private Task<IReadOnlyList<ScheduleRecord>> QuerySchedulesAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
+        QueryAsync(sql, SqliteTaskStore.ReadSchedule, cancellationToken, parameters);
+
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<System.Data.Common.DbDataReader, T> map, CancellationToken cancellationToken, (string, object?)[] parameters)
     {
         await using var cmd = dataSource.CreateCommand(sql);
         Add(cmd, parameters);
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var list = new List<ScheduleRecord>();
+        var list = new List<T>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            list.Add(SqliteTaskStore.ReadSchedule(reader));
+            list.Add(map(reader));
         }
         return list;
     }

@@ -69,31 +69,59 @@ public static class TestServers
     }
 }
 
-/// <summary>A throw-away PostgreSQL server; each test takes a database of its own with <see cref="CreateDatabaseAsync"/>.</summary>
-public sealed class PostgresServer : IAsyncDisposable
+/// <summary>A server run by one of the scripts (<c>start DIR PORT</c>, <c>stop DIR</c>) in a temporary directory of its own.</summary>
+public abstract class ScriptedServer : IAsyncDisposable
 {
+    private readonly string _script;
     private readonly string _root;
     private readonly string _dataDirectory;
 
-    private PostgresServer(string root, int port, string connectionString)
+    protected ScriptedServer(string script, string name)
     {
-        _root = root;
-        _dataDirectory = Path.Combine(root, "pg");
-        Port = port;
-        ConnectionString = connectionString;
+        _script = script;
+        _root = TestServers.TempDirectory(name);
+        _dataDirectory = Path.Combine(_root, name);
+        Port = ServiceProcess.FreePort();
     }
 
     public int Port { get; }
 
-    /// <summary>To the server's <c>postgres</c> database.</summary>
-    public string ConnectionString { get; }
+    /// <summary>What the script printed at start: the client connection string.</summary>
+    public string ConnectionString { get; private set; } = "";
+
+    protected async Task StartFirstAsync() => ConnectionString = await StartAgainAsync();
+
+    /// <summary>Stops the server by the PID in its directory, as an operator's restart or a failover would.</summary>
+    public virtual Task StopAsync() => TestServers.RunScriptAsync(_script, "stop", _dataDirectory);
+
+    /// <summary>Starts the same server again on the same port, with the data it had.</summary>
+    public Task<string> StartAgainAsync() => TestServers.RunScriptAsync(_script, "start", _dataDirectory, Port.ToString());
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+/// <summary>A throw-away PostgreSQL server; each test takes a database of its own with <see cref="CreateDatabaseAsync"/>.</summary>
+public sealed class PostgresServer : ScriptedServer
+{
+    private PostgresServer() : base("pg.sh", "pg")
+    {
+    }
 
     public static async Task<PostgresServer> StartAsync()
     {
-        var root = TestServers.TempDirectory("pg");
-        var port = ServiceProcess.FreePort();
-        var cs = await TestServers.RunScriptAsync("pg.sh", "start", Path.Combine(root, "pg"), port.ToString());
-        return new PostgresServer(root, port, cs);
+        var server = new PostgresServer();
+        await server.StartFirstAsync();
+        return server;
     }
 
     /// <summary>A new empty database; returns its connection string.</summary>
@@ -109,67 +137,24 @@ public sealed class PostgresServer : IAsyncDisposable
         return new NpgsqlConnectionStringBuilder(ConnectionString) { Database = name }.ConnectionString;
     }
 
-    /// <summary>Fast shutdown (SIGINT to the postmaster), as an operator's restart or a failover would.</summary>
-    public Task StopAsync()
+    public override Task StopAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        return TestServers.RunScriptAsync("pg.sh", "stop", _dataDirectory);
-    }
-
-    /// <summary>Starts the same cluster again on the same port.</summary>
-    public Task StartAgainAsync() => TestServers.RunScriptAsync("pg.sh", "start", _dataDirectory, Port.ToString());
-
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
+        return base.StopAsync();
     }
 }
 
 /// <summary>A throw-away Redis server (append-only file on, so a restart keeps the queues).</summary>
-public sealed class RedisServer : IAsyncDisposable
+public sealed class RedisServer : ScriptedServer
 {
-    private readonly string _root;
-    private readonly string _dataDirectory;
-
-    private RedisServer(string root, int port, string connectionString)
+    private RedisServer() : base("redis.sh", "redis")
     {
-        _root = root;
-        _dataDirectory = Path.Combine(root, "redis");
-        Port = port;
-        ConnectionString = connectionString;
     }
-
-    public int Port { get; }
-    public string ConnectionString { get; }
 
     public static async Task<RedisServer> StartAsync()
     {
-        var root = TestServers.TempDirectory("redis");
-        var port = ServiceProcess.FreePort();
-        var cs = await TestServers.RunScriptAsync("redis.sh", "start", Path.Combine(root, "redis"), port.ToString());
-        return new RedisServer(root, port, cs);
-    }
-
-    public Task StopAsync() => TestServers.RunScriptAsync("redis.sh", "stop", _dataDirectory);
-
-    public Task StartAgainAsync() => TestServers.RunScriptAsync("redis.sh", "start", _dataDirectory, Port.ToString());
-
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        var server = new RedisServer();
+        await server.StartFirstAsync();
+        return server;
     }
 }
