@@ -61,11 +61,16 @@ public sealed class StorageOptions
     public string? Redis { get; set; }
 
     /// <summary>
-    /// How often an idle PostgreSQL worker looks for new jobs. Short, because Hangfire.PostgreSql's
-    /// <c>EnableLongPolling</c> (LISTEN/NOTIFY) left jobs stuck in our measurements, so it stays off and
-    /// polling is the pick-up path; one indexed query per interval per worker process is cheap.
+    /// How often an idle PostgreSQL worker looks for new jobs. Short, because polling is the pick-up path
+    /// (<see cref="EnableLongPolling"/> is off); one indexed query per interval per worker process is cheap.
     /// </summary>
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Hangfire.PostgreSql's LISTEN/NOTIFY pick-up. Off: the project's first measurements with 1.21.1 left
+    /// jobs stuck with it, a later one saw no gain (README, scale-out section); kept as a switch to measure again.
+    /// </summary>
+    public bool EnableLongPolling { get; set; }
 
     /// <summary>
     /// How long a fetched PostgreSQL job stays invisible to other workers without a keep-alive (sliding:

@@ -44,9 +44,10 @@ public static class EngineStorage
     {
         SchemaName = PostgresSchema.HangfireName,
         PrepareSchemaIfNecessary = false,   // done by PostgresSchema under an advisory lock
-        // Long polling (LISTEN/NOTIFY) left jobs stuck in our tests with 1.21.1 (a job enqueued while the
-        // listener was between notifications waited for the next one), so pick-up relies on a short poll.
-        EnableLongPolling = false,
+        // Long polling (LISTEN/NOTIFY) is off unless asked for: the project's first measurements with 1.21.1
+        // left jobs stuck with it, a later one saw no gain over the short poll (README, scale-out section),
+        // and a poll does not depend on one listener connection surviving database restarts.
+        EnableLongPolling = options.Storage.EnableLongPolling,
         QueuePollInterval = options.Storage.QueuePollInterval,
         // The running worker renews its claim on the job, so a long task is never handed to a second
         // worker while the first is alive, yet a dead worker's job becomes visible again.

@@ -79,7 +79,7 @@ public sealed class TestCluster : IAsyncDisposable
         {
             all[k] = v;
         }
-        var node = await ServiceProcess.StartAsync(all, startTimeout: TimeSpan.FromSeconds(60), anyAnswer: anyAnswer);
+        var node = await ServiceProcess.StartAsync(all, startTimeout: TimeSpan.FromSeconds(120), anyAnswer: anyAnswer);
         _nodes.Add(node);
         return node;
     }
