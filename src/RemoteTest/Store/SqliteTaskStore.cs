@@ -177,13 +177,7 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
     {
         using var cmd = c.CreateCommand();
         cmd.CommandText = $"SELECT {Columns} FROM tasks WHERE state IN ('PENDING', 'STARTED', 'RETRY') ORDER BY date_submitted";
-        using var reader = cmd.ExecuteReader();
-        var list = new List<TaskRecord>();
-        while (reader.Read())
-        {
-            list.Add(ReadRecord(reader));
-        }
-        return list;
+        return ReadAll(cmd);
     }, cancellationToken);
 
     public Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) => WriteAsync(c =>
@@ -349,6 +343,11 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
         using var cmd = c.CreateCommand();
         cmd.CommandText = $"SELECT {Columns} FROM tasks WHERE group_id = $g ORDER BY queue";
         cmd.Parameters.AddWithValue("$g", groupId.ToString());
+        return ReadAll(cmd);
+    }, cancellationToken);
+
+    private static IReadOnlyList<TaskRecord> ReadAll(SqliteCommand cmd)
+    {
         using var reader = cmd.ExecuteReader();
         var list = new List<TaskRecord>();
         while (reader.Read())
@@ -356,7 +355,7 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
             list.Add(ReadRecord(reader));
         }
         return list;
-    }, cancellationToken);
+    }
 
     public Task<bool> ReleaseAsync(Guid id, string worker, CancellationToken cancellationToken) => WriteAsync(c =>
     {

@@ -18,7 +18,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         _process = process;
         BaseAddress = baseAddress;
-        Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        // Generous: a cold first request on a machine busy with other builds can take tens of seconds.
+        Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(100) };
     }
 
     public Uri BaseAddress { get; }
