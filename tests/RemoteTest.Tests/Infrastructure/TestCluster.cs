@@ -35,6 +35,8 @@ public sealed class TestCluster : IAsyncDisposable
         ["RemoteTest:Worker:ShutdownGrace"] = "00:00:05",
         ["RemoteTest:Worker:Concurrency"] = "4",
         ["RemoteTest:Dns:DefaultNameservers:0"] = nameServer,
+        // Workers of a shared backend may not reach loopback by default; the test servers live there.
+        ["RemoteTest:Targets:Allow:0"] = "127.0.0.0/8",
         ["Logging:LogLevel:Default"] = "Information",
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
     }.Concat(redis is null ? [] : new Dictionary<string, string>

@@ -76,6 +76,7 @@ public sealed class MigrateCommandTests(ServersFixture servers) : IAsyncLifetime
             ["RemoteTest:Storage:ConnectionString"] = postgres,
             ["RemoteTest:Dns:DefaultNameservers:0"] = _dns.NameServer,
             ["RemoteTest:Worker:Queues:0"] = "later",
+            ["RemoteTest:Targets:Allow:0"] = "127.0.0.0/8",
         });
         var kept = (await cluster.Http.GetFromJsonAsync<JsonObject>($"/task/{finished}"))!;
         Assert.Equal("SUCCESS", kept["state"]!.GetValue<string>());
