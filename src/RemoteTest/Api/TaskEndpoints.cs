@@ -30,6 +30,7 @@ public static class TaskEndpoints
         IOptions<RemoteTestOptions> options,
         SubmissionGate gate,
         AuditLog audit,
+        ILoggerFactory logs,
         CancellationToken cancellationToken)
     {
         var limit = options.Value.Limits.MaxRequestBytes;
