@@ -58,6 +58,7 @@ public partial class Program
         AddEngine(services, options, roles);
         AddProbes(services);
         AddTasks(services);
+        builder.AddOperations(options, roles);
 
         var app = builder.Build();
         // Resolve the data-directory lock now so the container owns it and releases it when the host is disposed.
@@ -69,6 +70,7 @@ public partial class Program
             app.MapTaskEndpoints();
             app.MapWebUi();
         }
+        app.MapOperations(options, roles);
         return app;
     }
 
@@ -142,6 +144,7 @@ public partial class Program
                 o.ServerName = identity.Name;
                 o.WorkerCount = options.Worker.Concurrency;
                 o.Queues = [.. options.Worker.Queues];
+                o.SchedulePollingInterval = options.Schedules.PollInterval;
             });
         }
     }

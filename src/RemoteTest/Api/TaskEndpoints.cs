@@ -29,6 +29,7 @@ public static class TaskEndpoints
         IOptions<RemoteTestOptions> options,
         SubmissionGate gate,
         AuditLog audit,
+        TaskEvents events,
         CancellationToken cancellationToken)
     {
         var limit = options.Value.Limits.MaxRequestBytes;
@@ -60,7 +61,7 @@ public static class TaskEndpoints
         IReadOnlyList<string> targets;
         try
         {
-            submission = TaskSubmission.Parse(body, registry);
+            submission = TaskSubmission.Parse(body, registry, options.Value.Webhooks.MaxUrlLength);
             targets = gate.CheckTargets(submission.Task, submission.Arguments);
         }
         catch (TaskArgumentException ex)
@@ -75,10 +76,11 @@ public static class TaskEndpoints
         }
 
         var arguments = secrets.Protect(submission.Arguments.Values).ToJsonString();
-        var record = TaskRecord.New(submission.Task.Name, submission.Queue, arguments, owner: caller.Owner, time.GetUtcNow());
+        var record = TaskRecord.New(submission.Task.Name, submission.Queue, arguments, owner: caller.Owner, time.GetUtcNow()) with { Webhook = submission.Webhook };
         await store.InsertAsync(record, cancellationToken);
         dispatcher.Enqueue(record.Id, record.Queue);
         audit.TaskSubmitted(http, caller, record, targets, submission.Arguments.Values);
+        events.Submitted(record, $"{http.Connection.RemoteIpAddress}");
 
         return Results.Json(new { task_id = record.Id.ToString() }, statusCode: StatusCodes.Status202Accepted)
             .WithLocation($"/task/{record.Id}");
@@ -98,7 +100,7 @@ public static class TaskEndpoints
     public static IResult Error(int status, string field, string message) =>
         Results.Json(new { error = message, field }, statusCode: status);
 
-    private static IResult WithLocation(this IResult result, string location) => new LocatedResult(result, location);
+    internal static IResult WithLocation(this IResult result, string location) => new LocatedResult(result, location);
 
     private sealed class LocatedResult(IResult inner, string location) : IResult
     {

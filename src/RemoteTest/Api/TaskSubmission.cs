@@ -7,6 +7,9 @@ namespace RemoteTest.Api;
 /// <summary>A <c>POST /task</c> body, validated against the named task before anything is stored.</summary>
 public sealed record TaskSubmission(IRemoteTask Task, TaskArguments Arguments, string Queue)
 {
+    /// <summary>Where the result is POSTed when the task is ready; null for none.</summary>
+    public string? Webhook { get; init; }
+
     /// <summary>The default queue, Celery's <c>celery</c> renamed; every worker listens on it unless told otherwise.</summary>
     public const string DefaultQueue = "default";
 
@@ -14,7 +17,7 @@ public sealed record TaskSubmission(IRemoteTask Task, TaskArguments Arguments, s
     /// Reads <c>{"task_name", "data": {"args", "kwargs"}}</c> or <c>{"task_name", "data": X}</c> (X the single
     /// positional argument), binds it to the task's parameters and validates it.
     /// </summary>
-    public static TaskSubmission Parse(JsonNode? body, TaskRegistry registry)
+    public static TaskSubmission Parse(JsonNode? body, TaskRegistry registry, int maxWebhookLength = 2048)
     {
         if (body is not JsonObject payload)
         {
@@ -45,7 +48,8 @@ public sealed record TaskSubmission(IRemoteTask Task, TaskArguments Arguments, s
                 throw new TaskArgumentException("queue", $"'{queue}' is not a queue name (lower-case letters, digits, '_' and '-')");
             }
         }
-        return new TaskSubmission(task, arguments, queue);
+        var webhook = payload["webhook"] is { } w ? WebhookUrl.Parse(w, "webhook", maxWebhookLength) : null;
+        return new TaskSubmission(task, arguments, queue) { Webhook = webhook };
     }
 
     /// <summary>The original's normalisation of <c>data</c> into positional and keyword arguments.</summary>

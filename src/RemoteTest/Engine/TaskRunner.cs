@@ -17,6 +17,9 @@ public sealed class TaskRunner(
     TaskRegistry registry,
     ArgumentSecrets secrets,
     WorkerIdentity worker,
+    RunningTasks running,
+    TaskEvents events,
+    TaskCompletion completion,
     IOptions<RemoteTestOptions> options,
     TimeProvider time,
     ILogger<TaskRunner> log)
@@ -35,13 +38,18 @@ public sealed class TaskRunner(
         }
 
         var started = Stopwatch.GetTimestamp();
+        using var scope = log.BeginScope(new Dictionary<string, object?> { ["TaskId"] = taskId, ["TaskName"] = record.TaskName, ["Queue"] = record.Queue });
+        events.Started(record);
         var stored = JsonNode.Parse(record.Arguments) ?? new JsonObject();
         var masked = ArgumentSecrets.MaskAll(stored).ToJsonString();
         string? result = null;
         string? error = null;
         var state = TaskState.Success;
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Revocation and the time limit both cancel the one token the task and its probes' sockets use.
+        using var revocation = new CancellationTokenSource();
+        using var tracking = running.Track(taskId, revocation);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, revocation.Token);
         deadline.CancelAfter(options.Value.Worker.TaskTimeLimit);
         try
         {
@@ -61,6 +69,12 @@ public sealed class TaskRunner(
             log.LogWarning("Task {TaskId} ({TaskName}) interrupted by shutdown; it will run again", taskId, record.TaskName);
             throw;
         }
+        catch (OperationCanceledException) when (revocation.IsCancellationRequested)
+        {
+            // The store already says REVOKED (the revoke wrote it before cancelling): nothing to record.
+            events.Cancelled(record, worker.Name, Stopwatch.GetElapsedTime(started));
+            return;
+        }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             state = TaskState.Failure;
@@ -73,9 +87,14 @@ public sealed class TaskRunner(
             log.LogError(ex, "Task {TaskId} ({TaskName}) failed", taskId, record.TaskName);
         }
 
-        await store.FinishAsync(taskId, state, result, error, masked, time.GetUtcNow(), CancellationToken.None);
-        log.LogInformation("Task {TaskId} ({TaskName}) {State} on {Worker} in {Seconds:0.000} s",
-            taskId, record.TaskName, state.ToWire(), worker.Name, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        if (!await store.FinishAsync(taskId, state, result, error, masked, time.GetUtcNow(), CancellationToken.None))
+        {
+            // Revoked while its last probes finished: the revoke wins and the result is dropped.
+            events.Cancelled(record, worker.Name, Stopwatch.GetElapsedTime(started));
+            return;
+        }
+        events.Ended(record, state, worker.Name, Stopwatch.GetElapsedTime(started));
+        await completion.TaskEndedAsync(taskId, CancellationToken.None);
     }
 
     /// <summary>Writes progress to the store, throttled so that a fan-out of thousands of probes costs a few writes.</summary>
