@@ -16,6 +16,7 @@ public sealed class TaskEvents(RemoteTestMetrics metrics, ILoggerFactory logs)
     private static readonly EventId CancelledEvent = new(1004, "TaskCancelled");
 
     private readonly ILogger _log = logs.CreateLogger(Category);
+    private readonly ILogger _runner = logs.CreateLogger<TaskRunner>();
 
     /// <summary>PENDING: accepted and queued; <paramref name="source"/> says who asked (a client address or a schedule).</summary>
     public void Submitted(TaskRecord t, string source)
@@ -54,6 +55,6 @@ public sealed class TaskEvents(RemoteTestMetrics metrics, ILoggerFactory logs)
 
     /// <summary>Not a state change: the worker noticed the revoke and stopped the task's probes.</summary>
     public void Cancelled(TaskRecord t, string worker, TimeSpan ran) =>
-        _log.LogInformation(CancelledEvent, "Task {TaskId} cancelled on {Worker} after {DurationSeconds:0.000} s ({TaskName}): revoked",
+        _runner.LogInformation(CancelledEvent, "Task {TaskId} cancelled on {Worker} after {DurationSeconds:0.000} s ({TaskName}): revoked",
             t.Id, worker, ran.TotalSeconds, t.TaskName);
 }

@@ -97,18 +97,35 @@ public sealed class TaskRunner(
         await completion.TaskEndedAsync(taskId, CancellationToken.None);
     }
 
-    /// <summary>Writes progress to the store, throttled so that a fan-out of thousands of probes costs a few writes.</summary>
+    /// <summary>
+    /// Writes progress to the store, throttled so that a fan-out of thousands of probes costs a few writes;
+    /// a report that falls inside the throttle window is written when the window ends, so the stored progress
+    /// never stays behind while the task waits on its last probes.
+    /// </summary>
     private Action<int, int> ProgressWriter(Guid taskId)
     {
         long last = 0;
+        long latest = 0; // done << 32 | total, the newest report
+        var flushPending = 0;
         return (done, total) =>
         {
+            Interlocked.Exchange(ref latest, ((long)done << 32) | (uint)total);
             var now = time.GetTimestamp();
             var previous = Interlocked.Read(ref last);
             var due = done >= total || time.GetElapsedTime(previous, now) >= ProgressInterval;
             if (due && Interlocked.CompareExchange(ref last, now, previous) == previous)
             {
                 _ = store.SetProgressAsync(taskId, done, total, CancellationToken.None);
+            }
+            else if (!due && Interlocked.Exchange(ref flushPending, 1) == 0)
+            {
+                _ = Task.Delay(ProgressInterval, time).ContinueWith(_ =>
+                {
+                    Volatile.Write(ref flushPending, 0);
+                    Interlocked.Exchange(ref last, time.GetTimestamp());
+                    var value = Interlocked.Read(ref latest);
+                    return store.SetProgressAsync(taskId, (int)(value >> 32), (int)(uint)value, CancellationToken.None);
+                }, TaskScheduler.Default);
             }
         };
     }
