@@ -60,7 +60,7 @@ public sealed class RevokeAndHistoryTests
         Assert.Equal("REVOKED", final["state"]!.GetValue<string>());
         Assert.Null(final["result"]);
         Assert.Contains("revoked", final["error"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
-        Assert.Contains($"Task {id} cancelled", host.Logs.All);
+        await Eventually.GetAsync(() => Task.FromResult(host.Logs.All), l => l.Contains($"Task {id} cancelled"), Wait, "the worker's cancellation");
 
         // A finished task cannot be revoked again: 409 with its state.
         using var again = await host.Http.DeleteAsync($"/task/{id}");
