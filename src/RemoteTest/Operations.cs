@@ -65,7 +65,7 @@ public static class Operations
                     UseJitter = true,
                     // Transient failures (connect errors, timeouts, 408, 429, 5xx) are retried; a refused target is not.
                     ShouldHandle = args => ValueTask.FromResult(
-                        args.Outcome.Exception?.InnerException is not WebhookTargetRefusedException
+                        WebhookTargetRefusedException.Find(args.Outcome.Exception) is null
                         && HttpClientResiliencePredicates.IsTransient(args.Outcome)),
                 });
                 pipeline.AddTimeout(o.AttemptTimeout);

@@ -21,7 +21,21 @@ public sealed class AllowAllWebhookTargets : IWebhookTargetGuard
 }
 
 /// <summary>A webhook target refused by <see cref="IWebhookTargetGuard"/>; not retried.</summary>
-public sealed class WebhookTargetRefusedException(string message) : Exception(message);
+public sealed class WebhookTargetRefusedException(string message) : Exception(message)
+{
+    /// <summary>The refusal somewhere in an exception chain (the HTTP handler wraps what the connector throws).</summary>
+    public static WebhookTargetRefusedException? Find(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is WebhookTargetRefusedException refused)
+            {
+                return refused;
+            }
+        }
+        return null;
+    }
+}
 
 /// <summary>
 /// The single place where the webhook HttpClient opens connections (its <see cref="SocketsHttpHandler.ConnectCallback"/>):

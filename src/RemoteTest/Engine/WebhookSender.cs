@@ -72,7 +72,7 @@ public sealed class WebhookSender(
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
                                    || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            error = ex.InnerException is WebhookTargetRefusedException refused ? refused.Message : ex.Message;
+            error = WebhookTargetRefusedException.Find(ex)?.Message ?? ex.Message;
         }
 
         var ok = error is null;
