@@ -46,7 +46,7 @@ public sealed record ResultObservations(
         {
             return Empty;
         }
-        if (root?["results"] is not JsonObject results)
+        if (root is not JsonObject top || top["results"] is not JsonObject results)
         {
             return Empty;
         }

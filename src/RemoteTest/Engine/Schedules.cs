@@ -44,19 +44,30 @@ public sealed partial record ScheduleTiming(CronExpression Expression, TimeZoneI
 
     public DateTimeOffset? Next(DateTimeOffset after) => Expression.GetNextOccurrence(after, Zone);
 
+    /// <summary>Windows searched, smallest first, for the latest occurrence: few occurrences to enumerate whatever the cron.</summary>
+    private static readonly TimeSpan[] LookBack =
+        [TimeSpan.FromMinutes(1), TimeSpan.FromHours(1), TimeSpan.FromDays(1), TimeSpan.FromDays(32), TimeSpan.FromDays(400), TimeSpan.FromDays(8 * 366)];
+
     /// <summary>
-    /// The occurrence a fire at <paramref name="now"/> belongs to: the latest one within <paramref name="window"/>
-    /// before it, else <paramref name="now"/> itself (a late, missed occurrence that Hangfire fires once).
-    /// Nodes that fire the same occurrence compute the same instant, so the store lets only one claim it.
+    /// The occurrence a fire at <paramref name="now"/> belongs to: the latest one at or before it (Hangfire fires
+    /// an occurrence seconds after it is due, or once later for a missed one). Nodes that fire the same
+    /// occurrence compute the same instant, so the store lets only one of them claim it.
     /// </summary>
-    public DateTimeOffset Occurrence(DateTimeOffset now, TimeSpan window)
+    public DateTimeOffset Occurrence(DateTimeOffset now)
     {
-        DateTimeOffset? latest = null;
-        foreach (var o in Expression.GetOccurrences(now - window, now, Zone, fromInclusive: true, toInclusive: true))
+        foreach (var window in LookBack)
         {
-            latest = o;
+            DateTimeOffset? latest = null;
+            foreach (var o in Expression.GetOccurrences(now - window, now, Zone, fromInclusive: true, toInclusive: true))
+            {
+                latest = o;
+            }
+            if (latest is { } found)
+            {
+                return found;
+            }
         }
-        return latest ?? new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
+        return new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
     }
 }
 
@@ -76,9 +87,6 @@ public sealed class Schedules(
     ILogger<Schedules> log)
 {
     private const string JobPrefix = "schedule:";
-
-    /// <summary>How far back a fire looks for the occurrence it belongs to (Hangfire fires within seconds of it).</summary>
-    private static readonly TimeSpan OccurrenceWindow = TimeSpan.FromMinutes(1);
 
     public static string JobId(string name) => JobPrefix + name;
 
@@ -130,7 +138,7 @@ public sealed class Schedules(
             Unregister(name);
             return;
         }
-        var occurrence = ScheduleTiming.Of(schedule).Occurrence(time.GetUtcNow(), OccurrenceWindow);
+        var occurrence = ScheduleTiming.Of(schedule).Occurrence(time.GetUtcNow());
         if (!await store.TryClaimScheduleFireAsync(name, occurrence, cancellationToken))
         {
             log.LogDebug("Schedule {Schedule} occurrence {Occurrence:o} already fired elsewhere", name, occurrence);

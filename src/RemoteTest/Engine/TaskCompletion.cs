@@ -21,15 +21,24 @@ public sealed class TaskCompletion(
     TimeProvider time,
     ILogger<TaskCompletion> log)
 {
+    /// <summary>For a task already stored as ended (a revoke): evaluates and notifies at once.</summary>
     public async Task TaskEndedAsync(Guid taskId, CancellationToken cancellationToken)
+    {
+        if (await store.GetAsync(taskId, cancellationToken) is { } task)
+        {
+            Notify(task, await EvaluateAsync(task, cancellationToken));
+        }
+    }
+
+    /// <summary>
+    /// Records what an ending task found (metrics; its schedule's outcome) and returns the webhook
+    /// notification due, if any. The runner calls it before it stores the final state, so that whoever sees
+    /// a scheduled run ready also sees its outcome recorded, and the next run compares with it.
+    /// </summary>
+    public async Task<WebhookNotification?> EvaluateAsync(TaskRecord task, CancellationToken cancellationToken)
     {
         try
         {
-            var task = await store.GetAsync(taskId, cancellationToken);
-            if (task is null)
-            {
-                return;
-            }
             var observed = task.State == TaskState.Success ? ResultObservations.From(task.Result, time.GetUtcNow()) : ResultObservations.Empty;
             foreach (var cert in observed.Certificates)
             {
@@ -47,19 +56,28 @@ public sealed class TaskCompletion(
                 await store.SetScheduleOutcomeAsync(name, outcome, cancellationToken);
                 notification = task.Webhook is null ? null : scheduled;
             }
-            if (notification is not null)
-            {
-                var changes = notification.Changes.Count == 0 ? null : JsonSerializer.Serialize(
-                    notification.Changes.Select(c => new { key = c.Key, from = c.From, to = c.To }));
-                jobs.Create(Job.FromExpression<WebhookSender>(s => s.DeliverAsync(taskId, notification.Event, notification.Summary, changes, CancellationToken.None)),
-                    new EnqueuedState(roles.Queues[0]));
-            }
+            return notification;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // The task's own state is already stored; a failure here costs a notification, not the result.
-            log.LogError(ex, "After-task processing failed for task {TaskId}", taskId);
+            // The task's own state is stored regardless; a failure here costs a notification, not the result.
+            log.LogError(ex, "After-task processing failed for task {TaskId}", task.Id);
+            return null;
         }
+    }
+
+    /// <summary>Queues the webhook delivery of an ended task (a Hangfire job on this node's first queue).</summary>
+    public void Notify(TaskRecord task, WebhookNotification? notification)
+    {
+        if (notification is null || task.Webhook is null)
+        {
+            return;
+        }
+        var changes = notification.Changes.Count == 0 ? null : JsonSerializer.Serialize(
+            notification.Changes.Select(c => new { key = c.Key, from = c.From, to = c.To }));
+        var id = task.Id;
+        jobs.Create(Job.FromExpression<WebhookSender>(s => s.DeliverAsync(id, notification.Event, notification.Summary, changes, CancellationToken.None)),
+            new EnqueuedState(roles.Queues[0]));
     }
 
     /// <summary>The schedule's thresholds, or the configured defaults; highest first.</summary>

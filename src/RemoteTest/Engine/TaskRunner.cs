@@ -87,14 +87,17 @@ public sealed class TaskRunner(
             log.LogError(ex, "Task {TaskId} ({TaskName}) failed", taskId, record.TaskName);
         }
 
-        if (!await store.FinishAsync(taskId, state, result, error, masked, time.GetUtcNow(), CancellationToken.None))
+        var now = time.GetUtcNow();
+        var finished = record with { State = state, Result = result, Error = error, Arguments = masked, Done = now };
+        var notification = await completion.EvaluateAsync(finished, CancellationToken.None);
+        if (!await store.FinishAsync(taskId, state, result, error, masked, now, CancellationToken.None))
         {
             // Revoked while its last probes finished: the revoke wins and the result is dropped.
             events.Cancelled(record, worker.Name, Stopwatch.GetElapsedTime(started));
             return;
         }
         events.Ended(record, state, worker.Name, Stopwatch.GetElapsedTime(started));
-        await completion.TaskEndedAsync(taskId, CancellationToken.None);
+        completion.Notify(finished, notification);
     }
 
     /// <summary>
