@@ -135,19 +135,8 @@ public static class ApiDocument
     /// <summary>A <c>POST /task</c> body for one task: its name and its arguments, by keyword or by position.</summary>
     private static JsonObject TaskSchema(IRemoteTask task)
     {
-        var properties = new JsonObject();
-        foreach (var p in task.Parameters)
-        {
-            var schema = (JsonObject)p.Schema.DeepClone();
-            schema["description"] = p.Description;
-            properties[p.Name] = schema;
-        }
-        var kwargs = new JsonObject
-        {
-            ["type"] = "object",
-            ["properties"] = properties,
-            ["additionalProperties"] = false,
-        };
+        // The same argument schema GET /tasks shows.
+        var kwargs = ServiceEndpoints.Describe(task)["args_schema"]!.DeepClone();
         return new JsonObject
         {
             ["type"] = "object",
