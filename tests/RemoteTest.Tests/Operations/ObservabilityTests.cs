@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using RemoteTest.Api;
+using RemoteTest.Fixtures;
 using RemoteTest.Fixtures.Dns;
 using RemoteTest.Store;
 using RemoteTest.Tests.Infrastructure;
@@ -22,10 +23,10 @@ public sealed partial class ObservabilityTests
     [GeneratedRegex(@"(?<k>[a-zA-Z_][a-zA-Z0-9_]*)=""(?<v>(?:[^""\\]|\\.)*)""")]
     private static partial Regex Label();
 
-    private sealed record Sample(string Name, IReadOnlyDictionary<string, string> Labels, double Value);
+    internal sealed record Sample(string Name, IReadOnlyDictionary<string, string> Labels, double Value);
 
     /// <summary>Parses the Prometheus text exposition format; every non-comment line must be a valid sample.</summary>
-    private static List<Sample> Parse(string text)
+    internal static List<Sample> Parse(string text)
     {
         var samples = new List<Sample>();
         foreach (var line in text.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')))
@@ -46,48 +47,45 @@ public sealed partial class ObservabilityTests
     }
 
     [Fact]
-    public async Task Metrics_are_scraped_in_prometheus_format_with_task_probe_queue_and_certificate_series()
+    public async Task A_real_porttest_feeds_the_certificate_metric_and_a_cert_expiry_alert()
     {
-        await using var dns = DnsTestServer.Start().A("www.example.test", "192.0.2.1");
-        await using var host = await ServiceHost.StartAsync(new Dictionary<string, string?> { ["RemoteTest:Dns:DefaultNameservers:0"] = dns.NameServer }, TestTasks.Add);
-        await host.RunAsync(new JsonObject
+        using var pki = TestPki.Create();
+        var notAfter = DateTimeOffset.UtcNow.AddDays(13.5);
+        await using var tls = TlsTestServer.Start(pki.IssueServer("localhost", ["localhost", "127.0.0.1"], notAfter: notAfter), [pki.Intermediate]);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var host = await ServiceHost.StartAsync();
+        using (var created = await host.Http.PostAsJsonAsync("/schedules", new JsonObject
+               {
+                   ["name"] = "certs",
+                   ["task_name"] = "porttest.run",
+                   ["cron"] = "0 6 * * 1",
+                   ["webhook"] = receiver.Url,
+                   ["notify"] = "cert_expiry",
+                   ["data"] = new JsonObject
+                   {
+                       ["args"] = new JsonArray(new JsonObject { ["127.0.0.1"] = new JsonObject { ["ports"] = new JsonArray(tls.Port) } }),
+                       ["kwargs"] = new JsonObject { ["tls_ports"] = new JsonArray(tls.Port), ["ca_pem"] = pki.RootPem, ["timeout"] = 5 },
+                   },
+               }))
         {
-            ["task_name"] = "dns.check_records",
-            ["data"] = new JsonObject { ["args"] = new JsonArray(new JsonObject { ["www.example.test"] = new JsonObject { ["original"] = new JsonArray("192.0.2.1") } }) },
-        });
-        var ports = ScheduleTests.PortResult(42.5, "adp50.example.test");
-        await host.RunAsync(new JsonObject { ["task_name"] = "test.echo", ["data"] = new JsonObject { ["kwargs"] = new JsonObject { ["result"] = ports } } });
-        var notAfter = DateTimeOffset.Parse(ports["results"]!["adp50.example.test"]!["ports"]!["443"]!["tls"]!["expires_utc"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+        using var run = await host.Http.PostAsync("/schedules/certs/run", null);
+        var id = (await run.Content.ReadFromJsonAsync<JsonObject>())!["task_id"]!.GetValue<string>();
+        Assert.Equal("SUCCESS", (await host.WaitAsync(id))["state"]!.GetValue<string>());
 
-        // The exporter caches a scrape briefly: poll until this run's counts are in.
-        var samples = await Eventually.GetAsync(async () =>
-        {
-            using var response = await host.Http.GetAsync("/metrics");
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.MediaType);
-            return Parse(await response.Content.ReadAsStringAsync());
-        }, s => s.Where(x => x.Name == "remotetest_tasks_finished_total").Sum(x => x.Value) >= 2, Wait, "finished tasks in /metrics");
+        await receiver.WaitForAsync(1, Wait);
+        var alert = Assert.Single(receiver.Received).Json;
+        Assert.Equal("cert_expiry", alert["event"]!.GetValue<string>());
+        Assert.StartsWith($"127.0.0.1:{tls.Port}: certificate expires in 13 days", alert["summary"]!.GetValue<string>());
+        Assert.EndsWith("below 14 days", alert["summary"]!.GetValue<string>());
 
-        double Value(string name, params (string K, string V)[] labels) =>
-            samples.Where(s => s.Name == name && labels.All(l => s.Labels.GetValueOrDefault(l.K) == l.V)).Sum(s => s.Value);
-
-        Assert.Equal(1, Value("remotetest_tasks_submitted_total", ("task_name", "dns.check_records"), ("queue", "default")));
-        Assert.Equal(1, Value("remotetest_tasks_finished_total", ("task_name", "dns.check_records"), ("state", "SUCCESS")));
-        Assert.Equal(2, Value("remotetest_task_duration_seconds_count"));
-        Assert.Equal(2, Value("remotetest_task_duration_seconds_bucket", ("le", "+Inf")));
-        Assert.Equal(2, Value("remotetest_task_pickup_latency_seconds_count", ("queue", "default")));
-        Assert.Equal(1, Value("remotetest_probes_total", ("probe", "dns"), ("outcome", "ok")));
-        Assert.Equal(1, Value("remotetest_probes_total", ("probe", "tcp"), ("outcome", "refused")));
-        Assert.Equal(1, Value("remotetest_probe_duration_seconds_count", ("probe", "tcp")));
-        Assert.Equal(1, Value("remotetest_workers_alive"));
-        Assert.Contains(samples, s => s.Name == "remotetest_queue_depth");
-        Assert.Equal(0, Value("remotetest_tasks_running"));
-        Assert.Equal(notAfter.ToUnixTimeSeconds(), Value("remotetest_ssl_earliest_cert_expiry", ("host", "adp50.example.test"), ("port", "443")));
-        // ASP.NET Core and runtime metrics ride along.
-        Assert.Contains(samples, s => s.Name.StartsWith("http_server_request_duration_seconds", StringComparison.Ordinal));
-        Assert.Contains(samples, s => s.Name.StartsWith("dotnet_gc_", StringComparison.Ordinal));
-        // Prometheus naming: lower snake case, counters end in _total.
-        Assert.All(samples.Where(s => s.Name.StartsWith("remotetest_", StringComparison.Ordinal)), s => Assert.Matches("^[a-z][a-z0-9_]*$", s.Name));
+        var expiry = await Eventually.GetAsync(async () => Parse(await host.Http.GetStringAsync("/metrics"))
+                .Where(s => s.Name == "remotetest_ssl_earliest_cert_expiry" && s.Labels.GetValueOrDefault("port") == tls.Port.ToString(CultureInfo.InvariantCulture)).ToList(),
+            l => l.Count > 0, Wait, "the certificate series");
+        var sample = Assert.Single(expiry);
+        Assert.Equal("127.0.0.1", sample.Labels["host"]);
+        Assert.Equal(notAfter.ToUnixTimeSeconds(), sample.Value);
     }
 
     [Fact]
@@ -213,4 +211,70 @@ public sealed partial class ObservabilityTests
     {
         public bool IsAllowed(Microsoft.AspNetCore.Http.HttpContext http) => false;
     }
+}
+
+/// <summary>Tests whose process-wide measurements must not be shared with other hosts: run after the parallel ones, one at a time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AloneCollection
+{
+    public const string Name = "Alone in the process";
+}
+
+/// <summary>A /metrics scrape with exact counts.</summary>
+[Collection(AloneCollection.Name)]
+public sealed class MetricsScrapeTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private static List<ObservabilityTests.Sample> Parse(string text) => ObservabilityTests.Parse(text);
+
+    /// <summary>
+    /// Runs alone (see <see cref="AloneCollection"/>): an OpenTelemetry meter provider listens to every meter of
+    /// its name in the process, so hosts of tests running beside it would add to the exact counts checked here.
+    /// </summary>
+    [Fact]
+    public async Task Metrics_are_scraped_in_prometheus_format_with_task_probe_queue_and_certificate_series()
+    {
+        await using var dns = DnsTestServer.Start().A("www.example.test", "192.0.2.1");
+        await using var host = await ServiceHost.StartAsync(new Dictionary<string, string?> { ["RemoteTest:Dns:DefaultNameservers:0"] = dns.NameServer }, TestTasks.Add);
+        await host.RunAsync(new JsonObject
+        {
+            ["task_name"] = "dns.check_records",
+            ["data"] = new JsonObject { ["args"] = new JsonArray(new JsonObject { ["www.example.test"] = new JsonObject { ["original"] = new JsonArray("192.0.2.1") } }) },
+        });
+        var ports = ScheduleTests.PortResult(42.5, "adp50.example.test");
+        await host.RunAsync(new JsonObject { ["task_name"] = "test.echo", ["data"] = new JsonObject { ["kwargs"] = new JsonObject { ["result"] = ports } } });
+        var notAfter = DateTimeOffset.Parse(ports["results"]!["adp50.example.test"]!["ports"]!["443"]!["tls"]!["expires_utc"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+
+        // The exporter caches a scrape briefly: poll until this run's counts are in.
+        List<ObservabilityTests.Sample> samples = await Eventually.GetAsync(async () =>
+        {
+            using var response = await host.Http.GetAsync("/metrics");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.MediaType);
+            return Parse(await response.Content.ReadAsStringAsync());
+        }, s => s.Where(x => x.Name == "remotetest_tasks_finished_total").Sum(x => x.Value) >= 2, Wait, "finished tasks in /metrics");
+
+        double Value(string name, params (string K, string V)[] labels) =>
+            samples.Where(s => s.Name == name && labels.All(l => s.Labels.GetValueOrDefault(l.K) == l.V)).Sum(s => s.Value);
+
+        Assert.Equal(1, Value("remotetest_tasks_submitted_total", ("task_name", "dns.check_records"), ("queue", "default")));
+        Assert.Equal(1, Value("remotetest_tasks_finished_total", ("task_name", "dns.check_records"), ("state", "SUCCESS")));
+        Assert.Equal(2, Value("remotetest_task_duration_seconds_count"));
+        Assert.Equal(2, Value("remotetest_task_duration_seconds_bucket", ("le", "+Inf")));
+        Assert.Equal(2, Value("remotetest_task_pickup_latency_seconds_count", ("queue", "default")));
+        Assert.Equal(1, Value("remotetest_probes_total", ("probe", "dns"), ("outcome", "ok")));
+        Assert.Equal(1, Value("remotetest_probes_total", ("probe", "tcp"), ("outcome", "refused")));
+        Assert.Equal(1, Value("remotetest_probe_duration_seconds_count", ("probe", "tcp")));
+        Assert.Equal(1, Value("remotetest_workers_alive"));
+        Assert.Contains(samples, s => s.Name == "remotetest_queue_depth");
+        Assert.Equal(0, Value("remotetest_tasks_running"));
+        Assert.Equal(notAfter.ToUnixTimeSeconds(), Value("remotetest_ssl_earliest_cert_expiry", ("host", "adp50.example.test"), ("port", "443")));
+        // ASP.NET Core and runtime metrics ride along.
+        Assert.Contains(samples, s => s.Name.StartsWith("http_server_request_duration_seconds", StringComparison.Ordinal));
+        Assert.Contains(samples, s => s.Name.StartsWith("dotnet_gc_", StringComparison.Ordinal));
+        // Prometheus naming: lower snake case, counters end in _total.
+        Assert.All(samples.Where(s => s.Name.StartsWith("remotetest_", StringComparison.Ordinal)), s => Assert.Matches("^[a-z][a-z0-9_]*$", s.Name));
+    }
+
 }
