@@ -176,7 +176,7 @@ public sealed partial class ObservabilityTests
             ["RemoteTest:Storage:Kind"] = "memory",
             ["RemoteTest:Observability:LogFormat"] = "json",
             ["RemoteTest:Dns:DefaultNameservers:0"] = dns.NameServer,
-        });
+        }, startTimeout: TimeSpan.FromMinutes(2)); // a cold `dotnet` start on a busy 2-core machine
         var traceId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
         using var request = new HttpRequestMessage(HttpMethod.Post, "/task")
         {
