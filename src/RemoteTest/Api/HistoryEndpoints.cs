@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RemoteTest.Engine;
+using RemoteTest.Security;
 using RemoteTest.Store;
 
 namespace RemoteTest.Api;
@@ -64,7 +65,7 @@ public static class HistoryEndpoints
         }
         var includeResult = q["include_result"].ToString() is "true" or "1";
 
-        var query = new TaskQuery(state, NonEmpty(q["task_name"]), NonEmpty(q["queue"]), since, Owner: null, ScheduleName: NonEmpty(q["schedule"]), After: cursor, Limit: limit);
+        var query = new TaskQuery(state, NonEmpty(q["task_name"]), NonEmpty(q["queue"]), since, Owner: http.Caller().ListingOwner, ScheduleName: NonEmpty(q["schedule"]), After: cursor, Limit: limit);
         var page = await store.ListAsync(query, cancellationToken);
         return new TaskListResponse(page, includeResult, http.Request);
     }
@@ -75,7 +76,8 @@ public static class HistoryEndpoints
         string id, HttpContext http, ITaskStore store, RunningTasks running, TaskEvents events, TaskCompletion completion, TimeProvider time, CancellationToken cancellationToken)
     {
         var task = Guid.TryParse(id, out var guid) ? await store.GetAsync(guid, cancellationToken) : null;
-        if (task is null)
+        // Another token's task is unknown to this caller (404, as GET /task/{id} answers).
+        if (task is null || !http.Caller().CanSee(task))
         {
             return Results.Json(new { task_id = id, error = "unknown task id (never submitted, or expired after the retention period)" }, statusCode: StatusCodes.Status404NotFound);
         }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using RemoteTest.Engine;
+using RemoteTest.Security;
 using RemoteTest.Store;
 using RemoteTest.Tasks;
 using static RemoteTest.Api.TaskEndpoints;
@@ -44,7 +45,8 @@ public static class ScheduleEndpoints
         ScheduleRecord schedule;
         try
         {
-            schedule = Parse(body, registry, secrets, options.Value, time.GetUtcNow());
+            // Runs of a schedule belong to whoever saved it, so they show in that caller's history.
+            schedule = Parse(body, registry, secrets, options.Value, time.GetUtcNow()) with { Owner = http.Caller().Owner };
         }
         catch (TaskArgumentException ex)
         {
