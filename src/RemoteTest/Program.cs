@@ -66,6 +66,7 @@ public partial class Program
         AddEngine(services, options, roles);
         AddProbes(services);
         AddTasks(services);
+        builder.AddOperations(options, roles);
 
         var app = builder.Build();
         // Resolve the data-directory lock now so the container owns it and releases it when the host is disposed.
@@ -78,6 +79,7 @@ public partial class Program
             app.MapWebUi();
             app.MapWorkerEndpoints();
         }
+        app.MapOperations(options, roles);
         return app;
     }
 
@@ -175,6 +177,7 @@ public partial class Program
                 o.HeartbeatInterval = options.Cluster.HeartbeatInterval;
                 o.ServerTimeout = options.Cluster.WorkerTimeout;
                 o.ServerCheckInterval = options.Cluster.HeartbeatInterval;
+                o.SchedulePollingInterval = options.Schedules.PollInterval;
             });
             services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + TimeSpan.FromSeconds(10));
         }

@@ -35,6 +35,10 @@ public sealed class RemoteTestOptions
 
     public Security.CorsOptions Cors { get; set; } = new();
     public Security.KeyRingOptions KeyRing { get; set; } = new();
+
+    public WebhookOptions Webhooks { get; set; } = new();
+    public ScheduleOptions Schedules { get; set; } = new();
+    public ObservabilityOptions Observability { get; set; } = new();
 }
 
 /// <summary>Which backend holds tasks and jobs.</summary>
@@ -115,6 +119,9 @@ public sealed class WorkerOptions
 
     /// <summary>Hard limit on one task's run time, whatever its own timeouts say (Celery's time_limit).</summary>
     public TimeSpan TaskTimeLimit { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often a worker asks the store whether one of its running tasks was revoked on another node.</summary>
+    public TimeSpan RevocationPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>How nodes of a scaled-out deployment see each other.</summary>

@@ -96,6 +96,14 @@ public static partial class StartupValidation
         {
             yield return tlsProblem;
         }
+        if (o.Worker.RevocationPollInterval <= TimeSpan.Zero)
+        {
+            yield return $"{S}:Worker:RevocationPollInterval: must be positive";
+        }
+        foreach (var problem in Engine.OperationsValidation.Validate(o))
+        {
+            yield return problem;
+        }
     }
 
     private static string? TlsRootsProblem(Probes.TlsOptions tls)

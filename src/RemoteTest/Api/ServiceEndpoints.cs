@@ -36,7 +36,7 @@ public static class ServiceEndpoints
         return app;
     }
 
-    private static JsonObject Describe(IRemoteTask task)
+    internal static JsonObject Describe(IRemoteTask task)
     {
         var properties = new JsonObject();
         foreach (var p in task.Parameters)

@@ -31,6 +31,7 @@ public static class TaskEndpoints
         SubmissionGate gate,
         AuditLog audit,
         ILoggerFactory logs,
+        TaskEvents events,
         CancellationToken cancellationToken)
     {
         var limit = options.Value.Limits.MaxRequestBytes;
@@ -62,7 +63,7 @@ public static class TaskEndpoints
         IReadOnlyList<string> targets;
         try
         {
-            submission = TaskSubmission.Parse(body, registry);
+            submission = TaskSubmission.Parse(body, registry, options.Value.Webhooks.MaxUrlLength);
             targets = gate.CheckTargets(submission.Task, submission.Arguments);
         }
         catch (TaskArgumentException ex)
@@ -88,10 +89,11 @@ public static class TaskEndpoints
         {
             return Error(StatusCodes.Status400BadRequest, "queue", TaskGroups.UnservedMessage([submission.Queue], served.Keys));
         }
-        var record = TaskRecord.New(submission.Task.Name, submission.Queue, arguments, owner: caller.Owner, time.GetUtcNow());
+        var record = TaskRecord.New(submission.Task.Name, submission.Queue, arguments, owner: caller.Owner, time.GetUtcNow()) with { Webhook = submission.Webhook };
         await store.InsertAsync(record, cancellationToken);
         dispatcher.Enqueue(record.Id, record.Queue);
         audit.TaskSubmitted(http, caller, record, targets, submission.Arguments.Values);
+        events.Submitted(record, $"{http.Connection.RemoteIpAddress}");
 
         return Results.Json(new { task_id = record.Id.ToString() }, statusCode: StatusCodes.Status202Accepted)
             .WithLocation($"/task/{record.Id}");
@@ -116,7 +118,7 @@ public static class TaskEndpoints
     public static IResult Error(int status, string field, string message) =>
         Results.Json(new { error = message, field }, statusCode: status);
 
-    private static IResult WithLocation(this IResult result, string location) => new LocatedResult(result, location);
+    internal static IResult WithLocation(this IResult result, string location) => new LocatedResult(result, location);
 
     private sealed class LocatedResult(IResult inner, string location) : IResult
     {

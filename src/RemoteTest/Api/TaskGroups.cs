@@ -54,7 +54,7 @@ public static class TaskGroups
         }
 
         var group = Guid.NewGuid();
-        var children = queues.Select(q => TaskRecord.New(submission.Task.Name, q, arguments, owner, now, group)).ToList();
+        var children = queues.Select(q => TaskRecord.New(submission.Task.Name, q, arguments, owner, now, group) with { Webhook = submission.Webhook }).ToList();
         foreach (var child in children)
         {
             await store.InsertAsync(child, cancellationToken);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using RemoteTest.Store;
 
 namespace RemoteTest.Api;
@@ -18,14 +19,17 @@ public sealed class TaskStatusResponse(TaskRecord task) : IResult
         await writer.FlushAsync();
     }
 
-    /// <summary>Writes one task in the wire shape (shared by the single-task and listing answers).</summary>
-    public static void Write(Utf8JsonWriter w, TaskRecord t)
+    /// <summary>
+    /// Writes one task in the wire shape (shared by the single-task and listing answers). A
+    /// <paramref name="listing"/> entry adds the arguments with secrets masked, and the result only when asked.
+    /// </summary>
+    public static void Write(Utf8JsonWriter w, TaskRecord t, bool listing = false, bool includeResult = true)
     {
         w.WriteStartObject();
         w.WriteString("task_id", t.Id.ToString());
         w.WriteString("state", t.State.ToWire());
         w.WriteBoolean("ready", t.State.IsReady());
-        if (t.State == TaskState.Success && t.Result is not null)
+        if (includeResult && t.State == TaskState.Success && t.Result is not null)
         {
             w.WritePropertyName("result");
             w.WriteRawValue(t.Result, skipInputValidation: true);
@@ -48,6 +52,23 @@ public sealed class TaskStatusResponse(TaskRecord task) : IResult
             w.WriteStartObject("progress");
             w.WriteNumber("done", t.ProgressDone ?? 0);
             w.WriteNumber("total", total);
+            w.WriteEndObject();
+        }
+        if (listing)
+        {
+            w.WritePropertyName("args");
+            ArgumentSecrets.MaskAll(JsonNode.Parse(t.Arguments) ?? new JsonObject()).WriteTo(w);
+        }
+        if (t.ScheduleName is not null)
+        {
+            w.WriteString("schedule", t.ScheduleName);
+        }
+        if (t.Webhook is not null)
+        {
+            w.WriteStartObject("webhook");
+            w.WriteString("url", t.Webhook);
+            w.WritePropertyName("deliveries");
+            w.WriteRawValue(t.Deliveries ?? "[]", skipInputValidation: true);
             w.WriteEndObject();
         }
         w.WriteEndObject();

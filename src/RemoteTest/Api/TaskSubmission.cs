@@ -14,6 +14,9 @@ public sealed record TaskSubmission(IRemoteTask Task, TaskArguments Arguments, s
     /// <summary>Most child tasks one fan-out may create.</summary>
     public const int MaxFanOut = 64;
 
+    /// <summary>Where the result is POSTed when the task is ready (each child's, for a fan-out); null for none.</summary>
+    public string? Webhook { get; init; }
+
     /// <summary>The default queue, Celery's <c>celery</c> renamed; every worker listens on it unless told otherwise.</summary>
     public const string DefaultQueue = "default";
 
@@ -21,7 +24,7 @@ public sealed record TaskSubmission(IRemoteTask Task, TaskArguments Arguments, s
     /// Reads <c>{"task_name", "data": {"args", "kwargs"}}</c> or <c>{"task_name", "data": X}</c> (X the single
     /// positional argument), binds it to the task's parameters and validates it.
     /// </summary>
-    public static TaskSubmission Parse(JsonNode? body, TaskRegistry registry)
+    public static TaskSubmission Parse(JsonNode? body, TaskRegistry registry, int maxWebhookLength = 2048)
     {
         if (body is not JsonObject payload)
         {
@@ -48,7 +51,8 @@ public sealed record TaskSubmission(IRemoteTask Task, TaskArguments Arguments, s
         {
             queue = QueueName(q, "queue");
         }
-        return new TaskSubmission(task, arguments, queue, FanOutQueues(payload));
+        var webhook = payload["webhook"] is { } w ? WebhookUrl.Parse(w, "webhook", maxWebhookLength) : null;
+        return new TaskSubmission(task, arguments, queue, FanOutQueues(payload)) { Webhook = webhook };
     }
 
     private static string QueueName(JsonNode? node, string field)

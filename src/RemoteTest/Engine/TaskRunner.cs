@@ -18,6 +18,9 @@ public sealed class TaskRunner(
     ArgumentSecrets secrets,
     WorkerIdentity worker,
     WorkerActivity activity,
+    RunningTasks running,
+    TaskEvents events,
+    TaskCompletion completion,
     IOptions<RemoteTestOptions> options,
     TimeProvider time,
     ILogger<TaskRunner> log)
@@ -35,15 +38,20 @@ public sealed class TaskRunner(
             return;
         }
 
-        using var running = activity.Track();
+        using var busy = activity.Track();
         var started = Stopwatch.GetTimestamp();
+        using var scope = log.BeginScope(new Dictionary<string, object?> { ["TaskId"] = taskId, ["TaskName"] = record.TaskName, ["Queue"] = record.Queue });
+        events.Started(record);
         var stored = JsonNode.Parse(record.Arguments) ?? new JsonObject();
         var masked = ArgumentSecrets.MaskAll(stored).ToJsonString();
         string? result = null;
         string? error = null;
         var state = TaskState.Success;
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Revocation and the time limit both cancel the one token the task and its probes' sockets use.
+        using var revocation = new CancellationTokenSource();
+        using var tracking = running.Track(taskId, revocation);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, revocation.Token);
         deadline.CancelAfter(options.Value.Worker.TaskTimeLimit);
         try
         {
@@ -65,6 +73,12 @@ public sealed class TaskRunner(
             log.LogWarning("Task {TaskId} ({TaskName}) interrupted by shutdown; handed back to queue {Queue}", taskId, record.TaskName, record.Queue);
             throw;
         }
+        catch (OperationCanceledException) when (revocation.IsCancellationRequested)
+        {
+            // The store already says REVOKED (the revoke wrote it before cancelling): nothing to record.
+            events.Cancelled(record, worker.Name, Stopwatch.GetElapsedTime(started));
+            return;
+        }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             state = TaskState.Failure;
@@ -77,23 +91,48 @@ public sealed class TaskRunner(
             log.LogError(ex, "Task {TaskId} ({TaskName}) failed", taskId, record.TaskName);
         }
 
-        await store.FinishAsync(taskId, state, result, error, masked, time.GetUtcNow(), CancellationToken.None);
-        log.LogInformation("Task {TaskId} ({TaskName}) {State} on {Worker} in {Seconds:0.000} s",
-            taskId, record.TaskName, state.ToWire(), worker.Name, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        var now = time.GetUtcNow();
+        var finished = record with { State = state, Result = result, Error = error, Arguments = masked, Done = now };
+        var notification = await completion.EvaluateAsync(finished, CancellationToken.None);
+        if (!await store.FinishAsync(taskId, state, result, error, masked, now, CancellationToken.None))
+        {
+            // Revoked while its last probes finished: the revoke wins and the result is dropped.
+            events.Cancelled(record, worker.Name, Stopwatch.GetElapsedTime(started));
+            return;
+        }
+        events.Ended(record, state, worker.Name, Stopwatch.GetElapsedTime(started));
+        completion.Notify(finished, notification);
     }
 
-    /// <summary>Writes progress to the store, throttled so that a fan-out of thousands of probes costs a few writes.</summary>
+    /// <summary>
+    /// Writes progress to the store, throttled so that a fan-out of thousands of probes costs a few writes;
+    /// a report that falls inside the throttle window is written when the window ends, so the stored progress
+    /// never stays behind while the task waits on its last probes.
+    /// </summary>
     private Action<int, int> ProgressWriter(Guid taskId)
     {
         long last = 0;
+        long latest = 0; // done << 32 | total, the newest report
+        var flushPending = 0;
         return (done, total) =>
         {
+            Interlocked.Exchange(ref latest, ((long)done << 32) | (uint)total);
             var now = time.GetTimestamp();
             var previous = Interlocked.Read(ref last);
             var due = done >= total || time.GetElapsedTime(previous, now) >= ProgressInterval;
             if (due && Interlocked.CompareExchange(ref last, now, previous) == previous)
             {
                 _ = store.SetProgressAsync(taskId, done, total, CancellationToken.None);
+            }
+            else if (!due && Interlocked.Exchange(ref flushPending, 1) == 0)
+            {
+                _ = Task.Delay(ProgressInterval, time).ContinueWith(_ =>
+                {
+                    Volatile.Write(ref flushPending, 0);
+                    Interlocked.Exchange(ref last, time.GetTimestamp());
+                    var value = Interlocked.Read(ref latest);
+                    return store.SetProgressAsync(taskId, (int)(value >> 32), (int)(uint)value, CancellationToken.None);
+                }, TaskScheduler.Default);
             }
         };
     }

@@ -278,10 +278,10 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
             return true;
         }
         using var update = c.CreateCommand();
-        // The previous outcome belongs to the old definition: a changed task or thresholds start afresh.
+        // The previous outcome is kept: editing a schedule's cron or webhook must not re-announce alerts already sent.
         update.CommandText = """
             UPDATE schedules SET task_name = $task, queue = $queue, arguments = $args, cron = $cron, time_zone = $tz,
-                webhook = $webhook, notify = $notify, thresholds = $thresholds, owner = $owner, last_outcome = NULL
+                webhook = $webhook, notify = $notify, thresholds = $thresholds, owner = $owner
             WHERE name = $name
             """;
         AddScheduleParameters(update, s);

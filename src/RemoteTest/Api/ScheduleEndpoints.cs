@@ -1,0 +1,216 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using RemoteTest.Engine;
+using RemoteTest.Security;
+using RemoteTest.Store;
+using RemoteTest.Tasks;
+using static RemoteTest.Api.TaskEndpoints;
+
+namespace RemoteTest.Api;
+
+/// <summary>Recurring tasks: <c>POST/GET/DELETE /schedules</c> and a manual trigger.</summary>
+public static class ScheduleEndpoints
+{
+    private static readonly HashSet<string> Members = ["name", "task_name", "data", "cron", "time_zone", "queue", "webhook", "notify", "thresholds"];
+
+    public static IEndpointRouteBuilder MapScheduleEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/schedules").WithTags("Schedules");
+        group.MapPost("/", SaveAsync).WithName("SaveSchedule")
+            .WithSummary("Create or replace a schedule")
+            .WithDescription("Body: {name, task_name, data, cron, time_zone?, queue?, webhook?, notify?, thresholds?}. cron has 5 fields (minute first) or 6 (second first) " +
+                             "and is read in time_zone (IANA, default UTC). notify: omitted (webhook on every run), \"change\" (only when the outcome differs from the previous run) " +
+                             "or \"cert_expiry\" (when a certificate's days left cross one of thresholds, default [21, 14, 7]). 201 when created, 200 when replaced.");
+        group.MapGet("/", ListAsync).WithName("ListSchedules").WithSummary("Every schedule, by name");
+        group.MapGet("/{name}", GetAsync).WithName("GetSchedule").WithSummary("One schedule with its next run and its last runs");
+        group.MapDelete("/{name}", DeleteAsync).WithName("DeleteSchedule").WithSummary("Delete a schedule (its past runs stay in the history)");
+        group.MapPost("/{name}/run", RunNowAsync).WithName("RunSchedule").WithSummary("Run a schedule now, outside its cron; answers 202 with the task id");
+        return app;
+    }
+
+    private static async Task<IResult> SaveAsync(
+        HttpContext http, TaskRegistry registry, ITaskStore store, ArgumentSecrets secrets, Schedules schedules,
+        IOptions<RemoteTestOptions> options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        JsonNode? body;
+        try
+        {
+            body = await JsonNode.ParseAsync(http.Request.Body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }, cancellationToken: cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            return TaskEndpoints.Error(400, "body", $"Invalid JSON body: {ex.Message}");
+        }
+        ScheduleRecord schedule;
+        try
+        {
+            // Runs of a schedule belong to whoever saved it, so they show in that caller's history.
+            schedule = Parse(body, registry, secrets, options.Value, time.GetUtcNow()) with { Owner = http.Caller().Owner };
+        }
+        catch (TaskArgumentException ex)
+        {
+            return TaskEndpoints.Error(400, ex.Field, ex.Message);
+        }
+        var existing = await store.GetScheduleAsync(schedule.Name, cancellationToken);
+        if (existing is null && (await store.ListSchedulesAsync(cancellationToken)).Count >= options.Value.Schedules.MaxSchedules)
+        {
+            return TaskEndpoints.Error(StatusCodes.Status409Conflict, "name", $"there are already {options.Value.Schedules.MaxSchedules} schedules (RemoteTest:Schedules:MaxSchedules)");
+        }
+        var created = await store.SaveScheduleAsync(schedule, cancellationToken);
+        schedules.Register(schedule);
+        var saved = (await store.GetScheduleAsync(schedule.Name, cancellationToken))!;
+        var json = Describe(saved);
+        return created
+            ? Results.Json(json, statusCode: StatusCodes.Status201Created).WithLocation($"/schedules/{Uri.EscapeDataString(saved.Name)}")
+            : Results.Json(json);
+    }
+
+    /// <summary>Validates a schedule body; the task's arguments are checked exactly as <c>POST /task</c> checks them.</summary>
+    internal static ScheduleRecord Parse(JsonNode? body, TaskRegistry registry, ArgumentSecrets secrets, RemoteTestOptions options, DateTimeOffset now)
+    {
+        if (body is not JsonObject o)
+        {
+            throw new TaskArgumentException("body", "Invalid JSON body: expected an object");
+        }
+        foreach (var (key, _) in o)
+        {
+            if (!Members.Contains(key))
+            {
+                throw new TaskArgumentException(key, $"unexpected member '{key}'; a schedule has {string.Join(", ", Members)}");
+            }
+        }
+        var name = ArgumentReader.String(o["name"] ?? throw new TaskArgumentException("name", "Missing 'name'"), "name", 100);
+        if (!ScheduleTiming.IsName(name))
+        {
+            throw new TaskArgumentException("name", $"'{name}' is not a schedule name (letters, digits, '_', '.', '-'; at most 100)");
+        }
+        var cron = ArgumentReader.String(o["cron"] ?? throw new TaskArgumentException("cron", "Missing 'cron'"), "cron", 200).Trim();
+        var zone = o["time_zone"] is { } z ? ArgumentReader.String(z, "time_zone", 100) : "UTC";
+        try
+        {
+            _ = ScheduleTiming.Parse(cron, zone);
+        }
+        catch (FormatException ex)
+        {
+            throw new TaskArgumentException(ex.Message.StartsWith("time zone", StringComparison.Ordinal) ? "time_zone" : "cron", ex.Message);
+        }
+
+        var submission = TaskSubmission.Parse(new JsonObject
+        {
+            ["task_name"] = o["task_name"]?.DeepClone(),
+            ["data"] = o["data"]?.DeepClone(),
+            ["queue"] = o["queue"]?.DeepClone(),
+            ["webhook"] = o["webhook"]?.DeepClone(),
+        }, registry, options.Webhooks.MaxUrlLength);
+
+        string? notify = null;
+        if (o["notify"] is { } n)
+        {
+            notify = ArgumentReader.String(n, "notify", 32);
+            if (!ScheduleNotifications.Kinds.Contains(notify))
+            {
+                throw new TaskArgumentException("notify", $"'{notify}' is not a notification; use {string.Join(" or ", ScheduleNotifications.Kinds)} (or omit it for every run)");
+            }
+            if (submission.Webhook is null)
+            {
+                throw new TaskArgumentException("webhook", "notify needs a webhook to post to");
+            }
+        }
+        string? thresholds = null;
+        if (o["thresholds"] is { } t)
+        {
+            var list = ArgumentReader.Array(t, "thresholds");
+            if (list.Count is 0 or > 20)
+            {
+                throw new TaskArgumentException("thresholds", "thresholds must list 1-20 numbers of days");
+            }
+            thresholds = new JsonArray(list.Select((x, i) => (JsonNode)JsonValue.Create(ArgumentReader.Integer(x, ArgumentReader.Element("thresholds", i), 0, 3650)))
+                .ToArray()).ToJsonString();
+        }
+
+        return new ScheduleRecord(name, submission.Task.Name, submission.Queue, secrets.Protect(submission.Arguments.Values).ToJsonString(),
+            cron, zone, submission.Webhook, notify, thresholds, Owner: null, now);
+    }
+
+    private static async Task<IResult> ListAsync(ITaskStore store, CancellationToken cancellationToken)
+    {
+        var all = await store.ListSchedulesAsync(cancellationToken);
+        return Results.Json(new JsonObject { ["schedules"] = new JsonArray(all.Select(s => (JsonNode)Describe(s)).ToArray()), ["count"] = all.Count });
+    }
+
+    private static async Task<IResult> GetAsync(string name, ITaskStore store, IOptions<RemoteTestOptions> options, CancellationToken cancellationToken)
+    {
+        if (await store.GetScheduleAsync(name, cancellationToken) is not { } s)
+        {
+            return NotFound(name);
+        }
+        var json = Describe(s);
+        var runs = await store.ListAsync(new TaskQuery(ScheduleName: name, Limit: options.Value.Schedules.RecentRuns), cancellationToken);
+        json["last_runs"] = new JsonArray(runs.Tasks.Select(t => (JsonNode)new JsonObject
+        {
+            ["task_id"] = t.Id.ToString(),
+            ["state"] = t.State.ToWire(),
+            ["date_submitted"] = Date(t.Submitted),
+            ["date_done"] = Date(t.Done),
+        }).ToArray());
+        if (s.LastOutcome is { } outcome && JsonNode.Parse(outcome) is JsonObject last)
+        {
+            json["last_outcome"] = last["values"]?.DeepClone();
+        }
+        return Results.Json(json);
+    }
+
+    private static async Task<IResult> DeleteAsync(string name, ITaskStore store, Schedules schedules, CancellationToken cancellationToken)
+    {
+        if (!await store.DeleteScheduleAsync(name, cancellationToken))
+        {
+            return NotFound(name);
+        }
+        schedules.Unregister(name);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> RunNowAsync(string name, ITaskStore store, Schedules schedules, CancellationToken cancellationToken)
+    {
+        if (await store.GetScheduleAsync(name, cancellationToken) is not { } s)
+        {
+            return NotFound(name);
+        }
+        var task = await schedules.SubmitAsync(s, "manual", cancellationToken);
+        return Results.Json(new { task_id = task.Id.ToString() }, statusCode: StatusCodes.Status202Accepted).WithLocation($"/task/{task.Id}");
+    }
+
+    /// <summary>A schedule as the API shows it: arguments with secrets masked, and when it runs next.</summary>
+    private static JsonObject Describe(ScheduleRecord s)
+    {
+        DateTimeOffset? next = null;
+        try
+        {
+            next = ScheduleTiming.Of(s).Next(DateTimeOffset.UtcNow);
+        }
+        catch (FormatException)
+        {
+        }
+        return new JsonObject
+        {
+            ["name"] = s.Name,
+            ["task_name"] = s.TaskName,
+            ["data"] = new JsonObject { ["kwargs"] = ArgumentSecrets.MaskAll(JsonNode.Parse(s.Arguments) ?? new JsonObject()) },
+            ["cron"] = s.Cron,
+            ["time_zone"] = s.TimeZone,
+            ["queue"] = s.Queue,
+            ["webhook"] = s.Webhook,
+            ["notify"] = s.Notify,
+            ["thresholds"] = s.Thresholds is null ? null : JsonNode.Parse(s.Thresholds),
+            ["date_created"] = Date(s.Created),
+            ["last_fired"] = Date(s.LastFired),
+            ["next_run"] = Date(next),
+        };
+    }
+
+    private static string? Date(DateTimeOffset? d) => d?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+
+    private static IResult NotFound(string name) =>
+        Results.Json(new { name, error = $"no schedule named '{name}'" }, statusCode: StatusCodes.Status404NotFound);
+}

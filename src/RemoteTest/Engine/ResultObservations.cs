@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace RemoteTest.Engine;
+
+/// <summary>A TLS certificate seen on an endpoint by a port test.</summary>
+public sealed record CertificateObservation(string Host, string Port, DateTimeOffset NotAfter, double DaysLeft)
+{
+    public string Endpoint => $"{Host}:{Port}";
+}
+
+/// <summary>One probe's outcome: <c>ok</c> or its error_kind (<c>error</c> when it gave none).</summary>
+public sealed record ProbeObservation(string Probe, string Outcome, double? Seconds);
+
+/// <summary>
+/// What operations care about in a task result, read from the result shapes every task shares (DESIGN.md)
+/// rather than from the tasks' types, so that schedules, alerts and metrics know no task code:
+/// <list type="bullet">
+/// <item>dns: <c>results[domain].state</c></item>
+/// <item>porttest: <c>results[host].failed_ports</c>, <c>results[host].ports[port].open/error_kind/connect_ms</c>,
+/// and <c>.tls.expires_utc / not_after / days_left / error</c></item>
+/// <item>apptest: <c>results[host][app].ok</c></item>
+/// </list>
+/// </summary>
+public sealed record ResultObservations(
+    IReadOnlyDictionary<string, string> Outcome,
+    IReadOnlyList<CertificateObservation> Certificates,
+    IReadOnlyList<ProbeObservation> Probes)
+{
+    public static readonly ResultObservations Empty = new(new Dictionary<string, string>(), [], []);
+
+    /// <summary>Reads a result; anything it does not recognise is skipped, never an error.</summary>
+    public static ResultObservations From(string? resultJson, DateTimeOffset now)
+    {
+        if (string.IsNullOrEmpty(resultJson))
+        {
+            return Empty;
+        }
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(resultJson);
+        }
+        catch (JsonException)
+        {
+            return Empty;
+        }
+        if (root is not JsonObject top || top["results"] is not JsonObject results)
+        {
+            return Empty;
+        }
+
+        var outcome = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var certificates = new List<CertificateObservation>();
+        var probes = new List<ProbeObservation>();
+        foreach (var (host, value) in results)
+        {
+            if (value is not JsonObject entry)
+            {
+                continue;
+            }
+            if (Text(entry["state"]) is { } state)
+            {
+                // dns.check_records: the migration state this domain is in.
+                outcome[host] = state;
+                probes.Add(new ProbeObservation("dns", Text(entry["error"]) is null ? "ok" : Text(entry["error_kind"]) ?? "error", null));
+            }
+            else if (entry["ports"] is JsonObject ports)
+            {
+                // porttest.run: the set of failed ports, and every certificate seen.
+                outcome[$"{host} failed ports"] = FailedPorts(entry, ports);
+                foreach (var (port, p) in ports)
+                {
+                    ReadPort(host, port, p as JsonObject, now, certificates, probes);
+                }
+            }
+            else
+            {
+                // apptest.run: one object per application with its ok flag.
+                foreach (var (app, a) in entry)
+                {
+                    if (a is JsonObject check && check["ok"] is JsonValue ok && ok.GetValueKind() is JsonValueKind.True or JsonValueKind.False)
+                    {
+                        var passed = ok.GetValue<bool>();
+                        outcome[$"{host} {app}"] = passed ? "ok" : "failed";
+                        probes.Add(new ProbeObservation("app", passed ? "ok" : Text(check["error_kind"]) ?? "error", null));
+                    }
+                }
+            }
+        }
+        return new ResultObservations(outcome, certificates, probes);
+    }
+
+    private static string FailedPorts(JsonObject entry, JsonObject ports)
+    {
+        IEnumerable<string> failed = entry["failed_ports"] is JsonArray list
+            ? list.Select(n => n is JsonValue v ? v.ToString() : "").Where(s => s.Length > 0)
+            : ports.Where(p => p.Value?["open"] is JsonValue o && o.GetValueKind() == JsonValueKind.False).Select(p => p.Key);
+        var sorted = failed.Distinct().OrderBy(p => int.TryParse(p, out var n) ? n : int.MaxValue).ThenBy(p => p, StringComparer.Ordinal).ToList();
+        return sorted.Count == 0 ? "none" : string.Join(", ", sorted);
+    }
+
+    private static void ReadPort(string host, string port, JsonObject? p, DateTimeOffset now, List<CertificateObservation> certificates, List<ProbeObservation> probes)
+    {
+        if (p is null)
+        {
+            return;
+        }
+        var open = p["open"] is JsonValue o && o.GetValueKind() == JsonValueKind.True;
+        double? connect = p["connect_ms"] is JsonValue ms && ms.GetValueKind() == JsonValueKind.Number ? ms.GetValue<double>() / 1000 : null;
+        probes.Add(new ProbeObservation("tcp", open ? "ok" : Text(p["error_kind"]) ?? "error", connect));
+        if (p["tls"] is not JsonObject tls)
+        {
+            return;
+        }
+        var tlsError = Text(tls["error"]);
+        probes.Add(new ProbeObservation("tls", tlsError is null ? "ok" : Text(tls["error_kind"]) ?? "error", null));
+        if (NotAfter(tls) is { } notAfter)
+        {
+            var days = tls["days_left"] is JsonValue d && d.GetValueKind() == JsonValueKind.Number ? d.GetValue<double>() : (notAfter - now).TotalDays;
+            certificates.Add(new CertificateObservation(host, port, notAfter, days));
+        }
+    }
+
+    /// <summary>The certificate's end of validity: <c>expires_utc</c> (ISO 8601) or the original's <c>not_after</c> ("Oct 29 04:00:00 2027 GMT").</summary>
+    private static DateTimeOffset? NotAfter(JsonObject tls)
+    {
+        if (Text(tls["expires_utc"]) is { } iso && DateTimeOffset.TryParse(iso, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        {
+            return parsed;
+        }
+        if (Text(tls["not_after"]) is { } openssl)
+        {
+            // OpenSSL pads single-digit days with a space: "Oct  9 04:00:00 2027 GMT".
+            var normalised = string.Join(' ', openssl.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            if (DateTimeOffset.TryParseExact(normalised, "MMM d HH:mm:ss yyyy 'GMT'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var o))
+            {
+                return o;
+            }
+        }
+        return null;
+    }
+
+    private static string? Text(JsonNode? node) =>
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+}

@@ -1,0 +1,60 @@
+using RemoteTest.Store;
+
+namespace RemoteTest.Engine;
+
+/// <summary>
+/// One log event (category <c>RemoteTest.TaskEvents</c>) and the matching metrics per task state change,
+/// each with the same fields: TaskId, TaskName, Queue, State, Worker and, when it ended, DurationSeconds.
+/// </summary>
+public sealed class TaskEvents(RemoteTestMetrics metrics, ILoggerFactory logs)
+{
+    public const string Category = "RemoteTest.TaskEvents";
+
+    private static readonly EventId SubmittedEvent = new(1001, "TaskSubmitted");
+    private static readonly EventId StartedEvent = new(1002, "TaskStarted");
+    private static readonly EventId EndedEvent = new(1003, "TaskEnded");
+    private static readonly EventId CancelledEvent = new(1004, "TaskCancelled");
+
+    private readonly ILogger _log = logs.CreateLogger(Category);
+    private readonly ILogger _runner = logs.CreateLogger<TaskRunner>();
+
+    /// <summary>PENDING: accepted and queued; <paramref name="source"/> says who asked (a client address or a schedule).</summary>
+    public void Submitted(TaskRecord t, string source)
+    {
+        metrics.Submitted(t.TaskName, t.Queue);
+        _log.LogInformation(SubmittedEvent, "Task {TaskId} {State} ({TaskName}, queue {Queue}) from {Source}",
+            t.Id, "PENDING", t.TaskName, t.Queue, source);
+    }
+
+    /// <summary>STARTED on a worker.</summary>
+    public void Started(TaskRecord t)
+    {
+        var waited = (t.Started ?? t.Submitted) - t.Submitted;
+        metrics.Started(t.Queue, waited);
+        _log.LogInformation(StartedEvent, "Task {TaskId} {State} ({TaskName}, queue {Queue}) on {Worker} after {WaitSeconds:0.000} s queued",
+            t.Id, "STARTED", t.TaskName, t.Queue, t.Worker, waited.TotalSeconds);
+    }
+
+    /// <summary>SUCCESS or FAILURE, recorded by the worker that ran it.</summary>
+    public void Ended(TaskRecord t, TaskState state, string worker, TimeSpan duration)
+    {
+        metrics.Finished(t.TaskName, state.ToWire(), duration);
+        _log.Log(state == TaskState.Success ? LogLevel.Information : LogLevel.Warning, EndedEvent,
+            "Task {TaskId} {State} ({TaskName}, queue {Queue}) on {Worker} in {DurationSeconds:0.000} s",
+            t.Id, state.ToWire(), t.TaskName, t.Queue, worker, duration.TotalSeconds);
+    }
+
+    /// <summary>REVOKED by a client; <paramref name="wasRunning"/> when a worker had started it.</summary>
+    public void Revoked(TaskRecord t, bool wasRunning, string source)
+    {
+        var duration = wasRunning && t.Started is { } s ? DateTimeOffset.UtcNow - s : (TimeSpan?)null;
+        metrics.Finished(t.TaskName, "REVOKED", duration);
+        _log.LogInformation(EndedEvent, "Task {TaskId} {State} ({TaskName}, queue {Queue}) on {Worker} by {Source}, was {Previous}",
+            t.Id, "REVOKED", t.TaskName, t.Queue, t.Worker, source, t.State.ToWire());
+    }
+
+    /// <summary>Not a state change: the worker noticed the revoke and stopped the task's probes.</summary>
+    public void Cancelled(TaskRecord t, string worker, TimeSpan ran) =>
+        _runner.LogInformation(CancelledEvent, "Task {TaskId} cancelled on {Worker} after {DurationSeconds:0.000} s ({TaskName}): revoked",
+            t.Id, worker, ran.TotalSeconds, t.TaskName);
+}
