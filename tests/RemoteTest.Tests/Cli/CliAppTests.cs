@@ -22,10 +22,9 @@ public sealed class CliAppTests(BroadWorksLab lab) : IClassFixture<BroadWorksLab
         },
     }.ToJsonString());
 
-    [SkippableFact]
+    [Fact]
     public async Task The_password_comes_from_stdin_and_passing_applications_exit_0()
     {
-        await lab.Service.SkipUnlessTaskAsync("apptest.run");
         lab.Heal();
         var run = await _cli.RunWithAsync(BroadWorksLab.Password + "\n", null,
             "app", HostsFile("OpenClientServer", "Xsi-Actions"), "--user", BroadWorksLab.User, "--password-stdin", "--insecure", "--timeout", "5");
@@ -35,10 +34,9 @@ public sealed class CliAppTests(BroadWorksLab lab) : IClassFixture<BroadWorksLab
         Assert.DoesNotContain(BroadWorksLab.Password, run.Out + run.Err);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_failing_application_exits_1_with_its_error()
     {
-        await lab.Service.SkipUnlessTaskAsync("apptest.run");
         lab.Heal();
         _cli.Variables["REMOTETEST_APP_PASSWORD"] = "not-the-password";
         var run = await _cli.RunAsync("app", HostsFile("OpenClientServer"), "--user", BroadWorksLab.User, "--insecure", "--timeout", "5");

@@ -22,10 +22,9 @@ public sealed class CliPortTests : IAsyncLifetime
         await _host.DisposeAsync();
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Open_ports_pass_and_a_closed_one_fails_with_exit_1()
     {
-        await _host.SkipUnlessTaskAsync("porttest.run");
         await using var open = OpenPortListener.Start();
         await using var open2 = OpenPortListener.Start();
         using var closed = new ClosedPort();
@@ -41,10 +40,9 @@ public sealed class CliPortTests : IAsyncLifetime
         Assert.Contains("FAILED", fail.Out);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Tls_ports_show_the_certificate_and_insecure_skips_verification()
     {
-        await _host.SkipUnlessTaskAsync("porttest.run");
         using var certificate = TestPki.SelfSigned("self.example.test", ["127.0.0.1"]);
         await using var tls = TlsTestServer.Start(certificate);
 

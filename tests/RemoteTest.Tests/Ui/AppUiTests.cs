@@ -7,10 +7,9 @@ namespace RemoteTest.Tests.Ui;
 /// <summary>apptest.run through the browser against the fake BroadWorks servers: the host × application grid.</summary>
 public sealed class AppUiTests(BrowserFixture fixture, BroadWorksLab lab) : BrowserPageTest(fixture), IClassFixture<BroadWorksLab>
 {
-    [SkippableFact]
+    [Fact]
     public async Task Applications_form_runs_a_test_shows_the_grid_with_error_text_and_never_shows_the_password()
     {
-        await Fixture.Host.SkipUnlessTaskAsync("apptest.run");
         lab.Heal();
         await Page.GotoAsync("/ui/run/apps");
         await Page.Locator("[name=host]").First.FillAsync("127.0.0.1");
@@ -38,10 +37,9 @@ public sealed class AppUiTests(BrowserFixture fixture, BroadWorksLab lab) : Brow
         Assert.DoesNotContain(BroadWorksLab.Password, await File.ReadAllTextAsync(json));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Picking_no_application_is_shown_on_the_applications_box()
     {
-        await Fixture.Host.SkipUnlessTaskAsync("apptest.run");
         await Page.GotoAsync("/ui/run/apps");
         await Page.Locator("[name=host]").First.FillAsync("127.0.0.1");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true }).ClickAsync();

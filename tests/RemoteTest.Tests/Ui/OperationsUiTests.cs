@@ -11,16 +11,9 @@ namespace RemoteTest.Tests.Ui;
 /// <summary>Schedules, workers and fan-out groups in the browser and the CLI, once the server offers those routes.</summary>
 public sealed class OperationsUiTests(BrowserFixture fixture) : BrowserPageTest(fixture)
 {
-    private static async Task SkipUnlessRouteAsync(ServiceHost host, string path)
-    {
-        using var probe = await host.Http.GetAsync(path);
-        Skip.If(probe.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed, $"GET {path} is not on this server yet");
-    }
-
-    [SkippableFact]
+    [Fact]
     public async Task A_schedule_is_added_run_now_and_deleted_from_the_schedules_page()
     {
-        await SkipUnlessRouteAsync(Fixture.Host, "/schedules");
         var name = $"dns-watch-{Guid.NewGuid():N}"[..20];
         await Page.GotoAsync("/ui/schedules");
         await Page.Locator("form.schedule [name=name]").FillAsync(name);
@@ -51,7 +44,7 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : BrowserPageTest(
         await Expect(Page.Locator($"tr[data-schedule='{name}']")).ToHaveCountAsync(0);
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_fan_out_shows_each_location_side_by_side_in_the_browser_and_the_cli()
     {
         await using var host = await ServiceHost.StartAsync(new Dictionary<string, string?>
@@ -61,7 +54,6 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : BrowserPageTest(
             ["RemoteTest:Worker:Queues:1"] = "dfw",
             ["RemoteTest:Worker:Location"] = "Test Lab",
         });
-        await SkipUnlessRouteAsync(host, "/workers");
 
         await Page.GotoAsync($"{host.BaseAddress}ui/workers");
         await Expect(Page.Locator("table.workers tbody tr").First).ToContainTextAsync("Test Lab");

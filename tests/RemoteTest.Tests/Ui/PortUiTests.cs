@@ -7,10 +7,9 @@ namespace RemoteTest.Tests.Ui;
 /// <summary>porttest.run through the browser: the hosts × ports grid with open, closed and TLS-problem cells.</summary>
 public sealed class PortUiTests(BrowserFixture fixture) : BrowserPageTest(fixture)
 {
-    [SkippableFact]
+    [Fact]
     public async Task Ports_form_runs_a_test_and_shows_a_green_red_amber_grid_with_the_certificate()
     {
-        await Fixture.Host.SkipUnlessTaskAsync("porttest.run");
         using var pki = TestPki.Create();
         // Valid for 10 more days: amber (renew soon), with its CN and days left in the cell.
         using var certificate = pki.IssueServer("sbc.example.test", ["127.0.0.1"], notAfter: DateTimeOffset.UtcNow.AddDays(10.5));
@@ -46,10 +45,9 @@ public sealed class PortUiTests(BrowserFixture fixture) : BrowserPageTest(fixtur
         Assert.Contains(lines, l => l.StartsWith($"127.0.0.1,{tls.Port},true,warn,") && l.Contains(",sbc.example.test,10,"));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task A_port_outside_1_to_65535_is_shown_next_to_that_hosts_ports()
     {
-        await Fixture.Host.SkipUnlessTaskAsync("porttest.run");
         await Page.GotoAsync("/ui/run/ports");
         await Page.Locator("[name=host]").First.FillAsync("127.0.0.1");
         await Page.Locator("[name=ports]").First.FillAsync("80, 70000");
