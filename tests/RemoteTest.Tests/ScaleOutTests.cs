@@ -164,7 +164,7 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
         Assert.True(done["worker"]!.GetValue<string>() == survivorName, cluster.Output);
         Assert.Equal("original", done["result"]!["results"]!["hold.test"]!["state"]!.GetValue<string>());
         // Exactly one run stored its result: the survivor's, once. (Its log line may trail the stored state.)
-        var line = $"Task {id} (dns.check_records) SUCCESS";
+        var line = $"Task {id} SUCCESS (dns.check_records, queue default)";
         for (var i = 0; i < 100 && Occurrences(survivor.Output, line) == 0; i++)
         {
             await Task.Delay(100);

@@ -131,11 +131,12 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, TimeSpan work
     public async Task<bool> SaveScheduleAsync(ScheduleRecord s, CancellationToken cancellationToken)
     {
         // xmax = 0 only for a row this statement inserted: tells "created" from "replaced" in one round trip.
+        // The previous outcome is kept: editing a schedule must not re-announce alerts already sent.
         await using var cmd = dataSource.CreateCommand($"""
             INSERT INTO {S} ({ScheduleColumns}) VALUES (@name, @task, @queue, @args, @cron, @tz, @webhook, @notify, @thresholds, @owner, @created, NULL, NULL)
             ON CONFLICT (name) DO UPDATE SET task_name = EXCLUDED.task_name, queue = EXCLUDED.queue, arguments = EXCLUDED.arguments,
                 cron = EXCLUDED.cron, time_zone = EXCLUDED.time_zone, webhook = EXCLUDED.webhook, notify = EXCLUDED.notify,
-                thresholds = EXCLUDED.thresholds, owner = EXCLUDED.owner, last_outcome = NULL
+                thresholds = EXCLUDED.thresholds, owner = EXCLUDED.owner
             RETURNING (xmax = 0)
             """);
         Add(cmd, ("name", s.Name), ("task", s.TaskName), ("queue", s.Queue), ("args", s.Arguments), ("cron", s.Cron), ("tz", s.TimeZone),
