@@ -53,6 +53,11 @@ public static class ScheduleEndpoints
             return TaskEndpoints.Error(400, ex.Field, ex.Message);
         }
         var existing = await store.GetScheduleAsync(schedule.Name, cancellationToken);
+        if (existing is not null && !http.Caller().Owns(existing.Owner))
+        {
+            // Names are global; another token's schedule is neither shown nor replaced.
+            return TaskEndpoints.Error(StatusCodes.Status409Conflict, "name", $"the schedule name '{schedule.Name}' is taken; choose another");
+        }
         if (existing is null && (await store.ListSchedulesAsync(cancellationToken)).Count >= options.Value.Schedules.MaxSchedules)
         {
             return TaskEndpoints.Error(StatusCodes.Status409Conflict, "name", $"there are already {options.Value.Schedules.MaxSchedules} schedules (RemoteTest:Schedules:MaxSchedules)");
@@ -133,15 +138,16 @@ public static class ScheduleEndpoints
             cron, zone, submission.Webhook, notify, thresholds, Owner: null, now);
     }
 
-    private static async Task<IResult> ListAsync(ITaskStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(HttpContext http, ITaskStore store, CancellationToken cancellationToken)
     {
-        var all = await store.ListSchedulesAsync(cancellationToken);
+        var caller = http.Caller();
+        var all = (await store.ListSchedulesAsync(cancellationToken)).Where(s => caller.Owns(s.Owner)).ToList();
         return Results.Json(new JsonObject { ["schedules"] = new JsonArray(all.Select(s => (JsonNode)Describe(s)).ToArray()), ["count"] = all.Count });
     }
 
-    private static async Task<IResult> GetAsync(string name, ITaskStore store, IOptions<RemoteTestOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string name, HttpContext http, ITaskStore store, IOptions<RemoteTestOptions> options, CancellationToken cancellationToken)
     {
-        if (await store.GetScheduleAsync(name, cancellationToken) is not { } s)
+        if (await VisibleAsync(name, http, store, cancellationToken) is not { } s)
         {
             return NotFound(name);
         }
@@ -161,9 +167,9 @@ public static class ScheduleEndpoints
         return Results.Json(json);
     }
 
-    private static async Task<IResult> DeleteAsync(string name, ITaskStore store, Schedules schedules, CancellationToken cancellationToken)
+    private static async Task<IResult> DeleteAsync(string name, HttpContext http, ITaskStore store, Schedules schedules, CancellationToken cancellationToken)
     {
-        if (!await store.DeleteScheduleAsync(name, cancellationToken))
+        if (await VisibleAsync(name, http, store, cancellationToken) is null || !await store.DeleteScheduleAsync(name, cancellationToken))
         {
             return NotFound(name);
         }
@@ -171,15 +177,19 @@ public static class ScheduleEndpoints
         return Results.NoContent();
     }
 
-    private static async Task<IResult> RunNowAsync(string name, ITaskStore store, Schedules schedules, CancellationToken cancellationToken)
+    private static async Task<IResult> RunNowAsync(string name, HttpContext http, ITaskStore store, Schedules schedules, CancellationToken cancellationToken)
     {
-        if (await store.GetScheduleAsync(name, cancellationToken) is not { } s)
+        if (await VisibleAsync(name, http, store, cancellationToken) is not { } s)
         {
             return NotFound(name);
         }
         var task = await schedules.SubmitAsync(s, "manual", cancellationToken);
         return Results.Json(new { task_id = task.Id.ToString() }, statusCode: StatusCodes.Status202Accepted).WithLocation($"/task/{task.Id}");
     }
+
+    /// <summary>The schedule when the caller owns it (admin: any); another token's schedule answers 404, as its tasks do.</summary>
+    private static async Task<ScheduleRecord?> VisibleAsync(string name, HttpContext http, ITaskStore store, CancellationToken cancellationToken) =>
+        await store.GetScheduleAsync(name, cancellationToken) is { } s && http.Caller().Owns(s.Owner) ? s : null;
 
     /// <summary>A schedule as the API shows it: arguments with secrets masked, and when it runs next.</summary>
     private static JsonObject Describe(ScheduleRecord s)

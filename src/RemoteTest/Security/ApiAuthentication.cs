@@ -22,7 +22,10 @@ public sealed record Caller(string Owner, IReadOnlySet<string> Scopes, bool Anon
     public bool Has(string scope) => IsAdmin || Scopes.Contains(scope);
 
     /// <summary>A caller sees its own tasks; admin sees all. Another token's task answers 404, not 403, so ids are not confirmed.</summary>
-    public bool CanSee(TaskRecord task) => IsAdmin || string.Equals(task.Owner, Owner, StringComparison.Ordinal);
+    public bool CanSee(TaskRecord task) => Owns(task.Owner);
+
+    /// <summary>Whether something owned by <paramref name="owner"/> (a task, a schedule) is this caller's to see and change.</summary>
+    public bool Owns(string? owner) => IsAdmin || string.Equals(owner, Owner, StringComparison.Ordinal);
 
     /// <summary>The owner filter of a listing: null (everything) for admin, else the caller's own tasks.</summary>
     public string? ListingOwner => IsAdmin ? null : Owner;

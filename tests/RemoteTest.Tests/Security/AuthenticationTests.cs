@@ -95,6 +95,69 @@ public sealed class AuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task History_and_revoke_see_only_the_callers_own_tasks()
+    {
+        var (_, body, _) = await Send(HttpMethod.Post, "/task", _tokens.Alice, Payload);
+        var id = body!["task_id"]!.GetValue<string>();
+        await Eventually.GetAsync(async () => (await Send(HttpMethod.Get, $"/task/{id}", _tokens.Alice)).Body!,
+            t => t["ready"]?.GetValue<bool>() == true, TimeSpan.FromSeconds(60), "the task to end");
+
+        static IEnumerable<string> Ids(JsonObject? page) => page!["tasks"]!.AsArray().Select(t => t!["task_id"]!.GetValue<string>());
+        Assert.Contains(id, Ids((await Send(HttpMethod.Get, "/task?limit=500", _tokens.Alice)).Body));
+        Assert.DoesNotContain(id, Ids((await Send(HttpMethod.Get, "/task?limit=500", _tokens.Bob)).Body));
+        Assert.Contains(id, Ids((await Send(HttpMethod.Get, "/task?limit=500", _tokens.Admin)).Body));
+        // Bob cannot learn that the id exists: 404, where Alice gets 409 for her finished task.
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Delete, $"/task/{id}", _tokens.Bob)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Delete, $"/task/{id}", _tokens.Reader)).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await Send(HttpMethod.Delete, $"/task/{id}", _tokens.Alice)).Status);
+    }
+
+    [Fact]
+    public async Task A_schedule_belongs_to_its_token_others_neither_see_nor_change_it()
+    {
+        var name = $"alice-{Guid.NewGuid():N}"[..16];
+        var schedule = $$"""{"name": "{{name}}", "task_name": "dns.check_records", "cron": "0 0 1 1 *", "data": {"www.example.test": {"original": ["192.0.2.1"]} } }""";
+        Assert.Equal(HttpStatusCode.Created, (await Send(HttpMethod.Post, "/schedules", _tokens.Alice, schedule)).Status);
+
+        static IEnumerable<string> Names(JsonObject? list) => list!["schedules"]!.AsArray().Select(s => s!["name"]!.GetValue<string>());
+        Assert.Contains(name, Names((await Send(HttpMethod.Get, "/schedules", _tokens.Alice)).Body));
+        Assert.DoesNotContain(name, Names((await Send(HttpMethod.Get, "/schedules", _tokens.Bob)).Body));
+        Assert.Contains(name, Names((await Send(HttpMethod.Get, "/schedules", _tokens.Admin)).Body));
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, $"/schedules/{name}", _tokens.Bob)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Post, $"/schedules/{name}/run", _tokens.Bob)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Delete, $"/schedules/{name}", _tokens.Bob)).Status);
+        var (taken, error, _) = await Send(HttpMethod.Post, "/schedules", _tokens.Bob, schedule);
+        Assert.Equal(HttpStatusCode.Conflict, taken);
+        Assert.Equal("name", error!["field"]!.GetValue<string>());
+
+        // Still Alice's, unchanged, and hers to run and delete.
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, $"/schedules/{name}", _tokens.Alice)).Status);
+        var (runStatus, run, _) = await Send(HttpMethod.Post, $"/schedules/{name}/run", _tokens.Alice);
+        Assert.Equal(HttpStatusCode.Accepted, runStatus);
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, $"/task/{run!["task_id"]}", _tokens.Alice)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, $"/task/{run["task_id"]}", _tokens.Bob)).Status);
+        Assert.Equal(HttpStatusCode.NoContent, (await Send(HttpMethod.Delete, $"/schedules/{name}", _tokens.Alice)).Status);
+    }
+
+    [Fact]
+    public async Task Health_needs_no_token_metrics_need_read_and_the_dashboard_needs_admin()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/healthz", null)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/readyz", null)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(HttpMethod.Get, "/metrics", null)).Status);
+        using var metrics = await _host.Http.SendAsync(TestTokens.Request(HttpMethod.Get, "/metrics", _tokens.Reader));
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Contains("remotetest_", await metrics.Content.ReadAsStringAsync());
+
+        using var reader = await _host.Http.SendAsync(TestTokens.Request(HttpMethod.Get, "/hangfire", _tokens.Reader));
+        Assert.True(reader.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"{reader.StatusCode}");
+        using var anonymous = await _host.Http.SendAsync(TestTokens.Request(HttpMethod.Get, "/hangfire", null));
+        Assert.True(anonymous.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"{anonymous.StatusCode}");
+        using var admin = await _host.Http.SendAsync(TestTokens.Request(HttpMethod.Get, "/hangfire", _tokens.Admin));
+        Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
+    }
+
+    [Fact]
     public async Task Admin_includes_submit_and_read()
     {
         var (status, body, _) = await Send(HttpMethod.Post, "/task", _tokens.Admin, Payload);
