@@ -158,7 +158,6 @@ public partial class Program
         services.AddTransient<TaskRunner>();
         services.AddTransient<RetentionJob>();
         services.AddHostedService<EngineStartup>();
-        services.AddSingleton<WorkerActivity>();
         services.AddSingleton<LiveWorkers>();
         if (roles.Worker)
         {

@@ -156,6 +156,10 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
         var id = await SubmitAsync(api.Http, Check("hold.test", 30));
         var running = await TestCluster.WaitForStateAsync(api.Http, id, "STARTED", Bound);
         var victim = running["worker"]!.GetValue<string>();
+        // The worker's heartbeat reports the task it runs.
+        await Eventually.GetAsync(async () => (await api.Http.GetFromJsonAsync<JsonObject>("/workers"))!["workers"]!.AsArray(),
+            ws => ws.Any(w => w!["name"]!.GetValue<string>() == victim && w["running"]!.GetValue<int>() == 1
+                && w["running_tasks"]!.AsArray().Any(t => t!.GetValue<string>() == id)), Bound, $"{victim} to report {id} running");
         var (killed, survivor, survivorName) = victim == "w1" ? (one, two, "w2") : (two, one, "w1");
         await killed.KillAsync();
         _dns.Unsilence("hold.test").A("hold.test", "192.0.2.10");

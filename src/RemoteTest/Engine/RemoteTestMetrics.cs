@@ -45,7 +45,7 @@ public sealed class RemoteTestMetrics
         _webhooks = meter.CreateCounter<long>("remotetest_webhook_deliveries", description: "Webhook deliveries, by outcome (delivered or failed).");
         _scheduleFires = meter.CreateCounter<long>("remotetest_schedule_fires", description: "Tasks started by schedules, by trigger (cron or manual).");
 
-        meter.CreateObservableGauge("remotetest_tasks_running", () => (long)running.Ids.Count, description: "Tasks running in this process.");
+        meter.CreateObservableGauge("remotetest_tasks_running", () => (long)running.Count, description: "Tasks running in this process.");
         meter.CreateObservableGauge("remotetest_queue_depth", () => Guarded(log, () => jobs.GetMonitoringApi().Queues()
             .Select(q => new Measurement<long>(q.Length, new KeyValuePair<string, object?>("queue", q.Name)))), description: "Jobs waiting in each queue.");
         meter.CreateObservableGauge("remotetest_workers_alive", () => Guarded(log, () =>

@@ -13,6 +13,9 @@ public sealed class RunningTasks
     /// <summary>Ids of the tasks running here now.</summary>
     public IReadOnlyCollection<Guid> Ids => _running.Keys.ToArray();
 
+    /// <summary>How many tasks run here now (the heartbeat's and the metrics' figure).</summary>
+    public int Count => _running.Count;
+
     /// <summary>Tracks a running task until the returned handle is disposed.</summary>
     public IDisposable Track(Guid taskId, CancellationTokenSource revocation)
     {

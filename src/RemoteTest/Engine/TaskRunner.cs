@@ -17,7 +17,6 @@ public sealed class TaskRunner(
     TaskRegistry registry,
     ArgumentSecrets secrets,
     WorkerIdentity worker,
-    WorkerActivity activity,
     RunningTasks running,
     TaskEvents events,
     TaskCompletion completion,
@@ -38,7 +37,6 @@ public sealed class TaskRunner(
             return;
         }
 
-        using var busy = activity.Track();
         var started = Stopwatch.GetTimestamp();
         using var scope = log.BeginScope(new Dictionary<string, object?> { ["TaskId"] = taskId, ["TaskName"] = record.TaskName, ["Queue"] = record.Queue });
         events.Started(record);

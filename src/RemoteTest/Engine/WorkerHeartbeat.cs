@@ -16,7 +16,7 @@ public sealed class WorkerHeartbeat(
     IWorkerRegistry registry,
     ITaskDispatcher dispatcher,
     WorkerIdentity identity,
-    WorkerActivity activity,
+    RunningTasks running,
     IOptions<RemoteTestOptions> options,
     TimeProvider time,
     ILogger<WorkerHeartbeat> log) : BackgroundService
@@ -108,5 +108,5 @@ public sealed class WorkerHeartbeat(
     }
 
     private WorkerInfo Describe() => new(identity.Name, identity.Instance, identity.Location, identity.Queues, Version,
-        _started, time.GetUtcNow(), activity.Running);
+        _started, time.GetUtcNow(), running.Count);
 }

@@ -12,34 +12,6 @@ public sealed record WorkerIdentity(string Name, string? Location, IReadOnlyList
         options.Queues);
 }
 
-/// <summary>The tasks this process is running now, for heartbeats and <c>GET /workers</c>.</summary>
-public sealed class WorkerActivity
-{
-    private int _running;
-
-    public int Running => Volatile.Read(ref _running);
-
-    /// <summary>Counts a task as running until the returned handle is disposed.</summary>
-    public IDisposable Track()
-    {
-        Interlocked.Increment(ref _running);
-        return new Handle(this);
-    }
-
-    private sealed class Handle(WorkerActivity owner) : IDisposable
-    {
-        private int _disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            {
-                Interlocked.Decrement(ref owner._running);
-            }
-        }
-    }
-}
-
 /// <summary>Records in a result which worker and location produced it (<c>summary.worker</c>, <c>summary.location</c>).</summary>
 public static class WorkerStamp
 {
