@@ -151,7 +151,8 @@ public sealed class Schedules(
     public async Task<TaskRecord> SubmitAsync(ScheduleRecord schedule, string trigger, CancellationToken cancellationToken)
     {
         var task = TaskRecord.New(schedule.TaskName, schedule.Queue, schedule.Arguments, schedule.Owner, time.GetUtcNow())
-            with { ScheduleName = schedule.Name, Webhook = schedule.Webhook };
+            with
+        { ScheduleName = schedule.Name, Webhook = schedule.Webhook };
         await store.InsertAsync(task, cancellationToken);
         dispatcher.Enqueue(task.Id, task.Queue);
         metrics.ScheduleFired(trigger);

@@ -55,18 +55,18 @@ public sealed partial class ObservabilityTests
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var host = await ServiceHost.StartAsync();
         using (var created = await host.Http.PostAsJsonAsync("/schedules", new JsonObject
-               {
-                   ["name"] = "certs",
-                   ["task_name"] = "porttest.run",
-                   ["cron"] = "0 6 * * 1",
-                   ["webhook"] = receiver.Url,
-                   ["notify"] = "cert_expiry",
-                   ["data"] = new JsonObject
-                   {
-                       ["args"] = new JsonArray(new JsonObject { ["127.0.0.1"] = new JsonObject { ["ports"] = new JsonArray(tls.Port) } }),
-                       ["kwargs"] = new JsonObject { ["tls_ports"] = new JsonArray(tls.Port), ["ca_pem"] = pki.RootPem, ["timeout"] = 5 },
-                   },
-               }))
+        {
+            ["name"] = "certs",
+            ["task_name"] = "porttest.run",
+            ["cron"] = "0 6 * * 1",
+            ["webhook"] = receiver.Url,
+            ["notify"] = "cert_expiry",
+            ["data"] = new JsonObject
+            {
+                ["args"] = new JsonArray(new JsonObject { ["127.0.0.1"] = new JsonObject { ["ports"] = new JsonArray(tls.Port) } }),
+                ["kwargs"] = new JsonObject { ["tls_ports"] = new JsonArray(tls.Port), ["ca_pem"] = pki.RootPem, ["timeout"] = 5 },
+            },
+        }))
         {
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         }

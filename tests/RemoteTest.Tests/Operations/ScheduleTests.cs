@@ -291,10 +291,13 @@ public sealed class ScheduleTests
                     {
                         ["443"] = new JsonObject
                         {
-                            ["open"] = true, ["error"] = null, ["connect_ms"] = 1.5,
+                            ["open"] = true,
+                            ["error"] = null,
+                            ["connect_ms"] = 1.5,
                             ["tls"] = new JsonObject
                             {
-                                ["loaded"] = true, ["error"] = null,
+                                ["loaded"] = true,
+                                ["error"] = null,
                                 ["not_after"] = notAfter.UtcDateTime.ToString("MMM d HH:mm:ss yyyy 'GMT'", System.Globalization.CultureInfo.InvariantCulture),
                                 ["expires_utc"] = notAfter.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
                                 ["days_left"] = Math.Floor(daysLeft),
