@@ -33,14 +33,20 @@ public static class ScheduleEndpoints
         HttpContext http, TaskRegistry registry, ITaskStore store, ArgumentSecrets secrets, Schedules schedules,
         IOptions<RemoteTestOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
+        var limit = options.Value.Limits.MaxRequestBytes;
         JsonNode? body;
         try
         {
-            body = await JsonNode.ParseAsync(http.Request.Body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }, cancellationToken: cancellationToken);
+            // Read as POST /task reads: bounded, valid UTF-8, no duplicate keys, whatever the Content-Type.
+            body = await RequestJson.ReadAsync(http.Request, limit, cancellationToken);
         }
         catch (JsonException ex)
         {
             return TaskEndpoints.Error(400, "body", $"Invalid JSON body: {ex.Message}");
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TaskEndpoints.Error(StatusCodes.Status413PayloadTooLarge, "body", $"request body is larger than {limit} bytes");
         }
         ScheduleRecord schedule;
         try

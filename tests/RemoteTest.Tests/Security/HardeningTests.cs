@@ -64,6 +64,71 @@ public sealed class HardeningTests
     }
 
     [Fact]
+    public async Task Malformed_schedules_and_history_queries_get_a_4xx_json_error_and_nothing_is_saved()
+    {
+        await using var host = await ServiceHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["RemoteTest:Targets:Deny:0"] = "0.0.0.0/0",
+            ["RemoteTest:Targets:Deny:1"] = "::/0",
+            ["RemoteTest:Limits:MaxRequestBytes"] = "262144",
+        });
+        var seed = Environment.TickCount;
+        var generator = new MalformedPayloads(seed);
+        for (var i = 0; i < 400; i++)
+        {
+            var (kind, body) = generator.Next();
+            // Half as they come, half dressed as a schedule (name and cron added) so the task part is what is wrong.
+            if (i % 2 == 1 && TryParseObject(body) is { } o && !o.ContainsKey("name") && !o.ContainsKey("cron"))
+            {
+                o["name"] = $"fuzz-{i}";
+                o["cron"] = "*/5 * * * *";
+                body = System.Text.Encoding.UTF8.GetBytes(o.ToJsonString());
+            }
+            using var response = await host.Http.PostAsync("/schedules", new ByteArrayContent(body));
+            await AssertJsonClientErrorAsync(response, $"schedule {i} ({kind}, seed {seed}): {Shorten(System.Text.Encoding.UTF8.GetString(body))}");
+        }
+        Assert.Empty(await host.Services.GetRequiredService<ITaskStore>().ListSchedulesAsync(CancellationToken.None));
+
+        var random = new Random(seed);
+        string[] keys = ["state", "task_name", "queue", "schedule", "since", "limit", "cursor", "include_result"];
+        string[] bad = ["", "-1", "0", "501", "9999999999999999999999", "%00", "%FF%FE", "nope", "1e400", "2026-13-45", "NaN", new string('9', 3000), "%7B%22a%22%3A1%7D"];
+        for (var i = 0; i < 200; i++)
+        {
+            var key = keys[random.Next(keys.Length)];
+            using var response = await host.Http.GetAsync($"/task?{key}={bad[random.Next(bad.Length)]}&limit={bad[random.Next(bad.Length)]}");
+            Assert.True((int)response.StatusCode is >= 200 and < 500, $"GET /task {key} (seed {seed}): {(int)response.StatusCode}");
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        }
+        using var root = await host.Http.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, root.StatusCode);
+        Assert.DoesNotContain(host.Logs.Lines, l => l.StartsWith("Error ") || l.StartsWith("Critical "));
+    }
+
+    private static JsonObject? TryParseObject(byte[] body)
+    {
+        try
+        {
+            var o = JsonNode.Parse(body) as JsonObject;
+            _ = o?.Count; // members are read lazily: a duplicate key throws here, not later
+            return o;
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task AssertJsonClientErrorAsync(HttpResponseMessage response, string where)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        where += $" -> {(int)response.StatusCode} {Shorten(text)}";
+        Assert.True((int)response.StatusCode is >= 400 and < 500, where);
+        Assert.True(response.Content.Headers.ContentType?.MediaType == "application/json", where);
+        var error = JsonNode.Parse(text)?["error"];
+        Assert.True(error?.GetValueKind() == JsonValueKind.String && error.GetValue<string>().Length > 0, where);
+    }
+
+    [Fact]
     public async Task Malformed_ids_and_paths_get_4xx_json_too()
     {
         await using var host = await ServiceHost.StartAsync();
