@@ -73,7 +73,7 @@ public static class HistoryEndpoints
     private static string? NonEmpty(Microsoft.Extensions.Primitives.StringValues v) => v.ToString() is { Length: > 0 } s ? s : null;
 
     private static async Task<IResult> RevokeAsync(
-        string id, HttpContext http, ITaskStore store, RunningTasks running, TaskEvents events, TaskCompletion completion, TimeProvider time, CancellationToken cancellationToken)
+        string id, HttpContext http, ITaskStore store, RunningTasks running, TaskEvents events, TaskCompletion completion, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
         var task = Guid.TryParse(id, out var guid) ? await store.GetAsync(guid, cancellationToken) : null;
         // Another token's task is unknown to this caller (404, as GET /task/{id} answers).
@@ -96,6 +96,7 @@ public static class HistoryEndpoints
         // Stored first, then cancelled: the worker sees REVOKED when its probes stop, and does not overwrite it.
         var wasRunning = task.State == TaskState.Started;
         running.Cancel(guid);
+        audit.TaskAction(http, "revoked", $"task {guid} ({task.TaskName}, was {task.State.ToWire()})");
         events.Revoked(task, wasRunning, $"{http.Connection.RemoteIpAddress}");
         await completion.TaskEndedAsync(guid, CancellationToken.None);
         return new TaskStatusResponse((await store.GetAsync(guid, cancellationToken))!);

@@ -30,7 +30,7 @@ public static class ScheduleEndpoints
     }
 
     private static async Task<IResult> SaveAsync(
-        HttpContext http, TaskRegistry registry, ITaskStore store, ArgumentSecrets secrets, Schedules schedules,
+        HttpContext http, TaskRegistry registry, ITaskStore store, ArgumentSecrets secrets, Schedules schedules, AuditLog audit,
         IOptions<RemoteTestOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var limit = options.Value.Limits.MaxRequestBytes;
@@ -70,6 +70,8 @@ public static class ScheduleEndpoints
         }
         var created = await store.SaveScheduleAsync(schedule, cancellationToken);
         schedules.Register(schedule);
+        audit.TaskAction(http, created ? "created" : "replaced",
+            $"schedule {schedule.Name}: {schedule.TaskName} on queue {schedule.Queue} at '{schedule.Cron}' ({schedule.TimeZone})");
         var saved = (await store.GetScheduleAsync(schedule.Name, cancellationToken))!;
         var json = Describe(saved);
         return created
@@ -173,23 +175,25 @@ public static class ScheduleEndpoints
         return Results.Json(json);
     }
 
-    private static async Task<IResult> DeleteAsync(string name, HttpContext http, ITaskStore store, Schedules schedules, CancellationToken cancellationToken)
+    private static async Task<IResult> DeleteAsync(string name, HttpContext http, ITaskStore store, Schedules schedules, AuditLog audit, CancellationToken cancellationToken)
     {
         if (await VisibleAsync(name, http, store, cancellationToken) is null || !await store.DeleteScheduleAsync(name, cancellationToken))
         {
             return NotFound(name);
         }
         schedules.Unregister(name);
+        audit.TaskAction(http, "deleted", $"schedule {name}");
         return Results.NoContent();
     }
 
-    private static async Task<IResult> RunNowAsync(string name, HttpContext http, ITaskStore store, Schedules schedules, CancellationToken cancellationToken)
+    private static async Task<IResult> RunNowAsync(string name, HttpContext http, ITaskStore store, Schedules schedules, AuditLog audit, CancellationToken cancellationToken)
     {
         if (await VisibleAsync(name, http, store, cancellationToken) is not { } s)
         {
             return NotFound(name);
         }
         var task = await schedules.SubmitAsync(s, "manual", cancellationToken);
+        audit.TaskAction(http, "ran", $"schedule {name} now as task {task.Id}");
         return Results.Json(new { task_id = task.Id.ToString() }, statusCode: StatusCodes.Status202Accepted).WithLocation($"/task/{task.Id}");
     }
 
