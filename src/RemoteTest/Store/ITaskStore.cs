@@ -22,6 +22,32 @@ public interface ITaskStore
 
     Task SetProgressAsync(Guid id, int done, int total, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// How many tasks of <paramref name="owner"/> are PENDING or STARTED, counted up to <paramref name="atMost"/>.
+    /// The submission gate asks on every submit, so a provider should answer with one bounded count; the
+    /// fallback pages through the history.
+    /// </summary>
+    Task<int> CountUnfinishedAsync(string owner, int atMost, CancellationToken cancellationToken) =>
+        CountUnfinishedByPagingAsync(this, owner, atMost, cancellationToken);
+
+    /// <summary>The count from history pages: PENDING before STARTED, by id, so a task that starts between the two reads is seen twice, never missed.</summary>
+    static async Task<int> CountUnfinishedByPagingAsync(ITaskStore store, string owner, int atMost, CancellationToken cancellationToken)
+    {
+        var ids = new HashSet<Guid>();
+        foreach (var state in new[] { TaskState.Pending, TaskState.Started })
+        {
+            TaskCursor? after = null;
+            do
+            {
+                var page = await store.ListAsync(new TaskQuery(State: state, Owner: owner, After: after, Limit: TaskQuery.MaxLimit), cancellationToken);
+                ids.UnionWith(page.Tasks.Select(t => t.Id));
+                after = page.Next;
+            }
+            while (after is not null && ids.Count < atMost);
+        }
+        return Math.Min(ids.Count, atMost);
+    }
+
     /// <summary>Tasks still PENDING or STARTED, oldest first: what a restart must enqueue again.</summary>
     Task<IReadOnlyList<TaskRecord>> ListUnfinishedAsync(CancellationToken cancellationToken);
 

@@ -78,6 +78,15 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, TimeSpan work
         ExecuteAsync($"UPDATE {T} SET progress_done = @d, progress_total = @t WHERE id = @id AND state = 'STARTED'", cancellationToken,
             ("id", id.ToString()), ("d", done), ("t", total));
 
+    /// <summary>One statement, so PENDING and STARTED are read at one instant; bounded by <paramref name="atMost"/>.</summary>
+    public async Task<int> CountUnfinishedAsync(string owner, int atMost, CancellationToken cancellationToken)
+    {
+        await using var cmd = dataSource.CreateCommand($"SELECT COUNT(*) FROM (SELECT 1 FROM {T} WHERE state IN ('PENDING', 'STARTED') AND owner = @owner LIMIT @most) AS unfinished");
+        cmd.Parameters.AddWithValue("owner", owner);
+        cmd.Parameters.AddWithValue("most", atMost);
+        return Convert.ToInt32(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public Task<IReadOnlyList<TaskRecord>> ListUnfinishedAsync(CancellationToken cancellationToken) =>
         QueryAsync($"SELECT {Columns} FROM {T} WHERE state IN ('PENDING', 'STARTED', 'RETRY') ORDER BY date_submitted", cancellationToken);
 

@@ -173,6 +173,15 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
         return cmd.ExecuteNonQuery();
     }, cancellationToken);
 
+    /// <summary>One statement, so PENDING and STARTED are read at one instant; bounded by <paramref name="atMost"/>.</summary>
+    public Task<int> CountUnfinishedAsync(string owner, int atMost, CancellationToken cancellationToken) => ReadAsync(c =>
+    {
+        var cmd = Prepared(c, "SELECT COUNT(*) FROM (SELECT 1 FROM tasks WHERE state IN ('PENDING', 'STARTED') AND owner = $owner LIMIT $most)");
+        cmd.Parameters.AddWithValue("$owner", owner);
+        cmd.Parameters.AddWithValue("$most", atMost);
+        return Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }, cancellationToken);
+
     public Task<IReadOnlyList<TaskRecord>> ListUnfinishedAsync(CancellationToken cancellationToken) => ReadAsync<IReadOnlyList<TaskRecord>>(c =>
     {
         using var cmd = c.CreateCommand();

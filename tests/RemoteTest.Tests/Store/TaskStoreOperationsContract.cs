@@ -165,6 +165,40 @@ public abstract class TaskStoreOperationsContract
         Assert.False(await store.TryClaimScheduleFireAsync("missing", fire, CancellationToken.None));
         Assert.Equal(fire.AddMinutes(1), (await store.GetScheduleAsync("s", CancellationToken.None))!.LastFired);
     }
+
+    [SkippableFact]
+    public async Task Unfinished_tasks_are_counted_per_owner_up_to_the_bound()
+    {
+        var store = await CreateStoreAsync();
+        async Task Add(string owner, Func<TaskRecord, Task>? then = null)
+        {
+            var t = TaskRecord.New("porttest.run", "default", "{}", owner, T0);
+            await store.InsertAsync(t, CancellationToken.None);
+            if (then is not null)
+            {
+                await then(t);
+            }
+        }
+        for (var i = 0; i < 3; i++)
+        {
+            await Add("alice");
+        }
+        await Add("alice", t => store.TryStartAsync(t.Id, "w", T0, CancellationToken.None));
+        await Add("alice", async t =>
+        {
+            await store.TryStartAsync(t.Id, "w", T0, CancellationToken.None);
+            await store.FinishAsync(t.Id, TaskState.Success, "{}", null, "{}", T0, CancellationToken.None);
+        });
+        await Add("alice", t => store.RevokeAsync(t.Id, "{}", "revoked", T0, CancellationToken.None));
+        await Add("bob");
+
+        Assert.Equal(4, await store.CountUnfinishedAsync("alice", 100, CancellationToken.None));
+        Assert.Equal(2, await store.CountUnfinishedAsync("alice", 2, CancellationToken.None));
+        Assert.Equal(1, await store.CountUnfinishedAsync("bob", 100, CancellationToken.None));
+        Assert.Equal(0, await store.CountUnfinishedAsync("carol", 100, CancellationToken.None));
+        // The provider's own count agrees with the interface's paging fallback.
+        Assert.Equal(4, await ITaskStore.CountUnfinishedByPagingAsync(store, "alice", 100, CancellationToken.None));
+    }
 }
 
 /// <summary>The contract on the SQLite provider, both in memory and on a file (WAL, separate read connections).</summary>
