@@ -96,7 +96,8 @@ public sealed class RemoteTestSystem : SystemUnderTest
                 try
                 {
                     using var response = await probe.GetAsync(url, cancellationToken);
-                    if (response.IsSuccessStatusCode)
+                    // Scaled out, the API refuses a queue no live worker serves: wait for every worker's heartbeat too.
+                    if (response.IsSuccessStatusCode && (nodes.Count == 1 || await LiveWorkersAsync(probe, url, cancellationToken) >= nodes.Count - 1))
                     {
                         return system;
                     }
@@ -116,6 +117,13 @@ public sealed class RemoteTestSystem : SystemUnderTest
             await system.DisposeAsync();
             throw;
         }
+    }
+
+    private static async Task<int> LiveWorkersAsync(HttpClient probe, Uri url, CancellationToken cancellationToken)
+    {
+        using var response = await probe.GetAsync(new Uri(url, "/workers"), cancellationToken);
+        return response.IsSuccessStatusCode
+            && System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))?["count"]?.GetValue<int>() is { } n ? n : 0;
     }
 
     /// <summary>
