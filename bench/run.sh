@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The benchmark of issue 8 in one command: builds RemoteTest (Release), starts the Celery original beside it
-# (when its source and the anchor's scripts are on this machine), runs bench/RemoteTest.Bench against both and
-# nmap, prints the table and writes it to bench/results/.
+# The benchmark of issue 8 in one command: builds RemoteTest (Release); starts the Celery original (when its
+# source and the anchor's scripts are on this machine) and measures it with the anchor's bench.py, then stops
+# it; runs bench/RemoteTest.Bench against RemoteTest (embedded, and 1 API + 2 workers on PostgreSQL and on
+# PostgreSQL + Redis queues) and nmap; prints one table with the original's column and writes it to bench/results/.
 #
 #   bench/run.sh [harness options]        e.g. bench/run.sh --runs 3     (bench/run.sh --help lists them)
 #
 # Environment (all optional):
-#   ORIGINAL=auto|0|1     measure the original: auto = when ORIGINAL_SEED and ANCHOR_DIR exist (default auto)
+#   ORIGINAL=auto|0|1     measure the original with the anchor's bench.py first (then stop it): auto = when
+#                         ORIGINAL_SEED and ANCHOR_DIR exist (default auto); ORIGINAL_RUNS=N its runs of a–d
+#                         (default 1); ORIGINAL_ARGS="..." more bench.py options (e.g. "--tp-n 200" while developing)
 #   ORIGINAL_SEED=DIR     the original's bare git directory or exported copy (default: the mirror on this machine)
 #   ANCHOR_DIR=DIR        the anchor's setup_and_start.sh / stop.sh (default ../shared/anchors/seed-celery)
 #   ORIGINAL_API_PORT=28081 ORIGINAL_REDIS_PORT=26379   loopback ports for the original
@@ -52,17 +55,29 @@ on_exit() {
 }
 trap on_exit EXIT
 
-if [ "$ORIGINAL" != 0 ] && [ -x "$ANCHOR_DIR/setup_and_start.sh" ] && [ -e "$ORIGINAL_SEED" ]; then
+if [ "$ORIGINAL" != 0 ] && [ -x "$ANCHOR_DIR/setup_and_start.sh" ] && [ -f "$ANCHOR_DIR/bench.py" ] && [ -e "$ORIGINAL_SEED" ]; then
   need_debs redis-server python3-celery python3-flask python3-redis python3-dnspython python3-zeep \
             python3-requests python3-lxml gunicorn
   api_port=${ORIGINAL_API_PORT:-28081}
   echo "# starting the original (Flask + Celery + Redis) on 127.0.0.1:$api_port"
-  cleanup+=("'$ANCHOR_DIR/stop.sh' '$WORK/original' >/dev/null")
+  cleanup+=("'$ANCHOR_DIR/stop.sh' '$WORK/original' >/dev/null 2>&1")
   PYTHON=/usr/bin/python3 API_PORT=$api_port REDIS_PORT=${ORIGINAL_REDIS_PORT:-26379} \
     "$ANCHOR_DIR/setup_and_start.sh" "$ORIGINAL_SEED" "$WORK/original"
-  args+=(--original "http://127.0.0.1:$api_port" --original-pids "$WORK/original/pids")
+  # The original is measured by the anchor's own client, right after its start (its idle memory comes first),
+  # then stopped, so that its idle processes do not share the CPU with RemoteTest's runs.
+  echo "# measuring the original with the anchor's bench.py (runs: ${ORIGINAL_RUNS:-1})"
+  echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  # shellcheck disable=SC2086  # ORIGINAL_ARGS: extra bench.py options, word-split on purpose (e.g. "--tp-n 200")
+  if ! /usr/bin/python3 "$ANCHOR_DIR/bench.py" --url "http://127.0.0.1:$api_port" --pids-dir "$WORK/original/pids" \
+      --runs "${ORIGINAL_RUNS:-1}" --port-base 30000 --label "celery original, bench/run.sh" \
+      --json "$WORK/original-benchpy.json" ${ORIGINAL_ARGS:-} 2>&1 | sed -u 's/^/original | /'; then
+    echo "# bench.py against the original failed; the table shows the anchor's figures only" >&2
+  fi
+  echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$ANCHOR_DIR/stop.sh" "$WORK/original" >/dev/null 2>&1 || true
+  [ -s "$WORK/original-benchpy.json" ] && args+=(--original-benchpy "$WORK/original-benchpy.json")
 elif [ "$ORIGINAL" = 1 ]; then
-  echo "bench: ORIGINAL=1 but $ANCHOR_DIR/setup_and_start.sh or $ORIGINAL_SEED is missing" >&2
+  echo "bench: ORIGINAL=1 but $ANCHOR_DIR/setup_and_start.sh, bench.py or $ORIGINAL_SEED is missing" >&2
   exit 1
 fi
 

@@ -16,6 +16,7 @@ public sealed class BenchSettings
           --redis CS            StackExchange.Redis connection string for the redis set-up
           --original URL        also measure the original at URL (started by the anchor's setup_and_start.sh)
           --original-pids DIR   its pid files (WORK/pids), for memory and CPU
+          --original-benchpy F  the original's figures from the anchor's bench.py --json F, run in this bench run (bench/run.sh)
           --url URL --pid N     also measure any other server (label "external"; --pid may repeat)
           --runs N              repeat workloads a–d and dns N times (default 1); the table shows the median
           --only LIST           a,b,c,d,dns,soak,mem,nmap,floors (default: all)
@@ -39,6 +40,7 @@ public sealed class BenchSettings
     public string? Redis { get; set; }
     public Uri? OriginalUrl { get; set; }
     public string? OriginalPids { get; set; }
+    public string? OriginalBenchPy { get; set; }
     public Uri? ExternalUrl { get; set; }
     public List<int> ExternalPids { get; } = [];
     public string? Token { get; set; }
@@ -83,6 +85,7 @@ public sealed class BenchSettings
                 case "--redis": s.Redis = Next(); break;
                 case "--original": s.OriginalUrl = Loopback(Next()); break;
                 case "--original-pids": s.OriginalPids = Next(); break;
+                case "--original-benchpy": s.OriginalBenchPy = Next(); break;
                 case "--url": s.ExternalUrl = Loopback(Next()); break;
                 case "--pid": s.ExternalPids.Add(Int()); break;
                 case "--token": s.Token = Next(); break;

@@ -37,6 +37,11 @@ catch (BenchException ex)
     Console.Error.WriteLine($"bench: {ex.Message}");
     return 1;
 }
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    Console.Error.WriteLine("bench: interrupted; the systems it started are stopped");
+    return 130;
+}
 
 namespace RemoteTest.Bench
 {
@@ -54,95 +59,56 @@ namespace RemoteTest.Bench
             report.TargetChecks = targets.Checks;
             Say($"# targets: {targets.Checks}; DNS server with {dns.Count} names");
 
-            var systems = new List<SystemUnderTest>();
-            try
+            // nmap first, once per run: the reference of workload c1, timed on this machine in this bench run.
+            if (settings.Has("nmap") && settings.Has("c"))
             {
-                await StartSystemsAsync(settings, work, dns, systems, cancellationToken);
-                var reports = systems.Select(s => new SystemReport(s)).ToList();
-                report.Systems.AddRange(reports);
-                var repeated = new Dictionary<SystemUnderTest, RepeatedTask>();
-                foreach (var (system, r) in systems.Zip(reports))
-                {
-                    repeated[system] = await ChooseRepeatedTaskAsync(system, dns, cancellationToken);
-                    r.RepeatedTask = repeated[system].Description;
-                }
-
-                // e (idle): before any task has run on any system.
-                await Task.Delay(settings.Pause, cancellationToken);
-                if (settings.Has("mem"))
-                {
-                    foreach (var (system, r) in systems.Zip(reports))
-                    {
-                        r.MemoryIdle = Machine.Memory(system.Pids);
-                        Say($"e memory     {system.Name} idle: {Describe(r.MemoryIdle)}");
-                    }
-                }
-
                 for (var run = 1; run <= settings.Runs; run++)
                 {
-                    Say($"# run {run}/{settings.Runs}");
-                    if (settings.Has("nmap") && settings.Has("c"))
+                    var nmap = new Dictionary<string, WorkloadResult>
                     {
-                        var nmap = new Dictionary<string, WorkloadResult>
-                        {
-                            ["nmap"] = await NmapTiming.RunAsync("nmap", targets.ThousandPortRange, 10, cancellationToken),
-                            ["nmap-1-1000"] = await NmapTiming.RunAsync("nmap-1-1000", "1-1000", -1, cancellationToken),
-                        };
-                        foreach (var n in nmap.Values)
-                        {
-                            Say(n.Line + $" | load1 {Machine.Load1()}");
-                        }
-                        report.Nmap.Add(nmap);
-                    }
-                    foreach (var (system, r) in systems.Zip(reports))
-                    {
-                        Say($"## {system.Name}: {system.Description}");
-                        r.Runs.Add(await RunWorkloadsAsync(system, settings, targets, dns, repeated[system], cancellationToken));
-                    }
-                }
-
-                if (settings.Has("soak"))
-                {
-                    foreach (var (system, r) in systems.Zip(reports).Where(x => x.First.IsRemoteTest))
-                    {
-                        Say($"## {system.Name}: soak");
-                        r.Soak = await Measured(system, () => new Workloads(system, settings).SoakAsync(repeated[system], cancellationToken));
-                    }
-                }
-
-                if (settings.Has("floors"))
-                {
-                    Say("## floors: the parts of the embedded hot path alone");
-                    var floors = new Dictionary<string, WorkloadResult>
-                    {
-                        ["floor-engine"] = await Measured(null, () => Floors.EngineAsync(settings.ThroughputTasks, settings.Clients, cancellationToken)),
-                        ["floor-store"] = await Measured(null, () => Floors.StoreAsync(Path.Combine(work, "floor-store"), settings.ThroughputTasks, settings.Clients, cancellationToken)),
+                        ["nmap"] = await NmapTiming.RunAsync("nmap", targets.ThousandPortRange, 10, cancellationToken),
+                        ["nmap-1-1000"] = await NmapTiming.RunAsync("nmap-1-1000", "1-1000", -1, cancellationToken),
                     };
-                    foreach (var (system, r) in systems.Zip(reports))
+                    foreach (var n in nmap.Values)
                     {
-                        r.HttpFloor = await Measured(system, () => Floors.HttpAsync(system, settings.ThroughputTasks, settings.Clients, cancellationToken));
+                        Say(n.Line + $" | load1 {Machine.Load1()}");
                     }
-                    report.Floors = floors;
-                }
-
-                if (settings.Has("mem"))
-                {
-                    await Task.Delay(settings.Pause, cancellationToken);
-                    foreach (var (system, r) in systems.Zip(reports))
-                    {
-                        r.MemoryAfter = Machine.Memory(system.Pids);
-                        Say($"e memory     {system.Name} after all workloads: {Describe(r.MemoryAfter)}");
-                    }
+                    report.Nmap.Add(nmap);
                 }
             }
-            finally
+
+            // One system at a time, started, measured and stopped: no idle set-up shares the CPU with the measured one.
+            foreach (var start in SystemStarters(settings, work))
             {
-                foreach (var s in systems)
+                await using var system = await start(cancellationToken);
+                if (system is null)
                 {
-                    await s.DisposeAsync();
+                    continue;
                 }
+                var r = new SystemReport(system);
+                report.Systems.Add(r);
+                await MeasureAsync(system, r, settings, targets, dns, cancellationToken);
+            }
+            if (report.Systems.Count == 0 && settings.OriginalBenchPy is null)
+            {
+                throw new BenchException("no system to measure (--systems, --original, --url)");
             }
 
+            if (settings.Has("floors"))
+            {
+                Say("## floors: the parts of the embedded hot path alone");
+                report.Floors = new Dictionary<string, WorkloadResult>
+                {
+                    ["floor-engine"] = await Measured(null, () => Floors.EngineAsync(settings.ThroughputTasks, settings.Clients, cancellationToken)),
+                    ["floor-store"] = await Measured(null, () => Floors.StoreAsync(Path.Combine(work, "floor-store"), settings.ThroughputTasks, settings.Clients, cancellationToken)),
+                };
+            }
+
+            if (settings.OriginalBenchPy is { } benchPy)
+            {
+                report.Systems.Add(BenchPyImport.Load(benchPy,
+                    "the Celery original as written (gunicorn 1 sync worker + Celery 5 prefork 2 + Redis), measured by the anchor's bench.py in this run"));
+            }
             var markdown = report.Markdown();
             Console.WriteLine();
             Console.WriteLine(markdown);
@@ -157,54 +123,96 @@ namespace RemoteTest.Bench
             return 0;
         }
 
-        private static async Task StartSystemsAsync(BenchSettings settings, string work, DnsTargets dns, List<SystemUnderTest> systems, CancellationToken cancellationToken)
+        /// <summary>Every workload on one system: idle memory first, then the runs, the soak, the HTTP floor, memory after.</summary>
+        private static async Task MeasureAsync(SystemUnderTest system, SystemReport r, BenchSettings settings, LoopbackTargets targets,
+            DnsTargets dns, CancellationToken cancellationToken)
+        {
+            var repeated = await ChooseRepeatedTaskAsync(system, dns, cancellationToken);
+            r.RepeatedTask = repeated.Description;
+            Say($"## {system.Name}: {system.Description}");
+
+            // e (idle): before any task has run on this system.
+            await Task.Delay(settings.Pause, cancellationToken);
+            if (settings.Has("mem"))
+            {
+                r.MemoryIdle = Machine.Memory(system.Pids);
+                Say($"e memory     {system.Name} idle: {Describe(r.MemoryIdle)}");
+            }
+            for (var run = 1; run <= settings.Runs; run++)
+            {
+                Say($"# {system.Name} run {run}/{settings.Runs}");
+                r.Runs.Add(await RunWorkloadsAsync(system, settings, targets, dns, repeated, cancellationToken));
+            }
+            if (settings.Has("soak") && system.IsRemoteTest)
+            {
+                Say($"## {system.Name}: soak");
+                r.Soak = await Measured(system, () => new Workloads(system, settings).SoakAsync(repeated, cancellationToken));
+            }
+            if (settings.Has("floors"))
+            {
+                r.HttpFloor = await Measured(system, () => Floors.HttpAsync(system, settings.ThroughputTasks, settings.Clients, cancellationToken));
+            }
+            if (settings.Has("mem"))
+            {
+                await Task.Delay(settings.Pause, cancellationToken);
+                r.MemoryAfter = Machine.Memory(system.Pids);
+                Say($"e memory     {system.Name} after all workloads: {Describe(r.MemoryAfter)}");
+            }
+        }
+
+        /// <summary>How to start each system to measure, in order; a starter answers null for a set-up that did not start.</summary>
+        private static IEnumerable<Func<CancellationToken, Task<SystemUnderTest?>>> SystemStarters(BenchSettings settings, string work)
         {
             var dll = settings.RemoteTestDll ?? FindServiceDll();
             foreach (var kind in settings.Systems)
             {
-                var data = Path.Combine(work, $"data-{kind}");
-                // The per-client abuse limits are off: the bench is one client address sending thousands of
-                // tasks on purpose (the original has no such limits); everything else is the default.
-                var common = new Dictionary<string, string>
+                yield return async cancellationToken =>
                 {
-                    ["RemoteTest:DataDirectory"] = data,
-                    ["RemoteTest:Limits:RateLimit:PermitLimit"] = "0",
-                    ["RemoteTest:Limits:MaxQueuedTasksPerToken"] = "100000",
+                    var data = Path.Combine(work, $"data-{kind}");
+                    // The per-client abuse limits are off: the bench is one client address sending thousands of
+                    // tasks on purpose (the original has no such limits); everything else is the default.
+                    var common = new Dictionary<string, string>
+                    {
+                        ["RemoteTest:DataDirectory"] = data,
+                        ["RemoteTest:Limits:RateLimit:PermitLimit"] = "0",
+                        ["RemoteTest:Limits:MaxQueuedTasksPerToken"] = "100000",
+                    };
+                    foreach (var (k, v) in settings.ServerSettings)
+                    {
+                        common[k] = v;
+                    }
+                    IReadOnlyList<(string, IReadOnlyDictionary<string, string>)> nodes = kind switch
+                    {
+                        "embedded" => [("all", new Dictionary<string, string>(common) { ["RemoteTest:Storage:Kind"] = "embedded" })],
+                        "postgres" or "redis" => await ScaledOutAsync(kind, settings, common, cancellationToken),
+                        _ => throw new BenchException($"unknown system '{kind}' (embedded, postgres, redis)"),
+                    };
+                    var description = kind switch
+                    {
+                        "embedded" => "one process (API + worker), SQLite task store + Hangfire.InMemory, default settings but the per-client rate and queue limits",
+                        "postgres" => "1 API + 2 worker processes, PostgreSQL task store and Hangfire.PostgreSql, loopback targets allowed (memory: the 3 RemoteTest processes, not PostgreSQL)",
+                        _ => "1 API + 2 worker processes, PostgreSQL task store, Hangfire queues on Redis, loopback targets allowed (memory: the 3 RemoteTest processes)",
+                    };
+                    Say($"# starting RemoteTest {kind} ({dll})");
+                    if (settings.ServerEnvironment.Count + settings.ServerSettings.Count > 0)
+                    {
+                        description += "; with " + string.Join(", ", settings.ServerEnvironment.Concat(settings.ServerSettings).Select(kv => $"{kv.Key}={kv.Value}"));
+                    }
+                    try
+                    {
+                        return await RemoteTestSystem.StartAsync(kind, description, dll, Path.Combine(work, "logs"), nodes, settings.ServerEnvironment, cancellationToken);
+                    }
+                    catch (BenchException ex) when (settings.Systems.Count > 1 || settings.OriginalUrl is not null || settings.OriginalBenchPy is not null)
+                    {
+                        // One set-up that does not start must not cost the figures of the others.
+                        Say($"# SKIPPED {kind}: {ex.Message}");
+                        return null;
+                    }
                 };
-                foreach (var (k, v) in settings.ServerSettings)
-                {
-                    common[k] = v;
-                }
-                IReadOnlyList<(string, IReadOnlyDictionary<string, string>)> nodes = kind switch
-                {
-                    "embedded" => [("all", new Dictionary<string, string>(common) { ["RemoteTest:Storage:Kind"] = "embedded" })],
-                    "postgres" or "redis" => ScaledOut(kind, settings, common),
-                    _ => throw new BenchException($"unknown system '{kind}' (embedded, postgres, redis)"),
-                };
-                var description = kind switch
-                {
-                    "embedded" => "one process (API + worker), SQLite task store + Hangfire.InMemory, default settings but the per-client rate and queue limits",
-                    "postgres" => "1 API + 2 worker processes, PostgreSQL task store and Hangfire.PostgreSql (memory: the 3 RemoteTest processes, not PostgreSQL)",
-                    _ => "1 API + 2 worker processes, PostgreSQL task store, Hangfire queues on Redis (memory: the 3 RemoteTest processes)",
-                };
-                Say($"# starting RemoteTest {kind} ({dll})");
-                if (settings.ServerEnvironment.Count + settings.ServerSettings.Count > 0)
-                {
-                    description += "; with " + string.Join(", ", settings.ServerEnvironment.Concat(settings.ServerSettings).Select(kv => $"{kv.Key}={kv.Value}"));
-                }
-                try
-                {
-                    systems.Add(await RemoteTestSystem.StartAsync(kind, description, dll, Path.Combine(work, "logs"), nodes, settings.ServerEnvironment, cancellationToken));
-                }
-                catch (BenchException ex) when (settings.Systems.Count > 1 || settings.OriginalUrl is not null)
-                {
-                    // One set-up that does not start must not cost the figures of the others.
-                    Say($"# SKIPPED {kind}: {ex.Message}");
-                }
             }
             if (settings.OriginalUrl is { } original)
             {
-                systems.Add(new ExternalSystem(ExternalSystem.PidsFromDirectory(settings.OriginalPids), isRemoteTest: false)
+                yield return _ => Task.FromResult<SystemUnderTest?>(new ExternalSystem(ExternalSystem.PidsFromDirectory(settings.OriginalPids), isRemoteTest: false)
                 {
                     Name = "original",
                     Description = "the Celery original as written: gunicorn (1 sync worker) + Celery 5 prefork (2) + Redis",
@@ -213,36 +221,56 @@ namespace RemoteTest.Bench
             }
             if (settings.ExternalUrl is { } external)
             {
-                systems.Add(new ExternalSystem(settings.ExternalPids, isRemoteTest: true) { Name = "external", Description = external.ToString(), Url = external });
-            }
-            if (systems.Count == 0)
-            {
-                throw new BenchException("no system to measure (--systems, --original, --url)");
+                yield return _ => Task.FromResult<SystemUnderTest?>(new ExternalSystem(settings.ExternalPids, isRemoteTest: true) { Name = "external", Description = external.ToString(), Url = external });
             }
         }
 
-        private static IReadOnlyList<(string, IReadOnlyDictionary<string, string>)> ScaledOut(string kind, BenchSettings settings, Dictionary<string, string> common)
+        private static async Task<IReadOnlyList<(string, IReadOnlyDictionary<string, string>)>> ScaledOutAsync(string kind, BenchSettings settings,
+            Dictionary<string, string> common, CancellationToken cancellationToken)
         {
             if (settings.Postgres is null || kind == "redis" && settings.Redis is null)
             {
                 throw new BenchException($"system '{kind}' needs --postgres{(kind == "redis" ? " and --redis" : "")}");
             }
+            // A fresh database per set-up and per bench run: neither sees the other's tasks, workers or Hangfire jobs.
+            var database = await FreshDatabaseAsync(settings.Postgres, $"remotetest_bench_{kind}", cancellationToken);
+            var redisPrefix = $"{{rt-bench-{Guid.NewGuid():N}}}:";
             Dictionary<string, string> Node(string roles, string name)
             {
                 var d = new Dictionary<string, string>(common)
                 {
                     ["RemoteTest:Roles"] = roles,
                     ["RemoteTest:Storage:Kind"] = "postgres",
-                    ["RemoteTest:Storage:ConnectionString"] = settings.Postgres,
+                    ["RemoteTest:Storage:ConnectionString"] = database,
                     ["RemoteTest:Worker:Name"] = name,
+                    // Workers of a shared backend may not reach loopback by default; the bench's targets live there.
+                    ["RemoteTest:Targets:Allow:0"] = "127.0.0.0/8",
                 };
                 if (kind == "redis")
                 {
                     d["RemoteTest:Storage:Redis"] = settings.Redis!;
+                    d["RemoteTest:Storage:RedisPrefix"] = redisPrefix;
                 }
                 return d;
             }
             return [("api", Node("api", "bench-api")), ("worker1", Node("worker", "bench-worker-1")), ("worker2", Node("worker", "bench-worker-2"))];
+        }
+
+        /// <summary>Drops and creates <paramref name="name"/> on the server of <paramref name="connectionString"/>; answers its connection string.</summary>
+        private static async Task<string> FreshDatabaseAsync(string connectionString, string name, CancellationToken cancellationToken)
+        {
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            await using (var admin = new Npgsql.NpgsqlConnection(builder.ConnectionString))
+            {
+                await admin.OpenAsync(cancellationToken);
+                foreach (var sql in new[] { $"DROP DATABASE IF EXISTS {name} WITH (FORCE)", $"CREATE DATABASE {name}" })
+                {
+                    await using var cmd = new Npgsql.NpgsqlCommand(sql, admin);
+                    await cmd.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+            builder.Database = name;
+            return builder.ConnectionString;
         }
 
         /// <summary>The service built next to this tool: bench/RemoteTest.Bench/bin/… → src/RemoteTest/bin/Release/net10.0.</summary>

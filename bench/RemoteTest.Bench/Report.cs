@@ -6,11 +6,16 @@ using System.Text.Json.Serialization;
 namespace RemoteTest.Bench;
 
 /// <summary>Everything one system produced in one bench run.</summary>
-public sealed class SystemReport(SystemUnderTest system)
+public sealed class SystemReport(string name, string description, bool isRemoteTest)
 {
-    public string Name { get; } = system.Name;
-    public string Description { get; } = system.Description;
-    public bool IsRemoteTest { get; } = system.IsRemoteTest;
+    public SystemReport(SystemUnderTest system)
+        : this(system.Name, system.Description, system.IsRemoteTest)
+    {
+    }
+
+    public string Name { get; } = name;
+    public string Description { get; } = description;
+    public bool IsRemoteTest { get; } = isRemoteTest;
     public string? RepeatedTask { get; set; }
     public MemoryFigure? MemoryIdle { get; set; }
     public MemoryFigure? MemoryAfter { get; set; }
