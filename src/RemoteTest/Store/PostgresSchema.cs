@@ -50,6 +50,7 @@ public static class PostgresSchema
         CREATE INDEX IF NOT EXISTS ix_tasks_schedule ON {Name}.tasks(schedule_name, date_submitted);
         CREATE INDEX IF NOT EXISTS ix_tasks_group ON {Name}.tasks(group_id) WHERE group_id IS NOT NULL;
         CREATE INDEX IF NOT EXISTS ix_tasks_running ON {Name}.tasks(worker) WHERE state = 'STARTED';
+        CREATE INDEX IF NOT EXISTS ix_tasks_unfinished_owner ON {Name}.tasks(owner, state) WHERE state IN ('PENDING', 'STARTED');
         CREATE TABLE IF NOT EXISTS {Name}.schedules (
             name TEXT PRIMARY KEY,
             task_name TEXT NOT NULL,

@@ -84,6 +84,8 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
             CREATE INDEX IF NOT EXISTS ix_tasks_done ON tasks(date_done);
             CREATE INDEX IF NOT EXISTS ix_tasks_schedule ON tasks(schedule_name, date_submitted);
             CREATE INDEX IF NOT EXISTS ix_tasks_group ON tasks(group_id) WHERE group_id IS NOT NULL;
+            -- The submission gate's count on every submit: only unfinished rows, so it costs the caller's queue, not the history.
+            CREATE INDEX IF NOT EXISTS ix_tasks_unfinished_owner ON tasks(owner, state) WHERE state IN ('PENDING', 'STARTED');
             CREATE TABLE IF NOT EXISTS schedules (
                 name TEXT PRIMARY KEY,
                 task_name TEXT NOT NULL,
