@@ -13,7 +13,7 @@ public static class BenchPyImport
     private static readonly Dictionary<string, (string From, string To)[]> Keys = new()
     {
         ["a"] = [("e2e_p50_ms", "e2e_p50_ms"), ("e2e_p95_ms", "e2e_p95_ms"), ("e2e_p99_ms", "e2e_p99_ms"), ("e2e_max_ms", "e2e_max_ms"),
-                 ("submit_p50_ms", "post_p50_ms"), ("submit_p99_ms", "post_p99_ms")],
+                 ("submit_p50_ms", "post_p50_ms"), ("submit_p99_ms", "post_p99_ms"), ("polls_per_task", "polls_mean")],
         ["b"] = [("tasks_per_s", "tasks_per_s"), ("submits_per_s", "submits_per_s"), ("post_p50_ms", "post_p50_ms"), ("post_p99_ms", "post_p99_ms"),
                  ("span_s", "span_s"), ("peak_rss_mb", "peak_rss_mb"), ("peak_pss_mb", "peak_pss_mb")],
         ["c1"] = [("e2e_s", "e2e_s"), ("server_duration_s", "duration_sec")],

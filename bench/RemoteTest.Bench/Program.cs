@@ -131,12 +131,18 @@ namespace RemoteTest.Bench
             r.RepeatedTask = repeated.Description;
             Say($"## {system.Name}: {system.Description}");
 
-            // e (idle): before any task has run on this system.
-            await Task.Delay(settings.Pause, cancellationToken);
+            // e (idle): before any task has run on this system; with the CPU it burns doing nothing (polling engines).
+            var idleCpu0 = Machine.CpuSeconds(system.Pids);
+            var idleStart = Stopwatch.GetTimestamp();
+            await Task.Delay(settings.Pause + TimeSpan.FromSeconds(3), cancellationToken);
+            if (Machine.CpuSeconds(system.Pids) is { } idleCpu1 && idleCpu0 is { } c0)
+            {
+                r.IdleCpuPercent = Math.Round(100 * (idleCpu1 - c0) / Stopwatch.GetElapsedTime(idleStart).TotalSeconds, 1);
+            }
             if (settings.Has("mem"))
             {
                 r.MemoryIdle = Machine.Memory(system.Pids);
-                Say($"e memory     {system.Name} idle: {Describe(r.MemoryIdle)}");
+                Say($"e memory     {system.Name} idle: {Describe(r.MemoryIdle)}; idle CPU {Workloads.Show(r.IdleCpuPercent)} % of one core");
             }
             for (var run = 1; run <= settings.Runs; run++)
             {

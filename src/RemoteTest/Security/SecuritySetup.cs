@@ -46,6 +46,7 @@ public static class SecuritySetup
         services.AddSingleton<ApiTokenDirectory>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<RequestRateLimits>();
+        services.AddSingleton<QueueLengths>();
         services.AddScoped<SubmissionGate>();
 
         services.AddAuthentication(BearerTokenHandler.SchemeName)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Hangfire;
 using Microsoft.Extensions.Options;
 using RemoteTest.Api;
 using RemoteTest.Store;
@@ -21,7 +20,7 @@ public interface ITargetedArguments
 /// What a submission must pass besides valid arguments: not every target denied (400), the caller's queued
 /// tasks under <c>Limits:MaxQueuedTasksPerToken</c> (429), the queue under <c>Limits:MaxQueueLength</c> (503).
 /// </summary>
-public sealed class SubmissionGate(TargetGuard guard, ITaskStore store, JobStorage jobs, IOptions<RemoteTestOptions> options)
+public sealed class SubmissionGate(TargetGuard guard, ITaskStore store, QueueLengths queues, IOptions<RemoteTestOptions> options)
 {
     /// <summary>Throws <see cref="TaskArgumentException"/> when the task names targets and the policy denies every one of them.</summary>
     public IReadOnlyList<string> CheckTargets(IRemoteTask task, TaskArguments arguments)
@@ -54,8 +53,7 @@ public sealed class SubmissionGate(TargetGuard guard, ITaskStore store, JobStora
             return Refuse(StatusCodes.Status429TooManyRequests, limits.QueueRetryAfter, "queued",
                 $"{(caller.Anonymous ? "anonymous callers have" : $"token '{caller.Owner}' has")} {queued} tasks queued or running; at most {limits.MaxQueuedTasksPerToken}");
         }
-        var length = jobs.GetMonitoringApi().EnqueuedCount(queue);
-        if (length >= limits.MaxQueueLength)
+        if (queues.Full(queue, limits.MaxQueueLength) is { } length)
         {
             return Refuse(StatusCodes.Status503ServiceUnavailable, limits.QueueRetryAfter, "queue",
                 $"queue '{queue}' holds {length} tasks waiting, its limit; try again later");
