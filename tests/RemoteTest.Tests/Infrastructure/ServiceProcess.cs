@@ -43,7 +43,23 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <param name="anyAnswer">Count any HTTP answer as started (a worker-only node serves no routes).</param>
     public static async Task<ServiceProcess> StartAsync(IDictionary<string, string> settings, int? port = null, TimeSpan? startTimeout = null, bool anyAnswer = false)
     {
-        port ??= FreePort();
+        // A port picked here is free now, not when the process binds it: on "address already in use" try another.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(settings, port ?? FreePort(), startTimeout, anyAnswer);
+            }
+            catch (PortTakenException) when (port is null && attempt < 3)
+            {
+            }
+        }
+    }
+
+    private sealed class PortTakenException(string message) : InvalidOperationException(message);
+
+    private static async Task<ServiceProcess> StartOnceAsync(IDictionary<string, string> settings, int port, TimeSpan? startTimeout, bool anyAnswer)
+    {
         var url = $"http://127.0.0.1:{port}";
         // Tests poll fast; the rate limiter has its own tests, so it is off unless a test sets it.
         var rateLimit = settings.ContainsKey("RemoteTest:Limits:RateLimit:PermitLimit") ? [] : new[] { "--RemoteTest:Limits:RateLimit:PermitLimit=0" };
@@ -72,7 +88,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
         var output = service.Output;
         await service.DisposeAsync();
-        throw new InvalidOperationException($"service did not start on {url}:\n{output}");
+        throw output.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
+            ? new PortTakenException($"port {port} was taken before the service bound it:\n{output}")
+            : new InvalidOperationException($"service did not start on {url}:\n{output}");
     }
 
     /// <summary>Runs the service to completion (for start-up failures) and returns its exit code and output.</summary>
@@ -116,11 +134,28 @@ public sealed class ServiceProcess : IAsyncDisposable
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
 
+    /// <summary>
+    /// A port that is free now, from below Linux's ephemeral range (32768-60999): the tests open many outgoing
+    /// connections, and one of them could take a port from that range before the service binds it.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var i = 0; i < 200; i++)
+        {
+            var port = Random.Shared.Next(20000, 32000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+        using var any = new TcpListener(IPAddress.Loopback, 0);
+        any.Start();
+        return ((IPEndPoint)any.LocalEndpoint).Port;
     }
 
     private static Process Launch(IEnumerable<string> args, IDictionary<string, string>? environment = null)
