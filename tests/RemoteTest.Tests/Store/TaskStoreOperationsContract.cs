@@ -204,17 +204,9 @@ public abstract class TaskStoreOperationsContract
 /// <summary>The contract on the SQLite provider, both in memory and on a file (WAL, separate read connections).</summary>
 public sealed class SqliteTaskStoreOperationsTests : TaskStoreOperationsContract, IDisposable
 {
-    private readonly List<IDisposable> _stores = [];
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "remotetest-store-" + Guid.NewGuid().ToString("N"));
+    private readonly SqliteStoreFiles _files = new();
 
-    protected override async Task<ITaskStore> CreateStoreAsync()
-    {
-        Directory.CreateDirectory(_directory);
-        var store = SqliteTaskStore.OpenFile(Path.Combine(_directory, $"{_stores.Count}.db"));
-        _stores.Add(store);
-        await store.InitializeAsync(CancellationToken.None);
-        return store;
-    }
+    protected override async Task<ITaskStore> CreateStoreAsync() => await _files.CreateAsync();
 
     [SkippableFact]
     public async Task In_memory_store_pages_too()
@@ -244,19 +236,5 @@ public sealed class SqliteTaskStoreOperationsTests : TaskStoreOperationsContract
         }
     }
 
-    public void Dispose()
-    {
-        foreach (var s in _stores)
-        {
-            s.Dispose();
-        }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _files.Dispose();
 }

@@ -108,10 +108,21 @@ public abstract class UnfinishedCountContract
 /// <summary>On the embedded default: a SQLite file (WAL, separate read connections).</summary>
 public sealed class SqliteFileUnfinishedCountTests : UnfinishedCountContract, IDisposable
 {
-    private readonly List<SqliteTaskStore> _stores = [];
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "remotetest-count-" + Guid.NewGuid().ToString("N"));
+    private readonly SqliteStoreFiles _files = new();
 
-    protected override async Task<ITaskStore> CreateStoreAsync()
+    protected override async Task<ITaskStore> CreateStoreAsync() => await _files.CreateAsync();
+
+    public void Dispose() => _files.Dispose();
+}
+
+/// <summary>SQLite store files in a temporary directory of their own, deleted with the stores.</summary>
+public sealed class SqliteStoreFiles : IDisposable
+{
+    private readonly List<SqliteTaskStore> _stores = [];
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "remotetest-store-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>A new store in a new file, its schema created.</summary>
+    public async Task<SqliteTaskStore> CreateAsync()
     {
         Directory.CreateDirectory(_directory);
         var store = SqliteTaskStore.OpenFile(Path.Combine(_directory, $"{_stores.Count}.db"));
