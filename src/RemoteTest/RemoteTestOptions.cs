@@ -135,6 +135,13 @@ public sealed class ClusterOptions
 
     /// <summary>Accept tasks for queues no live worker serves (they wait PENDING until one starts); otherwise such a request is a 400.</summary>
     public bool AllowQueuesWithoutWorkers { get; set; }
+
+    /// <summary>
+    /// A task PENDING this long on a queue some live worker serves is enqueued again, at most once per this
+    /// period: its job may have been lost (the API node died between storing the task and enqueuing it).
+    /// A duplicate job is harmless, the task is claimed once. Zero turns the check off.
+    /// </summary>
+    public TimeSpan RequeuePendingAfter { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 public sealed class LimitsOptions

@@ -1,7 +1,12 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Hangfire;
+using Microsoft.Extensions.DependencyInjection;
+using RemoteTest.Engine;
 using RemoteTest.Fixtures.Dns;
+using RemoteTest.Tasks;
 using RemoteTest.Tests.Infrastructure;
+using RemoteTest.Tests.Security;
 
 namespace RemoteTest.Tests;
 
@@ -48,6 +53,36 @@ public sealed class DurabilityTests : IAsyncLifetime
             ["kwargs"] = new JsonObject { ["timeout"] = timeout },
         },
     };
+
+    [Fact]
+    public async Task Extra_jobs_for_a_task_running_in_this_process_do_not_run_it_again()
+    {
+        // The store lets a worker claim its own STARTED task again (a restart of the same name takes it back),
+        // so only the process itself can tell a duplicate job (a sweep's, a redelivery) from a new start.
+        var task = new SecretHoldingTask();
+        await using var host = await ServiceHost.StartAsync(Embedded(concurrency: 4), s => s.AddSingleton<IRemoteTask>(task));
+        var id = await host.SubmitAsync(new JsonObject
+        {
+            ["task_name"] = "test.secret_holding",
+            ["data"] = new JsonObject { ["args"] = new JsonArray(new JsonObject { ["user"] = "u", ["password"] = "p" }) },
+        });
+        await task.Started.WaitAsync(TimeSpan.FromSeconds(30));
+        var dispatcher = host.Services.GetRequiredService<ITaskDispatcher>();
+        dispatcher.Enqueue(Guid.Parse(id), "default");
+        dispatcher.Enqueue(Guid.Parse(id), "default");
+
+        // Both extra jobs end (as no-ops) while the first run still holds the task.
+        var monitoring = host.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
+        for (var i = 0; i < 300 && monitoring.SucceededListCount() < 2; i++)
+        {
+            await Task.Delay(50);
+        }
+        Assert.Equal(2, monitoring.SucceededListCount());
+        Assert.Equal(1, task.Runs);
+        task.Release();
+        Assert.Equal("SUCCESS", (await host.WaitAsync(id))["state"]!.GetValue<string>());
+        Assert.Equal(1, task.Runs);
+    }
 
     [Fact]
     public async Task Restart_keeps_finished_results_and_runs_queued_tasks()

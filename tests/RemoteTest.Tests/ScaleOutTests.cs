@@ -1,7 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Hangfire;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using RemoteTest.Engine;
 using RemoteTest.Fixtures.Dns;
+using RemoteTest.Store;
 using RemoteTest.Tests.Infrastructure;
 
 namespace RemoteTest.Tests;
@@ -306,6 +311,59 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
         await cluster.StartWorkerAsync("next", "Frankfurt", ["default"]);
         var done = await TestCluster.WaitForStateAsync(api.Http, held, "SUCCESS", Bound);
         Assert.Equal("next", done["worker"]!.GetValue<string>());
+    }
+
+    [SkippableTheory]
+    [InlineData(QueueBackend.Postgres)]
+    [InlineData(QueueBackend.Redis)]
+    public async Task A_task_stored_but_never_enqueued_is_finished_and_a_task_with_two_jobs_runs_once(QueueBackend backend)
+    {
+        _dns.Silent("hold.test");
+        await using var cluster = await TestCluster.CreateAsync(servers, backend, _dns.NameServer);
+        var api = await cluster.StartApiAsync();
+        await cluster.StartWorkerAsync("w1", "Frankfurt", ["default"], new Dictionary<string, string>
+        {
+            ["RemoteTest:Cluster:RequeuePendingAfter"] = "00:00:01",
+            ["RemoteTest:Worker:Concurrency"] = "2",
+        });
+        await TestCluster.WaitForWorkersAsync(api.Http, "w1");
+        var first = await SubmitAsync(api.Http, Check("up.test", 2));
+        await TestCluster.WaitForStateAsync(api.Http, first, "SUCCESS", Bound);
+
+        // The API node died between its INSERT and the enqueue: a PENDING row and no job anywhere.
+        await using var source = PostgresServices.CreateDataSource(cluster.ConnectionString);
+        var store = new PostgresTaskStore(source, TestCluster.WorkerTimeout);
+        var template = (await store.GetAsync(Guid.Parse(first), CancellationToken.None))!;
+        var stranded = TaskRecord.New(template.TaskName, template.Queue, template.Arguments, template.Owner, DateTimeOffset.UtcNow);
+        await store.InsertAsync(stranded, CancellationToken.None);
+        var done = await TestCluster.WaitForStateAsync(api.Http, stranded.Id.ToString(), "SUCCESS", Bound);
+        Assert.Equal("w1", done["worker"]!.GetValue<string>());
+        Assert.Contains("Enqueued again 1 tasks PENDING", cluster.Output);
+
+        // A task with two jobs (a sweep's extra one, a redelivery) waiting behind two busy slots: when both slots
+        // free up at once the same worker fetches both jobs, and the task still runs once.
+        var busy = new[] { await SubmitAsync(api.Http, Check("hold.test", 10)), await SubmitAsync(api.Http, Check("hold.test", 10)) };
+        foreach (var id in busy)
+        {
+            await TestCluster.WaitForStateAsync(api.Http, id, "STARTED", Bound);
+        }
+        var twice = await SubmitAsync(api.Http, Check("up.test", 2));
+        // The second job, enqueued through the cluster's own job storage as a sweep would.
+        var options = new ConfigurationBuilder().AddInMemoryCollection(cluster.Settings.Select(kv => new KeyValuePair<string, string?>(kv.Key, kv.Value)))
+            .Build().GetSection(RemoteTestOptions.Section).Get<RemoteTestOptions>()!;
+        var jobs = EngineStorage.Create(options, source, NullLogger.Instance);
+        new HangfireTaskDispatcher(new BackgroundJobClient(jobs)).Enqueue(Guid.Parse(twice), "default");
+        Assert.Equal(2, jobs.GetMonitoringApi().EnqueuedCount("default"));
+
+        await TestCluster.WaitForStateAsync(api.Http, twice, "SUCCESS", Bound);
+        for (var i = 0; i < 100 && jobs.GetMonitoringApi().EnqueuedCount("default") > 0; i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Equal(0, jobs.GetMonitoringApi().EnqueuedCount("default"));
+        await Task.Delay(500);   // the second job's no-op has been fetched; give a wrong second run time to log
+        Assert.Equal(1, Occurrences(cluster.Output, $"Task {twice} STARTED"));
+        Assert.Equal(1, Occurrences(cluster.Output, $"Task {twice} SUCCESS"));
     }
 
     /// <summary>Submits once the store answers again after an outage (bounded); returns the task id.</summary>

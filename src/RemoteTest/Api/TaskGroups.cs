@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using RemoteTest.Engine;
+using RemoteTest.Security;
 using RemoteTest.Store;
 
 namespace RemoteTest.Api;
@@ -20,11 +21,19 @@ public static class TaskGroups
         _ => "in-progress",
     };
 
-    /// <summary>Validates the queues (or expands <c>*</c>), stores every child, then enqueues them; 202 only after all are stored.</summary>
+    /// <summary>
+    /// Validates the queues (or expands <c>*</c>), stores every child, then enqueues them; 202 only after all are
+    /// stored. The group is one audit event (naming every child) and each child one task event.
+    /// </summary>
+    /// <param name="arguments">The arguments as stored (secrets protected).</param>
+    /// <param name="targets">The checked targets, for the audit log.</param>
     public static async Task<IResult> SubmitAsync(
         TaskSubmission submission,
         string arguments,
-        string? owner,
+        IReadOnlyList<string> targets,
+        HttpContext http,
+        AuditLog audit,
+        TaskEvents events,
         ITaskStore store,
         ITaskDispatcher dispatcher,
         LiveWorkers live,
@@ -54,15 +63,19 @@ public static class TaskGroups
         }
 
         var group = Guid.NewGuid();
-        var children = queues.Select(q => TaskRecord.New(submission.Task.Name, q, arguments, owner, now, group) with { Webhook = submission.Webhook }).ToList();
+        var caller = http.Caller();
+        var children = queues.Select(q => TaskRecord.New(submission.Task.Name, q, arguments, caller.Owner, now, group) with { Webhook = submission.Webhook }).ToList();
         foreach (var child in children)
         {
             await store.InsertAsync(child, cancellationToken);
         }
         foreach (var child in children)
         {
+            // PENDING is logged before the job exists, so it never trails the worker's STARTED.
+            events.Submitted(child, $"{http.Connection.RemoteIpAddress} (group {group})");
             dispatcher.Enqueue(child.Id, child.Queue);
         }
+        audit.GroupSubmitted(http, caller, group, children, targets, submission.Arguments.Values);
         log.LogInformation("Group {GroupId} ({TaskName}) submitted to queues {Queues}", group, submission.Task.Name, string.Join(", ", queues));
 
         var tasks = new JsonObject();

@@ -16,12 +16,13 @@ public sealed class RunningTasks
     /// <summary>How many tasks run here now (the heartbeat's and the metrics' figure).</summary>
     public int Count => _running.Count;
 
-    /// <summary>Tracks a running task until the returned handle is disposed.</summary>
-    public IDisposable Track(Guid taskId, CancellationTokenSource revocation)
-    {
-        _running[taskId] = revocation;
-        return new Registration(this, taskId, revocation);
-    }
+    /// <summary>
+    /// Tracks a running task until the returned handle is disposed, unless it already runs in this process (a
+    /// second job for the same task, fetched by another of this worker's threads: the store would let the same
+    /// worker claim it again); null then.
+    /// </summary>
+    public IDisposable? TryTrack(Guid taskId, CancellationTokenSource revocation) =>
+        _running.TryAdd(taskId, revocation) ? new Registration(this, taskId, revocation) : null;
 
     /// <summary>Cancels the task if it runs in this process; true when it did.</summary>
     public bool Cancel(Guid taskId)

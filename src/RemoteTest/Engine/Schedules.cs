@@ -154,9 +154,9 @@ public sealed class Schedules(
             with
         { ScheduleName = schedule.Name, Webhook = schedule.Webhook };
         await store.InsertAsync(task, cancellationToken);
+        events.Submitted(task, $"schedule {schedule.Name} ({trigger})");   // before the job exists: never after its STARTED
         dispatcher.Enqueue(task.Id, task.Queue);
         metrics.ScheduleFired(trigger);
-        events.Submitted(task, $"schedule {schedule.Name} ({trigger})");
         return task;
     }
 }

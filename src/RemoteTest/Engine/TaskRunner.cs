@@ -30,6 +30,14 @@ public sealed class TaskRunner(
     [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
     public async Task RunAsync(Guid taskId, CancellationToken cancellationToken)
     {
+        // Revocation and the time limit both cancel the one token the task and its probes' sockets use.
+        using var revocation = new CancellationTokenSource();
+        using var tracking = running.TryTrack(taskId, revocation);
+        if (tracking is null)
+        {
+            // A duplicate job (re-queued by a sweep, redelivered) while this process runs the task: nothing to do.
+            return;
+        }
         var record = await store.TryStartAsync(taskId, worker.Name, time.GetUtcNow(), cancellationToken);
         if (record is null)
         {
@@ -46,9 +54,6 @@ public sealed class TaskRunner(
         string? error = null;
         var state = TaskState.Success;
 
-        // Revocation and the time limit both cancel the one token the task and its probes' sockets use.
-        using var revocation = new CancellationTokenSource();
-        using var tracking = running.Track(taskId, revocation);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, revocation.Token);
         deadline.CancelAfter(options.Value.Worker.TaskTimeLimit);
         try

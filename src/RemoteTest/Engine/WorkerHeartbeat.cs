@@ -1,4 +1,5 @@
 using System.Reflection;
+using Hangfire;
 using Microsoft.Extensions.Options;
 using RemoteTest.Store;
 
@@ -8,13 +9,16 @@ namespace RemoteTest.Engine;
 /// Announces this worker in the registry (name, location, queues, running tasks) every
 /// <see cref="ClusterOptions.HeartbeatInterval"/>, and re-queues tasks whose worker stopped sending
 /// heartbeats (SIGKILL, power loss): the at-least-once half of crash safety that does not depend on the
-/// job engine's own, much slower, timeouts. A database outage is logged and waited out, never fatal.
+/// job engine's own, much slower, timeouts. It also enqueues again tasks left PENDING without a job (their API node
+/// died between storing and enqueuing them) after <see cref="ClusterOptions.RequeuePendingAfter"/>. Both sweeps
+/// run on one node at a time (advisory locks). A database outage is logged and waited out, never fatal.
 /// Registered before the Hangfire server, so it stops after it: the worker stays visible while its
 /// running tasks finish within the shutdown grace period, and is removed once they are done.
 /// </summary>
 public sealed class WorkerHeartbeat(
     IWorkerRegistry registry,
     ITaskDispatcher dispatcher,
+    JobStorage jobs,
     WorkerIdentity identity,
     RunningTasks running,
     IOptions<RemoteTestOptions> options,
@@ -78,6 +82,7 @@ public sealed class WorkerHeartbeat(
             {
                 log.LogWarning("Re-queued {Count} tasks left STARTED by workers that stopped sending heartbeats", requeued);
             }
+            await RequeueStrandedAsync(now, cancellationToken).ConfigureAwait(false);
             if (!_healthy)
             {
                 log.LogInformation("Worker registry reachable again");
@@ -91,6 +96,21 @@ public sealed class WorkerHeartbeat(
                 log.LogWarning("Heartbeat failed (will keep trying): {Message}", ex.Message);
                 _healthy = false;
             }
+        }
+    }
+
+    private async Task RequeueStrandedAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var age = options.Value.Cluster.RequeuePendingAfter;
+        var monitoring = jobs.GetMonitoringApi();
+        var stranded = await registry.RequeueStrandedAsync(now, age, queue => monitoring.EnqueuedCount(queue) > 0, (id, queue) =>
+        {
+            dispatcher.Enqueue(id, queue);
+            return Task.CompletedTask;
+        }, cancellationToken).ConfigureAwait(false);
+        if (stranded > 0)
+        {
+            log.LogWarning("Enqueued again {Count} tasks PENDING for more than {Age} with no job waiting in their queue", stranded, age);
         }
     }
 

@@ -18,8 +18,12 @@ public sealed partial class AuditLog(ILoggerFactory loggers)
 
     /// <summary>A task was accepted and stored.</summary>
     public void TaskSubmitted(HttpContext http, Caller caller, TaskRecord task, IReadOnlyList<string> targets, JsonNode arguments) =>
-        Submitted(_log, caller.Owner, Remote(http), task.Id, task.TaskName, task.Queue, string.Join(",", targets.Take(50)) + (targets.Count > 50 ? ",…" : ""),
-            Truncate(ArgumentSecrets.MaskAll(arguments).ToJsonString()));
+        Submitted(_log, caller.Owner, Remote(http), task.Id, task.TaskName, task.Queue, Targets(targets), Truncate(ArgumentSecrets.MaskAll(arguments).ToJsonString()));
+
+    /// <summary>A fan-out was accepted: one event naming the group and every child task, by queue.</summary>
+    public void GroupSubmitted(HttpContext http, Caller caller, Guid groupId, IReadOnlyList<TaskRecord> children, IReadOnlyList<string> targets, JsonNode arguments) =>
+        GroupAccepted(_log, caller.Owner, Remote(http), groupId, children[0].TaskName, string.Join(",", children.Select(c => c.Queue)),
+            string.Join(",", children.Select(c => $"{c.Queue}={c.Id}")), Targets(targets), Truncate(ArgumentSecrets.MaskAll(arguments).ToJsonString()));
 
     /// <summary>A submission was refused (bad input, a denied target, a limit).</summary>
     public void SubmissionRejected(HttpContext http, int status, string field, string error) =>
@@ -39,6 +43,8 @@ public sealed partial class AuditLog(ILoggerFactory loggers)
         Action(_log, http.Caller().Owner, Remote(http), action, subject);
 
     private static string Remote(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    private static string Targets(IReadOnlyList<string> targets) => string.Join(",", targets.Take(50)) + (targets.Count > 50 ? ",…" : "");
 
     private static string Truncate(string s) => s.Length <= MaxArgumentsLength ? s : s[..MaxArgumentsLength] + "…";
 
@@ -61,6 +67,10 @@ public sealed partial class AuditLog(ILoggerFactory loggers)
     [LoggerMessage(EventId = 7005, EventName = "RateLimited", Level = LogLevel.Warning,
         Message = "audit: {Principal} from {RemoteAddress} was rate limited ({Partition}) on {Method} {Path}")]
     private static partial void Limited(ILogger log, string principal, string remoteAddress, string partition, string method, string path);
+
+    [LoggerMessage(EventId = 7007, EventName = "GroupSubmitted", Level = LogLevel.Information,
+        Message = "audit: {Principal} from {RemoteAddress} submitted group {GroupId} {TaskName} to queues {Queues}: tasks {Tasks}; targets {Targets}; arguments {Arguments}")]
+    private static partial void GroupAccepted(ILogger log, string principal, string remoteAddress, Guid groupId, string taskName, string queues, string tasks, string targets, string arguments);
 
     [LoggerMessage(EventId = 7006, EventName = "TaskAction", Level = LogLevel.Information,
         Message = "audit: {Principal} from {RemoteAddress} {Action} {Subject}")]

@@ -44,6 +44,8 @@ public static class PostgresSchema
             schedule_name TEXT NULL,
             deliveries TEXT NULL
         );
+        -- When a sweep last enqueued the task again (orphan of a dead worker, or PENDING with no job): at most once per period.
+        ALTER TABLE {Name}.tasks ADD COLUMN IF NOT EXISTS date_requeued BIGINT NULL;
         CREATE INDEX IF NOT EXISTS ix_tasks_state ON {Name}.tasks(state);
         CREATE INDEX IF NOT EXISTS ix_tasks_submitted ON {Name}.tasks(date_submitted);
         CREATE INDEX IF NOT EXISTS ix_tasks_done ON {Name}.tasks(date_done);
@@ -51,6 +53,7 @@ public static class PostgresSchema
         CREATE INDEX IF NOT EXISTS ix_tasks_group ON {Name}.tasks(group_id) WHERE group_id IS NOT NULL;
         CREATE INDEX IF NOT EXISTS ix_tasks_running ON {Name}.tasks(worker) WHERE state = 'STARTED';
         CREATE INDEX IF NOT EXISTS ix_tasks_unfinished_owner ON {Name}.tasks(owner, state) WHERE state IN ('PENDING', 'STARTED');
+        CREATE INDEX IF NOT EXISTS ix_tasks_pending ON {Name}.tasks(date_submitted) WHERE state = 'PENDING';
         CREATE TABLE IF NOT EXISTS {Name}.schedules (
             name TEXT PRIMARY KEY,
             task_name TEXT NOT NULL,

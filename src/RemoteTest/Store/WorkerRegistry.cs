@@ -38,6 +38,21 @@ public interface IWorkerRegistry
     /// (a task runs once, the second job finds it taken).
     /// </summary>
     Task<int> RequeueOrphansAsync(DateTimeOffset now, Func<Guid, string, Task> enqueue, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Hands to <paramref name="enqueue"/> every task PENDING for longer than <paramref name="age"/> on a queue a
+    /// live worker serves, unless a sweep already did within <paramref name="age"/>; returns how many. Such a
+    /// task may have no job at all: its API node died between storing it and enqueuing it. One sweeper at a
+    /// time; the extra job of a task that was queued after all finds it taken and does nothing.
+    /// </summary>
+    /// <param name="queueHasJobs">
+    /// True when a queue still has jobs waiting: its PENDING tasks are probably waiting their turn, so they are
+    /// left alone unless PENDING for longer than <see cref="OverdueFactor"/> times <paramref name="age"/>.
+    /// </param>
+    Task<int> RequeueStrandedAsync(DateTimeOffset now, TimeSpan age, Func<string, bool> queueHasJobs, Func<Guid, string, Task> enqueue, CancellationToken cancellationToken);
+
+    /// <summary>A task PENDING this many times the age is enqueued again even while its queue has jobs waiting.</summary>
+    const int OverdueFactor = 12;
 }
 
 /// <summary>The registry of a single process (memory and embedded storage): the process itself is the only worker.</summary>
@@ -70,6 +85,10 @@ public sealed class LocalWorkerRegistry(ITaskStore store) : IWorkerRegistry
 
     /// <summary>Nothing to do: the embedded engine enqueues every unfinished task again when the process starts.</summary>
     public Task<int> RequeueOrphansAsync(DateTimeOffset now, Func<Guid, string, Task> enqueue, CancellationToken cancellationToken) => Task.FromResult(0);
+
+    /// <summary>Nothing to do: one process stores and enqueues, and enqueues every unfinished task again when it starts.</summary>
+    public Task<int> RequeueStrandedAsync(DateTimeOffset now, TimeSpan age, Func<string, bool> queueHasJobs, Func<Guid, string, Task> enqueue, CancellationToken cancellationToken) =>
+        Task.FromResult(0);
 }
 
 /// <summary>The registry in PostgreSQL (table <c>remotetest.workers</c>), shared by every node.</summary>
@@ -81,8 +100,11 @@ public sealed class PostgresWorkerRegistry(NpgsqlDataSource dataSource, TimeSpan
     /// <summary>Rows of workers dead this long are deleted: worker names carry the process id, so each start adds one.</summary>
     private static readonly TimeSpan ForgetAfter = TimeSpan.FromDays(1);
 
-    /// <summary>Key of the advisory lock that lets one sweeper run at a time ("RTORPHAN").</summary>
-    private const long SweepLockKey = 0x5254_4F52_5048_414E;
+    /// <summary>Key of the advisory lock that lets one orphan sweeper run at a time ("RTORPHAN").</summary>
+    private const long OrphanLockKey = 0x5254_4F52_5048_414E;
+
+    /// <summary>Key of the advisory lock of the sweep for PENDING tasks without a job ("RTSTRAND").</summary>
+    private const long StrandedLockKey = 0x5254_5354_5241_4E44;
 
     public async Task<bool> HeartbeatAsync(WorkerInfo w, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -127,56 +149,106 @@ public sealed class PostgresWorkerRegistry(NpgsqlDataSource dataSource, TimeSpan
         return list;
     }
 
-    public async Task<int> RequeueOrphansAsync(DateTimeOffset now, Func<Guid, string, Task> enqueue, CancellationToken cancellationToken)
+    public Task<int> RequeueOrphansAsync(DateTimeOffset now, Func<Guid, string, Task> enqueue, CancellationToken cancellationToken) =>
+        SweepAsync(OrphanLockKey, now, enqueue, $"""
+            SELECT t.id, t.queue FROM {T} t
+            WHERE t.state = 'STARTED' AND NOT EXISTS (SELECT 1 FROM {W} w WHERE w.name = t.worker AND w.heartbeat > @live)
+            ORDER BY t.date_submitted LIMIT 1000 FOR UPDATE SKIP LOCKED
+            """, [("live", (now - workerTimeout).ToUnixTimeMilliseconds())], $"""
+            UPDATE {T} SET state = 'PENDING', worker = NULL, date_started = NULL, progress_done = NULL, progress_total = NULL, date_requeued = @now
+            WHERE id = ANY(@ids) AND state = 'STARTED'
+            """, async (connection, transaction) =>
+            {
+                await using var forget = new NpgsqlCommand($"DELETE FROM {W} WHERE heartbeat < @old", connection, transaction);
+                forget.Parameters.AddWithValue("old", (now - ForgetAfter).ToUnixTimeMilliseconds());
+                await forget.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }, cancellationToken);
+
+    public async Task<int> RequeueStrandedAsync(DateTimeOffset now, TimeSpan age, Func<string, bool> queueHasJobs, Func<Guid, string, Task> enqueue, CancellationToken cancellationToken)
     {
-        var live = (now - workerTimeout).ToUnixTimeMilliseconds();
+        if (age <= TimeSpan.Zero)
+        {
+            return 0;
+        }
+        const string Candidates = $"""
+            FROM {T} t
+            WHERE t.state = 'PENDING' AND t.date_submitted <= @cutoff AND (t.date_requeued IS NULL OR t.date_requeued <= @cutoff)
+              AND EXISTS (SELECT 1 FROM {W} w WHERE w.heartbeat > @live AND t.queue = ANY(string_to_array(w.queues, ',')))
+            """;
+        (string, object?)[] parameters = [("cutoff", (now - age).ToUnixTimeMilliseconds()), ("live", (now - workerTimeout).ToUnixTimeMilliseconds())];
+
+        // Which queues hold candidates, and of those which have no job waiting: there a PENDING task has no job.
+        var queues = new List<string>();
+        await using (var distinct = dataSource.CreateCommand($"SELECT DISTINCT t.queue {Candidates}"))
+        {
+            PostgresTaskStore.Add(distinct, parameters);
+            await using var r = await distinct.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                queues.Add(r.GetString(0));
+            }
+        }
+        if (queues.Count == 0)
+        {
+            return 0;
+        }
+        var idle = queues.Where(q => !queueHasJobs(q)).ToArray();
+        return await SweepAsync(StrandedLockKey, now, enqueue, $"""
+            SELECT t.id, t.queue {Candidates}
+              AND (t.queue = ANY(@idle) OR t.date_submitted <= @overdue)
+            ORDER BY t.date_submitted LIMIT 1000 FOR UPDATE OF t SKIP LOCKED
+            """, [.. parameters, ("idle", idle), ("overdue", (now - age * IWorkerRegistry.OverdueFactor).ToUnixTimeMilliseconds())],
+            $"UPDATE {T} SET date_requeued = @now WHERE id = ANY(@ids) AND state = 'PENDING'", null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One sweep under a transaction-scoped advisory lock (a node that finds it taken skips this round): finds
+    /// tasks with <paramref name="findSql"/>, enqueues them, then marks them with <paramref name="markSql"/>
+    /// (<c>@ids</c>, <c>@now</c>). Enqueue first, mark in the same transaction: a crash in between leaves the
+    /// tasks as they were, so the next sweep enqueues them again, and a duplicate job is harmless.
+    /// </summary>
+    private async Task<int> SweepAsync(long lockKey, DateTimeOffset now, Func<Guid, string, Task> enqueue,
+        string findSql, (string Name, object? Value)[] findParameters, string markSql,
+        Func<NpgsqlConnection, NpgsqlTransaction, Task>? also, CancellationToken cancellationToken)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(@key)", connection, transaction))
         {
-            tryLock.Parameters.AddWithValue("key", SweepLockKey);
+            tryLock.Parameters.AddWithValue("key", lockKey);
             if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
             {
                 return 0;   // another node is sweeping right now
             }
         }
 
-        var orphans = new List<(string Id, string Queue)>();
-        await using (var find = new NpgsqlCommand($"""
-            SELECT t.id, t.queue FROM {T} t
-            WHERE t.state = 'STARTED' AND NOT EXISTS (SELECT 1 FROM {W} w WHERE w.name = t.worker AND w.heartbeat > @live)
-            ORDER BY t.date_submitted LIMIT 1000 FOR UPDATE SKIP LOCKED
-            """, connection, transaction))
+        var found = new List<(string Id, string Queue)>();
+        await using (var find = new NpgsqlCommand(findSql, connection, transaction))
         {
-            find.Parameters.AddWithValue("live", live);
+            PostgresTaskStore.Add(find, findParameters);
             await using var r = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                orphans.Add((r.GetString(0), r.GetString(1)));
+                found.Add((r.GetString(0), r.GetString(1)));
             }
         }
 
-        // Enqueue first, then mark PENDING in the same transaction: a crash in between leaves the tasks
-        // STARTED by a dead worker, so the next sweep enqueues them again, and a duplicate job is harmless.
-        foreach (var (id, queue) in orphans)
+        foreach (var (id, queue) in found)
         {
             await enqueue(Guid.Parse(id), queue).ConfigureAwait(false);
         }
-        if (orphans.Count > 0)
+        if (found.Count > 0)
         {
-            await using var mark = new NpgsqlCommand($"""
-                UPDATE {T} SET state = 'PENDING', worker = NULL, date_started = NULL, progress_done = NULL, progress_total = NULL
-                WHERE id = ANY(@ids) AND state = 'STARTED'
-                """, connection, transaction);
-            mark.Parameters.AddWithValue("ids", orphans.Select(o => o.Id).ToArray());
+            await using var mark = new NpgsqlCommand(markSql, connection, transaction);
+            mark.Parameters.AddWithValue("ids", found.Select(o => o.Id).ToArray());
+            mark.Parameters.AddWithValue("now", now.ToUnixTimeMilliseconds());
             await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        await using (var forget = new NpgsqlCommand($"DELETE FROM {W} WHERE heartbeat < @old", connection, transaction))
+        if (also is not null)
         {
-            forget.Parameters.AddWithValue("old", (now - ForgetAfter).ToUnixTimeMilliseconds());
-            await forget.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await also(connection, transaction).ConfigureAwait(false);
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return orphans.Count;
+        return found.Count;
     }
 }

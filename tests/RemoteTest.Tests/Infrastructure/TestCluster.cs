@@ -56,6 +56,11 @@ public sealed class TestCluster : IAsyncDisposable
 
     public IReadOnlyList<ServiceProcess> Nodes => _nodes;
 
+    /// <summary>The settings every node gets, for tests that reach the backend themselves.</summary>
+    public IReadOnlyDictionary<string, string> Settings => _settings;
+
+    public string ConnectionString => _settings["RemoteTest:Storage:ConnectionString"];
+
     public Task<ServiceProcess> StartApiAsync(IDictionary<string, string>? extra = null) =>
         StartAsync(new Dictionary<string, string>(extra ?? new Dictionary<string, string>()) { ["RemoteTest:Roles"] = "api" }, anyAnswer: false);
 

@@ -21,7 +21,12 @@ public sealed class SecretHoldingTask : RemoteTask<SecretHoldingTask.Args>
     public override IReadOnlyList<TaskParameter> Parameters { get; } =
         [new("test_data", true, "user and password", new JsonObject { ["type"] = "object" })];
 
+    private int _runs;
+
     public Task Started => _started.Task;
+
+    /// <summary>How many times the task body ran (a duplicate job must not run it again).</summary>
+    public int Runs => Volatile.Read(ref _runs);
 
     public void Release() => _release.TrySetResult();
 
@@ -33,6 +38,7 @@ public sealed class SecretHoldingTask : RemoteTask<SecretHoldingTask.Args>
 
     public override async Task<object> RunAsync(Args arguments, TaskContext context, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _runs);
         _started.TrySetResult();
         await _release.Task.WaitAsync(cancellationToken);
         return new { user = arguments.User, password_length = arguments.Password.Length };

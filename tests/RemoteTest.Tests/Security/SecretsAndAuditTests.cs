@@ -138,6 +138,46 @@ public sealed class SecretsAndAuditTests : IDisposable
     }
 
     [Fact]
+    public async Task A_fan_out_is_one_audit_event_naming_the_group_and_its_children_without_secrets()
+    {
+        var tokens = new TestTokens();
+        var task = new SecretHoldingTask();
+        task.Release();
+        var settings = tokens.Settings();
+        settings["RemoteTest:Cluster:AllowQueuesWithoutWorkers"] = "true";   // "fra" has no worker here; its child waits
+        await using var host = await ServiceHost.StartAsync(settings, s => s.AddSingleton<IRemoteTask>(task));
+
+        var payload = SecretPayload();
+        payload["queues"] = new JsonArray("default", "fra");
+        using var accepted = await host.Http.SendAsync(TestTokens.Request(HttpMethod.Post, "/task", tokens.Alice, payload.ToJsonString()));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var answer = (await accepted.Content.ReadFromJsonAsync<JsonObject>())!;
+        var group = answer["task_id"]!.GetValue<string>();
+        var children = answer["tasks"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>());
+
+        var audit = host.Logs.Entries.Where(e => e.Category == AuditLog.Category).ToList();
+        Assert.DoesNotContain(audit, e => e.EventId.Name == "TaskSubmitted");
+        var submitted = Assert.Single(audit, e => e.EventId.Name == "GroupSubmitted");
+        Assert.Equal("alice", submitted.Properties["Principal"]);
+        Assert.Equal("127.0.0.1", submitted.Properties["RemoteAddress"]);
+        Assert.Equal(group, submitted.Properties["GroupId"]!.ToString());
+        Assert.Equal("test.secret_holding", submitted.Properties["TaskName"]);
+        Assert.Equal("default,fra", submitted.Properties["Queues"]);
+        Assert.Equal($"default={children["default"]},fra={children["fra"]}", submitted.Properties["Tasks"]);
+        Assert.Contains("******", (string)submitted.Properties["Arguments"]!);
+        Assert.Contains("\"user\":\"admin\"", (string)submitted.Properties["Arguments"]!);
+        Assert.Contains(group, submitted.Message);
+        Assert.Contains(children["fra"], submitted.Message);
+
+        // Each child is still one PENDING task event, and the one with a worker runs.
+        host.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tokens.Alice);
+        Assert.Equal("SUCCESS", (await host.WaitAsync(children["default"]))["state"]!.GetValue<string>());
+        Assert.All(children.Values, id => Assert.Single(host.Logs.Entries, e => e.Category == "RemoteTest.TaskEvents" && e.EventId.Name == "TaskSubmitted" && e.Message.Contains(id)));
+        Assert.DoesNotContain(Password, host.Logs.All);
+        Assert.DoesNotContain(tokens.Alice, host.Logs.All);
+    }
+
+    [Fact]
     public async Task The_audit_log_names_who_submitted_what_from_where_without_secrets()
     {
         var tokens = new TestTokens();

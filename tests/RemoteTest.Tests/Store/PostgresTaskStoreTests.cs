@@ -114,6 +114,69 @@ public sealed class PostgresTaskStoreTests(ServersFixture servers) : TaskStoreOp
     }
 
     [SkippableFact]
+    public async Task Pending_tasks_without_a_job_are_enqueued_again_once_per_period_and_only_where_a_worker_serves_their_queue()
+    {
+        var (store, workers, _) = await FreshAsync();
+        var age = TimeSpan.FromMinutes(5);
+        var now = DateTimeOffset.UtcNow;
+        var fra = Worker("fra-1", "fra", "busy");
+        await workers.HeartbeatAsync(fra, now, CancellationToken.None);
+        TaskRecord Pending(string queue, TimeSpan old) => TaskRecord.New("dns.check_records", queue, "{}", null, now - old);
+        var stranded = Pending("fra", age + TimeSpan.FromSeconds(1));
+        var young = Pending("fra", age - TimeSpan.FromSeconds(30));
+        var unserved = Pending("sin", age * 2);
+        var started = Pending("fra", age * 2);
+        var waiting = Pending("busy", age * 2);
+        var overdue = Pending("busy", age * IWorkerRegistry.OverdueFactor + TimeSpan.FromSeconds(1));
+        foreach (var t in new[] { stranded, young, unserved, started, waiting, overdue })
+        {
+            await store.InsertAsync(t, CancellationToken.None);
+        }
+        await store.TryStartAsync(started.Id, "fra-1", now, CancellationToken.None);
+
+        var enqueued = new List<(Guid, string)>();
+        Task Enqueue(Guid id, string queue)
+        {
+            lock (enqueued)
+            {
+                enqueued.Add((id, queue));
+            }
+            return Task.CompletedTask;
+        }
+        // "busy" still has jobs waiting: its PENDING tasks wait their turn, unless they have waited far too long.
+        bool HasJobs(string queue) => queue == "busy";
+
+        var sweeps = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => workers.RequeueStrandedAsync(now, age, HasJobs, Enqueue, CancellationToken.None)));
+        Assert.Equal(2, sweeps.Sum());
+        Assert.Equal(new[] { (stranded.Id, "fra"), (overdue.Id, "busy") }.Order(), enqueued.Order());
+        Assert.Equal(TaskState.Pending, (await store.GetAsync(stranded.Id, CancellationToken.None))!.State);
+
+        // At most once per period: not again within it, again once it has passed (the job may be lost again).
+        enqueued.Clear();
+        Assert.Equal(0, await workers.RequeueStrandedAsync(now + age / 2, age, HasJobs, Enqueue, CancellationToken.None));
+        await workers.HeartbeatAsync(fra, now + age, CancellationToken.None);
+        Assert.Equal(3, await workers.RequeueStrandedAsync(now + age + TimeSpan.FromSeconds(1), age, HasJobs, Enqueue, CancellationToken.None));
+        Assert.Equal(new[] { stranded.Id, young.Id, overdue.Id }.Order(), enqueued.Select(e => e.Item1).Order());
+
+        // Zero turns the check off.
+        Assert.Equal(0, await workers.RequeueStrandedAsync(now + age * 3, TimeSpan.Zero, HasJobs, Enqueue, CancellationToken.None));
+
+        // An orphan the other sweep just re-queued has a job: it is not enqueued a second time in the same period.
+        var later = now + age * 3;
+        var orphan = Pending("fra", age * 2);
+        await store.InsertAsync(orphan, CancellationToken.None);
+        await workers.HeartbeatAsync(Worker("gone", "fra"), later - WorkerTimeout * 2, CancellationToken.None);
+        await store.TryStartAsync(orphan.Id, "gone", later - WorkerTimeout * 2, CancellationToken.None);
+        await workers.HeartbeatAsync(fra, later, CancellationToken.None);
+        enqueued.Clear();
+        Assert.Equal(1, await workers.RequeueOrphansAsync(later, Enqueue, CancellationToken.None));
+        Assert.Equal(TaskState.Pending, (await store.GetAsync(orphan.Id, CancellationToken.None))!.State);
+        var again = await workers.RequeueStrandedAsync(later, age, HasJobs, Enqueue, CancellationToken.None);
+        Assert.DoesNotContain(enqueued.Skip(1), e => e.Item1 == orphan.Id);
+        Assert.Equal(3, again);   // the three of before, whose period has passed; not the orphan
+    }
+
+    [SkippableFact]
     public async Task Registry_lists_live_workers_with_running_tasks_and_refuses_a_duplicate_name()
     {
         var (store, workers, _) = await FreshAsync();
