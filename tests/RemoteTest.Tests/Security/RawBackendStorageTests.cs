@@ -130,9 +130,14 @@ public sealed class RawBackendStorageTests(ServersFixture servers)
                     names.Add(reader.GetString(0));
                 }
             }
-            Assert.Contains("hangfire.job", names);
-            Assert.Contains("hangfire.jobparameter", names);
-            Assert.Contains("hangfire.state", names);
+            Assert.Contains("remotetest.tasks", names);
+            Assert.Contains("remotetest.data_protection_keys", names);
+            if (redis is null)
+            {
+                Assert.Contains("hangfire.job", names);
+                Assert.Contains("hangfire.jobparameter", names);
+                Assert.Contains("hangfire.state", names);
+            }
             foreach (var table in names)
             {
                 var text = new StringBuilder();
