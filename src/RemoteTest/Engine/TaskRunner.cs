@@ -97,7 +97,7 @@ public sealed class TaskRunner(
         var now = time.GetUtcNow();
         var finished = record with { State = state, Result = result, Error = error, Arguments = masked, Done = now };
         var notification = await completion.EvaluateAsync(finished, CancellationToken.None);
-        if (!await store.FinishAsync(taskId, state, result, error, masked, now, CancellationToken.None))
+        if (!await store.FinishAsync(taskId, state, result, error, masked, worker.Name, now, CancellationToken.None))
         {
             // Revoked while its last probes finished: the revoke wins and the result is dropped.
             events.Cancelled(record, worker.Name, Stopwatch.GetElapsedTime(started));

@@ -18,7 +18,7 @@ public interface ITaskStore
     Task<TaskRecord?> TryStartAsync(Guid id, string worker, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Records the outcome unless the task already ended (a revoked task stays REVOKED).</summary>
-    Task<bool> FinishAsync(Guid id, TaskState state, string? result, string? error, string arguments, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<bool> FinishAsync(Guid id, TaskState state, string? result, string? error, string arguments, string? worker, DateTimeOffset now, CancellationToken cancellationToken);
 
     Task SetProgressAsync(Guid id, int done, int total, CancellationToken cancellationToken);
 

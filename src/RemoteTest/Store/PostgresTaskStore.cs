@@ -66,13 +66,13 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, TimeSpan work
             ("id", id.ToString()), ("worker", worker), ("now", now.ToUnixTimeMilliseconds()),
             ("live", (now - workerTimeout).ToUnixTimeMilliseconds()));
 
-    public async Task<bool> FinishAsync(Guid id, TaskState state, string? result, string? error, string arguments, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public async Task<bool> FinishAsync(Guid id, TaskState state, string? result, string? error, string arguments, string? worker, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync($"""
-            UPDATE {T} SET state = @state, result = @result, error = @error, arguments = @args, date_done = @now
+            UPDATE {T} SET state = @state, result = @result, error = @error, arguments = @args, date_done = @now, worker = COALESCE(@worker, worker)
             WHERE id = @id AND state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED')
             """, cancellationToken,
             ("id", id.ToString()), ("state", state.ToWire()), ("result", result), ("error", error), ("args", arguments),
-            ("now", now.ToUnixTimeMilliseconds())).ConfigureAwait(false) == 1;
+            ("worker", worker), ("now", now.ToUnixTimeMilliseconds())).ConfigureAwait(false) == 1;
 
     public Task SetProgressAsync(Guid id, int done, int total, CancellationToken cancellationToken) =>
         ExecuteAsync($"UPDATE {T} SET progress_done = @d, progress_total = @t WHERE id = @id AND state = 'STARTED'", cancellationToken,

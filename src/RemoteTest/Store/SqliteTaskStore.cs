@@ -151,10 +151,10 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
         return reader.Read() ? ReadRecord(reader) : null;
     }, cancellationToken);
 
-    public Task<bool> FinishAsync(Guid id, TaskState state, string? result, string? error, string arguments, DateTimeOffset now, CancellationToken cancellationToken) => WriteAsync(c =>
+    public Task<bool> FinishAsync(Guid id, TaskState state, string? result, string? error, string arguments, string? worker, DateTimeOffset now, CancellationToken cancellationToken) => WriteAsync(c =>
     {
         var cmd = Prepared(c, """
-            UPDATE tasks SET state = $state, result = $result, error = $error, arguments = $args, date_done = $now
+            UPDATE tasks SET state = $state, result = $result, error = $error, arguments = $args, date_done = $now, worker = COALESCE($worker, worker)
             WHERE id = $id AND state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED')
             """);
         cmd.Parameters.AddWithValue("$id", id.ToString());
@@ -162,6 +162,7 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
         cmd.Parameters.AddWithValue("$result", (object?)result ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$error", (object?)error ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$args", arguments);
+        cmd.Parameters.AddWithValue("$worker", (object?)worker ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         return cmd.ExecuteNonQuery() == 1;
     }, cancellationToken);

@@ -63,7 +63,7 @@ public abstract class TaskStoreOperationsContract
             await store.InsertAsync(t, CancellationToken.None);
         }
         await store.TryStartAsync(b.Id, "w1", T0.AddMinutes(3), CancellationToken.None);
-        await store.FinishAsync(b.Id, TaskState.Success, "{}", null, "{}", T0.AddMinutes(4), CancellationToken.None);
+        await store.FinishAsync(b.Id, TaskState.Success, "{}", null, "{}", null, T0.AddMinutes(4), CancellationToken.None);
 
         async Task<Guid[]> Ids(TaskQuery q) => (await store.ListAsync(q, CancellationToken.None)).Tasks.Select(t => t.Id).ToArray();
 
@@ -89,7 +89,7 @@ public abstract class TaskStoreOperationsContract
         }
         await store.TryStartAsync(started.Id, "w1", T0, CancellationToken.None);
         await store.TryStartAsync(done.Id, "w1", T0, CancellationToken.None);
-        await store.FinishAsync(done.Id, TaskState.Success, "{\"ok\":true}", null, "{}", T0, CancellationToken.None);
+        await store.FinishAsync(done.Id, TaskState.Success, "{\"ok\":true}", null, "{}", null, T0, CancellationToken.None);
 
         Assert.Equal(RevokeOutcome.Revoked, await store.RevokeAsync(pending.Id, "{\"masked\":1}", "revoked by user", T0.AddSeconds(5), CancellationToken.None));
         Assert.Equal(RevokeOutcome.Revoked, await store.RevokeAsync(started.Id, "{}", "revoked by user", T0.AddSeconds(5), CancellationToken.None));
@@ -106,7 +106,7 @@ public abstract class TaskStoreOperationsContract
 
         // A revoked task never starts, and a worker's late result does not overwrite REVOKED.
         Assert.Null(await store.TryStartAsync(pending.Id, "w2", T0, CancellationToken.None));
-        Assert.False(await store.FinishAsync(started.Id, TaskState.Success, "{}", null, "{}", T0, CancellationToken.None));
+        Assert.False(await store.FinishAsync(started.Id, TaskState.Success, "{}", null, "{}", null, T0, CancellationToken.None));
         Assert.Equal(TaskState.Revoked, (await store.GetAsync(started.Id, CancellationToken.None))!.State);
 
         var revoked = await store.ListRevokedAsync([pending.Id, started.Id, done.Id, Guid.NewGuid()], CancellationToken.None);
@@ -125,6 +125,21 @@ public abstract class TaskStoreOperationsContract
         Assert.Equal("http://127.0.0.1:9/hook", back.Webhook);
         Assert.Equal("s1", back.ScheduleName);
         Assert.Equal("[{\"status\":200}]", back.Deliveries);
+    }
+
+    [SkippableFact]
+    public async Task A_result_names_the_worker_that_finished_it_even_after_its_task_was_handed_back()
+    {
+        var store = await CreateStoreAsync();
+        var t = Task("dns.check_records", T0);
+        await store.InsertAsync(t, CancellationToken.None);
+        Assert.NotNull(await store.TryStartAsync(t.Id, "w1", T0, CancellationToken.None));
+        // w1 missed its heartbeats: the task went back to the queue while w1 still ran it, and w1 finished first.
+        Assert.True(await store.ReleaseAsync(t.Id, "w1", CancellationToken.None));
+        Assert.True(await store.FinishAsync(t.Id, TaskState.Success, "{}", null, "{}", "w1", T0.AddSeconds(1), CancellationToken.None));
+        var done = (await store.GetAsync(t.Id, CancellationToken.None))!;
+        Assert.Equal(TaskState.Success, done.State);
+        Assert.Equal("w1", done.Worker);
     }
 
     [SkippableFact]
@@ -187,7 +202,7 @@ public abstract class TaskStoreOperationsContract
         await Add("alice", async t =>
         {
             await store.TryStartAsync(t.Id, "w", T0, CancellationToken.None);
-            await store.FinishAsync(t.Id, TaskState.Success, "{}", null, "{}", T0, CancellationToken.None);
+            await store.FinishAsync(t.Id, TaskState.Success, "{}", null, "{}", null, T0, CancellationToken.None);
         });
         await Add("alice", t => store.RevokeAsync(t.Id, "{}", "revoked", T0, CancellationToken.None));
         await Add("bob");
