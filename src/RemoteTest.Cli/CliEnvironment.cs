@@ -39,8 +39,14 @@ public sealed class CliEnvironment
     /// <summary>The console results are written to (standard output).</summary>
     public IAnsiConsole CreateOutConsole() => Create(Out, OutputIsTerminal);
 
+    /// <summary>
+    /// The console for progress and messages when not one over <see cref="Error"/>: tests give a recording
+    /// console that claims to be an interactive terminal, so the live progress display is drawn and can be read.
+    /// </summary>
+    public IAnsiConsole? ErrorConsole { get; init; }
+
     /// <summary>The console progress and messages are written to (standard error), so --json output stays clean.</summary>
-    public IAnsiConsole CreateErrorConsole() => Create(Error, Interactive);
+    public IAnsiConsole CreateErrorConsole() => ErrorConsole ?? Create(Error, Interactive);
 
     private IAnsiConsole Create(TextWriter writer, bool terminal)
     {

@@ -236,6 +236,16 @@ public static class ResultView
     }
 
     // ---------- JSON helpers ----------
+    /// <summary>A task state coloured as the UI's badges: green SUCCESS, red FAILURE/REVOKED, amber while running.</summary>
+    public static string StateMarkup(string? state) => state switch
+    {
+        null => "",
+        "SUCCESS" => "[green]SUCCESS[/]",
+        "FAILURE" or "REVOKED" => $"[red]{state}[/]",
+        "STARTED" or "RETRY" => $"[yellow]{state}[/]",
+        _ => Markup.Escape(state),
+    };
+
     internal static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue(out string? s) ? s : node is JsonValue n ? n.ToJsonString() : null;
 
     private static bool IsNull(JsonNode? node) => node is null || node.GetValueKind() == System.Text.Json.JsonValueKind.Null;

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using Spectre.Console;
@@ -35,13 +36,46 @@ public sealed class TaskGetCommand(CliEnvironment environment) : AsyncCommand<Ta
     }
 }
 
-/// <summary><c>remotetest task cancel ID</c>.</summary>
+/// <summary>
+/// <c>remotetest task cancel ID</c> (<c>DELETE /task/{id}</c>): exit 0 when revoked, 1 when the task had already
+/// ended (409), 2 for an unknown id or an unreachable server. A fan-out group id cancels each location's task.
+/// </summary>
 public sealed class TaskCancelCommand(CliEnvironment environment) : AsyncCommand<TaskIdSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, TaskIdSettings settings, CancellationToken cancellationToken)
     {
         using var api = settings.Connect(environment);
-        var (status, body) = await api.SendAsync(HttpMethod.Delete, $"task/{Uri.EscapeDataString(settings.Id)}", null, cancellationToken);
+        var (status, body) = await RevokeAsync(api, settings.Id, cancellationToken);
+        if (status == HttpStatusCode.NotFound
+            && await GroupChildrenAsync(api, settings.Id, cancellationToken) is { Count: > 0 } children)
+        {
+            // A group is not a task of its own (DELETE answers 404 for its id): revoke every location's task.
+            var codes = new List<int>();
+            foreach (var (location, child) in children)
+            {
+                var (childStatus, childBody) = await RevokeAsync(api, child, cancellationToken);
+                codes.Add(Report(settings, $"{location} {child}", childStatus, childBody));
+            }
+            return codes.Max();
+        }
+        return Report(settings, settings.Id, status, body);
+    }
+
+    private static Task<(HttpStatusCode, JsonNode?)> RevokeAsync(ApiClient api, string id, CancellationToken cancellationToken) =>
+        api.SendAsync(HttpMethod.Delete, $"task/{Uri.EscapeDataString(id)}", null, cancellationToken);
+
+    /// <summary>The locations' task ids of a group (not yet ready ones only); empty when the id is no group.</summary>
+    private static async Task<List<(string Location, string Id)>> GroupChildrenAsync(ApiClient api, string id, CancellationToken cancellationToken)
+    {
+        var (status, body) = await api.SendAsync(HttpMethod.Get, $"task/{Uri.EscapeDataString(id)}", null, cancellationToken);
+        return status == HttpStatusCode.OK && body is JsonObject group
+            ? TaskOutcome.Children(group).Where(c => ResultView.Text(c.Status["task_id"]) is not null)
+                .Select(c => (c.Location, ResultView.Text(c.Status["task_id"])!)).ToList()
+            : [];
+    }
+
+    private int Report(TaskIdSettings settings, string what, HttpStatusCode status, JsonNode? body)
+    {
         if (settings.Json && body is not null)
         {
             environment.Out.WriteLine(body.ToJsonString());
@@ -51,24 +85,36 @@ public sealed class TaskCancelCommand(CliEnvironment environment) : AsyncCommand
             case HttpStatusCode.OK or HttpStatusCode.Accepted or HttpStatusCode.NoContent:
                 if (!settings.Json)
                 {
-                    environment.Out.WriteLine($"{settings.Id}: {ResultView.Text(body?["state"]) ?? "REVOKED"}");
+                    environment.Out.WriteLine($"{what}: {ResultView.Text(body?["state"]) ?? "REVOKED"} (cancelled)");
                 }
                 return ExitCodes.Passed;
             case HttpStatusCode.Conflict:
-                environment.Error.WriteLine($"{settings.Id}: {ResultView.Text(body?["error"]) ?? "already finished; nothing to cancel"}");
+                // Not a usage error: the task exists and simply finished first. Its final state is what a script wants.
+                var state = ResultView.Text(body?["state"]);
+                environment.Error.WriteLine($"{what}: not cancelled: the task had already ended{(state is null ? "" : $" ({state})")}; " +
+                                            "only PENDING or STARTED tasks can be cancelled");
                 return ExitCodes.Failed;
+            case HttpStatusCode.NotFound:
+                throw new CliException($"{what}: no such task (never submitted, expired, or submitted with another token)");
             case HttpStatusCode.MethodNotAllowed:
                 throw new CliException("this server cannot cancel tasks (DELETE /task/{id})");
+            case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
+                throw new CliException($"cancel {what}: not authorised ({(int)status}): give a token with --token, REMOTETEST_TOKEN or the config file");
             default:
-                throw new CliException($"cancel {settings.Id}: {(int)status} {ResultView.Text(body?["error"]) ?? status.ToString()}");
+                throw new CliException($"cancel {what}: {(int)status} {ResultView.Text(body?["error"]) ?? status.ToString()}");
         }
     }
 }
 
 public sealed class TaskListSettings : ServerSettings
 {
+    /// <summary>The largest page <c>GET /task</c> answers.</summary>
+    public const int MaxLimit = 500;
+
+    private static readonly string[] States = ["PENDING", "STARTED", "RETRY", "SUCCESS", "FAILURE", "REVOKED"];
+
     [CommandOption("--state <STATE>")]
-    [Description("PENDING, STARTED, SUCCESS, FAILURE or REVOKED.")]
+    [Description("PENDING, STARTED, RETRY, SUCCESS, FAILURE or REVOKED.")]
     public string? State { get; set; }
 
     [CommandOption("--task <TASK_NAME>")]
@@ -76,13 +122,19 @@ public sealed class TaskListSettings : ServerSettings
     public string? Task { get; set; }
 
     [CommandOption("-q|--queue <QUEUE>")]
+    [Description("Only tasks of this queue (vantage point).")]
     public string? Queue { get; set; }
 
+    [CommandOption("--schedule <NAME>")]
+    [Description("Only the runs of this schedule.")]
+    public string? Schedule { get; set; }
+
     [CommandOption("--since <WHEN>")]
-    [Description("Submitted at or after this time (ISO 8601).")]
+    [Description("Submitted at or after this time: ISO 8601 (2026-11-27, 2026-11-27T10:00:00Z) or an age (90s, 30m, 2h, 7d).")]
     public string? Since { get; set; }
 
     [CommandOption("--limit <N>")]
+    [Description("Tasks per page, 1-500.")]
     [DefaultValue(20)]
     public int Limit { get; set; } = 20;
 
@@ -90,14 +142,63 @@ public sealed class TaskListSettings : ServerSettings
     [Description("Continue a listing (the cursor printed at its end).")]
     public string? Cursor { get; set; }
 
-    public override ValidationResult Validate() => Limit is < 1 or > 1000 ? ValidationResult.Error("--limit must be 1-1000") : ValidationResult.Success();
+    public override ValidationResult Validate()
+    {
+        if (Limit is < 1 or > MaxLimit)
+        {
+            return ValidationResult.Error($"--limit must be 1-{MaxLimit}");
+        }
+        if (State is not null && !States.Contains(State.ToUpperInvariant()))
+        {
+            return ValidationResult.Error($"--state '{State}' is not a state; use {string.Join(", ", States)}");
+        }
+        return Since is not null && SinceValue(DateTimeOffset.UtcNow) is null
+            ? ValidationResult.Error($"--since '{Since}' is neither an ISO 8601 time nor an age like 30m, 2h or 7d")
+            : ValidationResult.Success();
+    }
+
+    /// <summary>--since as the server takes it: an age is turned into the ISO 8601 time it reaches back to.</summary>
+    public string? SinceValue(DateTimeOffset now)
+    {
+        if (string.IsNullOrWhiteSpace(Since))
+        {
+            return null;
+        }
+        var text = Since.Trim();
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+        {
+            return text; // Unix seconds, which the server reads as they are
+        }
+        if (text.Length >= 2 && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= 0)
+        {
+            TimeSpan? age = char.ToLowerInvariant(text[^1]) switch
+            {
+                's' => TimeSpan.FromSeconds(n),
+                'm' => TimeSpan.FromMinutes(n),
+                'h' => TimeSpan.FromHours(n),
+                'd' => TimeSpan.FromDays(n),
+                'w' => TimeSpan.FromDays(7 * n),
+                _ => null,
+            };
+            if (age is { } a)
+            {
+                return (now - a).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            }
+        }
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var when)
+            ? when.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)
+            : null;
+    }
 }
 
-/// <summary><c>remotetest task list</c>: history, newest first.</summary>
+/// <summary><c>remotetest task list</c>: history (<c>GET /task</c>), newest first, a page at a time.</summary>
 public sealed class TaskListCommand(CliEnvironment environment) : AsyncCommand<TaskListSettings>
 {
+    private const int TargetsShown = 3;
+
     public override async Task<int> ExecuteAsync(CommandContext context, TaskListSettings settings, CancellationToken cancellationToken)
     {
+        var since = settings.SinceValue(DateTimeOffset.UtcNow);
         var query = new List<string> { $"limit={settings.Limit}" };
         void Add(string name, string? value)
         {
@@ -106,7 +207,8 @@ public sealed class TaskListCommand(CliEnvironment environment) : AsyncCommand<T
         Add("state", settings.State?.ToUpperInvariant());
         Add("task_name", settings.Task);
         Add("queue", settings.Queue);
-        Add("since", settings.Since);
+        Add("schedule", settings.Schedule);
+        Add("since", since);
         Add("cursor", settings.Cursor);
         using var api = settings.Connect(environment);
         var body = await api.GetAsync($"task?{string.Join('&', query)}", "task list (GET /task)", cancellationToken);
@@ -115,20 +217,62 @@ public sealed class TaskListCommand(CliEnvironment environment) : AsyncCommand<T
             environment.Out.WriteLine(body?.ToJsonString() ?? "null");
             return ExitCodes.Passed;
         }
-        var tasks = body as JsonArray ?? body?["tasks"] as JsonArray ?? body?["items"] as JsonArray ?? [];
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("Id", "Task", "State", "Queue", "Submitted", "Done");
+        var tasks = body as JsonArray ?? body?["tasks"] as JsonArray ?? [];
+        // The id is what a person copies into "task get" or "task cancel": never wrapped; the targets wrap instead.
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumn(new TableColumn("Id").NoWrap()).AddColumn(new TableColumn("Task").NoWrap()).AddColumn(new TableColumn("State").NoWrap())
+            .AddColumns("Targets", "Queue").AddColumn(new TableColumn("Submitted (UTC)").NoWrap()).AddColumn(new TableColumn("Took").RightAligned());
         foreach (var t in tasks.OfType<JsonObject>())
         {
+            var submitted = Time(t["date_submitted"]);
             table.AddRow(Markup.Escape(ResultView.Text(t["task_id"]) ?? ""), Markup.Escape(ResultView.Text(t["task_name"]) ?? ""),
-                Markup.Escape(ResultView.Text(t["state"]) ?? ""), Markup.Escape(ResultView.Text(t["queue"]) ?? ""),
-                Markup.Escape(ResultView.Text(t["date_submitted"]) ?? ""), Markup.Escape(ResultView.Text(t["date_done"]) ?? ""));
+                ResultView.StateMarkup(ResultView.Text(t["state"])), Markup.Escape(Targets(t["args"])), Markup.Escape(ResultView.Text(t["queue"]) ?? ""),
+                submitted?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "",
+                Time(t["date_done"]) is { } done ? Took(done - (Time(t["date_started"]) ?? submitted ?? done)) : "");
         }
         var console = environment.CreateOutConsole();
-        console.Write(table);
-        if (ResultView.Text(body?["next_cursor"] ?? body?["cursor"]) is { Length: > 0 } next)
+        if (tasks.Count == 0)
         {
-            console.MarkupLine($"[grey]more: remotetest task list --cursor {Markup.Escape(next)}[/]");
+            environment.Error.WriteLine("no task matches");
+        }
+        else
+        {
+            console.Write(table);
+        }
+        if (ResultView.Text(body?["next_cursor"]) is { Length: > 0 } next)
+        {
+            // The same filters with the cursor: the next page of this very listing (never the token).
+            var again = new List<string> { "remotetest task list" };
+            void Option(string name, string? value)
+            {
+                if (!string.IsNullOrEmpty(value)) again.Add($"{name} {value}");
+            }
+            Option("--state", settings.State?.ToUpperInvariant());
+            Option("--task", settings.Task);
+            Option("--queue", settings.Queue);
+            Option("--schedule", settings.Schedule);
+            // An age moves with the clock: the next page keeps the time the first one reached back to.
+            Option("--since", since);
+            Option("--limit", settings.Limit == 20 ? null : settings.Limit.ToString(CultureInfo.InvariantCulture));
+            Option("--server", settings.Server);
+            Option("--cursor", next);
+            // Plain, never wrapped at the console's width: the line is meant to be copied whole.
+            environment.Out.WriteLine($"more: {string.Join(' ', again)}");
         }
         return ExitCodes.Passed;
+    }
+
+    private static DateTimeOffset? Time(JsonNode? value) =>
+        DateTimeOffset.TryParse(ResultView.Text(value), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t.ToUniversalTime() : null;
+
+    private static string Took(TimeSpan span) => span.TotalSeconds < 120
+        ? span.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s"
+        : span.TotalMinutes.ToString("0", CultureInfo.InvariantCulture) + " min";
+
+    /// <summary>The hosts or domains of a task's first object argument, as the UI's history shows them.</summary>
+    private static string Targets(JsonNode? args)
+    {
+        var keys = (args as JsonObject ?? []).Select(kv => kv.Value).OfType<JsonObject>().FirstOrDefault()?.Select(kv => kv.Key).ToList() ?? [];
+        return keys.Count <= TargetsShown ? string.Join(", ", keys) : $"{string.Join(", ", keys.Take(TargetsShown))} +{keys.Count - TargetsShown} more";
     }
 }

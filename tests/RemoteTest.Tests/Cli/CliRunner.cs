@@ -35,7 +35,15 @@ public sealed class CliRunner : IDisposable
         return path;
     }
 
-    public async Task<CliRun> RunWithAsync(string stdin, HttpMessageHandler? handler, params string[] args)
+    public Task<CliRun> RunWithAsync(string stdin, HttpMessageHandler? handler, params string[] args) => RunWithAsync(stdin, handler, null, args);
+
+    /// <summary>
+    /// Runs with <paramref name="errorConsole"/> as the terminal on standard error (a recording console that says it
+    /// is interactive): the live progress display is drawn there instead of the plain lines a pipe gets.
+    /// </summary>
+    public Task<CliRun> RunInTerminalAsync(Spectre.Console.IAnsiConsole errorConsole, params string[] args) => RunWithAsync("", null, errorConsole, args);
+
+    private async Task<CliRun> RunWithAsync(string stdin, HttpMessageHandler? handler, Spectre.Console.IAnsiConsole? errorConsole, string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -46,6 +54,8 @@ public sealed class CliRunner : IDisposable
             In = new StringReader(stdin),
             Variable = name => Variables.GetValueOrDefault(name),
             Handler = handler,
+            Interactive = errorConsole is not null,
+            ErrorConsole = errorConsole,
         };
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var code = await CliApp.RunAsync(args, environment, timeout.Token);

@@ -32,11 +32,23 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : BrowserPageTest(
         await Page.GetByRole(AriaRole.Button, new() { Name = "Add schedule" }).ClickAsync();
         var row = Page.Locator($"tr[data-schedule='{name}']");
         await Expect(row).ToContainTextAsync("*/5 * * * *");
-        await Fixture.ScreenshotAsync(Page, "schedules");
+        await Expect(row.Locator(".last-runs")).ToContainTextAsync("not run yet");
 
         await row.Locator($"[data-run='{name}']").ClickAsync();
         await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/ui/task/[0-9a-f-]{36}$"));
         await Expect(Page.Locator("table.dns .state")).ToHaveTextAsync("13056");
+
+        var runId = Page.Url[(Page.Url.LastIndexOf('/') + 1)..];
+
+        // The schedule's last runs (GET /schedules/{name}) link to each run, and "all runs" to its history.
+        await Page.GotoAsync("/ui/schedules");
+        await Expect(row.Locator($".last-runs [data-run-id='{runId}'] .badge")).ToHaveTextAsync("SUCCESS");
+        await Fixture.ScreenshotAsync(Page, "schedules");
+        await row.Locator($"[data-all-runs='{name}']").ClickAsync();
+        await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/ui/history\\?schedule={name}$"));
+        await Expect(Page.Locator("[data-filter=schedule]")).ToContainTextAsync(name);
+        await Expect(Page.Locator("table.history tbody tr")).ToHaveCountAsync(1);
+        await Expect(Page.Locator($"tr[data-task-id='{runId}']")).ToContainTextAsync(name);
 
         await Page.GotoAsync("/ui/schedules");
         Page.Dialog += (_, dialog) => dialog.AcceptAsync();
@@ -78,5 +90,25 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : BrowserPageTest(
         var workers = await cli.RunAsync("workers");
         Assert.True(workers.ExitCode == ExitCodes.Passed, workers.ToString());
         Assert.Contains("Test Lab", workers.Out);
+
+        // Cancel a group: it has no row of its own, so each location's task is revoked (browser, then CLI).
+        var inBrowser = await cli.RunAsync("dns", "check", cli.File("s1.json", $$$"""{"{{{StuckTasks.SilentName(Fixture.Dns)}}}": {"original": ["192.0.2.1"]}}"""),
+            "--queues", "fra,dfw", "--timeout", "30", "--no-wait");
+        var group = inBrowser.Out.Trim();
+        await Page.GotoAsync($"{host.BaseAddress}ui/task/{group}");
+        await Expect(Page.Locator("section.location")).ToHaveCountAsync(2);
+        await Page.Locator("[data-cancel]").ClickAsync();
+        await Expect(Page.Locator("#task-notice")).ToHaveTextAsync("Cancelled 2 locations.");
+        await Expect(Page.Locator("section.location .badge")).ToHaveTextAsync(["REVOKED", "REVOKED"]);
+
+        var inCli = await cli.RunAsync("dns", "check", cli.File("s2.json", $$$"""{"{{{StuckTasks.SilentName(Fixture.Dns)}}}": {"original": ["192.0.2.1"]}}"""),
+            "--queues", "fra,dfw", "--timeout", "30", "--no-wait");
+        var cancel = await cli.RunAsync("task", "cancel", inCli.Out.Trim());
+        Assert.True(cancel.ExitCode == ExitCodes.Passed, cancel.ToString());
+        Assert.Matches(@"(?m)^fra [0-9a-f-]{36}: REVOKED \(cancelled\)$", cancel.Out.ReplaceLineEndings("\n"));
+        Assert.Matches(@"(?m)^dfw [0-9a-f-]{36}: REVOKED \(cancelled\)$", cancel.Out.ReplaceLineEndings("\n"));
+        var again = await cli.RunAsync("task", "cancel", inCli.Out.Trim());
+        Assert.True(again.ExitCode == ExitCodes.Failed, again.ToString());
+        Assert.Contains("not cancelled: the task had already ended (REVOKED)", again.Err);
     }
 }

@@ -15,7 +15,9 @@ export async function taskPage(root, id, alive) {
   const head = h('div', { class: 'task-head' });
   const progress = h('div', { class: 'progress-area' });
   const body = h('div', { class: 'task-body' });
-  mount(root, head, progress, body);
+  // Outside the head, which is redrawn on every poll: a cancel's outcome stays visible.
+  const notice = h('p', { class: 'notice', role: 'status', id: 'task-notice' });
+  mount(root, head, notice, progress, body);
   let delay = POLL_FIRST_MS;
   while (alive()) {
     const r = await get(`/task/${encodeURIComponent(id)}`);
@@ -26,7 +28,7 @@ export async function taskPage(root, id, alive) {
       return;
     }
     const status = r.body;
-    renderHead(head, id, status, alive);
+    renderHead(head, id, status, alive, notice);
     renderProgress(progress, status);
     if (status.ready || isGroupReady(status)) {
       await renderOutcome(body, status);
@@ -43,15 +45,20 @@ function isGroupReady(status) {
   return children.length > 0 && children.every(([, c]) => c && c.ready);
 }
 
-function renderHead(head, id, s, alive) {
+function renderHead(head, id, s, alive, notice) {
   const link = `${location.origin}/ui/task/${encodeURIComponent(id)}`;
   const copy = h('button', { type: 'button', class: 'link', onclick: async () => {
     try { await navigator.clipboard.writeText(link); copy.textContent = 'Link copied'; } catch { prompt('Link to this task', link); }
   } }, 'Copy link');
-  const cancel = !s.ready ? h('button', { type: 'button', class: 'danger', onclick: async () => {
+  // A group has no row of its own: cancelling it revokes each location's task that has not ended.
+  const targets = groupChildren(s).length ? groupChildren(s).filter(([, c]) => !c.ready && c.task_id).map(([, c]) => c.task_id) : [id];
+  const cancel = !s.ready && targets.length ? h('button', { type: 'button', class: 'danger', dataset: { cancel: '1' }, onclick: async () => {
     cancel.disabled = true;
-    const r = await del(`/task/${encodeURIComponent(id)}`);
-    if (!r.ok) { cancel.disabled = false; alert(r.status === 404 || r.status === 405 ? 'This server cannot cancel tasks yet.' : r.error); }
+    const outcomes = await Promise.all(targets.map(revokeTask));
+    const failed = outcomes.find(o => !o.ok);
+    mount(notice, failed ? failed.message : outcomes.length > 1 ? `Cancelled ${outcomes.length} locations.` : 'Cancelled.');
+    notice.className = `notice ${failed ? 'notice-bad' : ''}`;
+    if (failed && !failed.ended) cancel.disabled = false;
   } }, 'Cancel') : null;
   mount(head,
     h('h1', {}, s.task_name || 'Task', ' ', stateBadge(s.state)),
@@ -59,11 +66,26 @@ function renderHead(head, id, s, alive) {
       fact('Task id', h('code', { id: 'task-id' }, id), ' ', h('a', { href: link, class: 'share', dataset: { share: '1' } }, 'link'), ' ', copy),
       s.queue ? fact('Queue', s.queue) : null,
       s.worker ? fact('Worker', s.worker, s.location ? ` (${s.location})` : '') : null,
+      s.schedule ? fact('Schedule', h('a', { href: `/ui/history?schedule=${encodeURIComponent(s.schedule)}` }, s.schedule)) : null,
       fact('Submitted', formatDate(s.date_submitted)),
       s.date_started ? fact('Started', formatDate(s.date_started)) : null,
       s.date_done ? fact('Done', formatDate(s.date_done), ` (took ${durationBetween(s.date_started || s.date_submitted, s.date_done)})`) : null),
     cancel);
   if (!alive()) head.replaceChildren();
+}
+
+/**
+ * DELETE /task/{id}: {ok, state, ended, message}. A 409 means the task ended before the revoke arrived: not an
+ * error to retry, so <ended> is set and the message says in which state it ended.
+ */
+export async function revokeTask(id) {
+  const r = await del(`/task/${encodeURIComponent(id)}`);
+  const state = r.body && r.body.state;
+  if (r.ok) return { ok: true, state: state || 'REVOKED', ended: true, message: 'Cancelled.' };
+  if (r.status === 409) return { ok: false, state, ended: true, message: `Not cancelled: the task had already ended${state ? ` (${state})` : ''}.` };
+  if (r.status === 404) return { ok: false, ended: true, message: 'Not cancelled: this server does not know the task (it expired, or belongs to another token).' };
+  if (r.status === 405) return { ok: false, ended: false, message: 'This server cannot cancel tasks (DELETE /task/{id}).' };
+  return { ok: false, ended: false, message: `Not cancelled: ${r.error}` };
 }
 
 function fact(label, ...value) {
@@ -117,8 +139,9 @@ function verdict(s) {
 
 function outcomeOf(taskName, s) {
   if (s.state === 'SUCCESS' && s.result) return renderResult(taskName, s.result);
+  if (s.state === 'REVOKED') return h('p', { class: 'verdict verdict-bad' }, 'Cancelled.', s.error ? h('small', { class: 'muted' }, ` ${s.error}`) : null);
   if (s.error) return h('pre', { class: 'error-text' }, s.error);
-  return h('p', { class: 'muted' }, s.state === 'REVOKED' ? 'Cancelled.' : 'No result yet.');
+  return h('p', { class: 'muted' }, 'No result yet.');
 }
 
 function differences(list) {
@@ -159,52 +182,102 @@ export async function historyPage(root, params, navigate) {
   const known = await taskList();
   const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any state'), STATES.map(s => h('option', { value: s }, s)));
   const task = h('select', { name: 'task_name' }, h('option', { value: '' }, 'any task'), known.task_names.map(n => h('option', { value: n }, n)));
+  const queue = h('input', { name: 'queue', placeholder: 'any queue', size: 10 });
   const since = h('input', { type: 'date', name: 'since' });
   state.value = params.get('state') || '';
   task.value = params.get('task_name') || '';
+  queue.value = params.get('queue') || '';
   since.value = params.get('since') || '';
+  // Not in the form: a schedule's "all runs" link sets it, and a page size for long lists (the API's 1-500).
+  const schedule = params.get('schedule') || '';
+  const limit = Math.min(500, Math.max(1, Number(params.get('limit')) || HISTORY_PAGE));
+  const hidden = { schedule, limit: params.get('limit') ? String(limit) : '' };
   const filters = h('form', { class: 'filters', role: 'search' },
-    h('label', {}, 'State ', state), h('label', {}, 'Task ', task), h('label', {}, 'Since ', since),
-    h('button', { type: 'submit' }, 'Filter'));
+    h('label', {}, 'State ', state), h('label', {}, 'Task ', task), h('label', {}, 'Queue ', queue), h('label', {}, 'Since ', since),
+    h('button', { type: 'submit' }, 'Filter'),
+    schedule ? h('span', { class: 'chip', dataset: { filter: 'schedule' } }, h('b', {}, 'schedule'), ` ${schedule} `,
+      h('a', { href: historyUrl({ ...current(), schedule: '' }), title: 'Remove this filter' }, '×')) : null);
   const table = h('tbody', {});
   const more = h('div', { class: 'more' });
+  const count = h('span', { class: 'muted', id: 'history-count' });
   const area = h('div', {}, h('table', { class: 'list history' },
-    h('thead', {}, h('tr', {}, ['Task', 'State', 'Submitted', 'Took', 'Queue', 'Worker', 'Id'].map(t => h('th', {}, t)))), table), more);
-  mount(root, h('h1', {}, 'History'), filters, area);
+    h('thead', {}, h('tr', {}, ['Task', 'State', 'Targets', 'Submitted', 'Took', 'Queue', 'Worker', 'Id', ''].map(t => h('th', {}, t)))), table), more);
+  mount(root, h('h1', {}, 'History ', count), filters, area);
+  function current() {
+    return { state: state.value, task_name: task.value, queue: queue.value.trim(), since: since.value, ...hidden };
+  }
   const change = ev => {
     ev && ev.preventDefault();
-    const q = new URLSearchParams();
-    for (const el of [state, task, since]) if (el.value) q.set(el.name, el.value);
-    navigate(`/ui/history${q.toString() ? '?' + q : ''}`);
+    navigate(historyUrl(current()));
   };
   filters.addEventListener('submit', change);
   [state, task, since].forEach(el => el.addEventListener('change', change));
 
   const load = async cursor => {
-    const q = new URLSearchParams({ limit: String(HISTORY_PAGE) });
+    const q = new URLSearchParams({ limit: String(limit) });
     if (state.value) q.set('state', state.value);
     if (task.value) q.set('task_name', task.value);
+    if (queue.value.trim()) q.set('queue', queue.value.trim());
+    if (schedule) q.set('schedule', schedule);
     if (since.value) q.set('since', new Date(since.value + 'T00:00:00').toISOString());
     if (cursor) q.set('cursor', cursor);
     const r = await get(`/task?${q}`);
     if (r.status === 404 || r.status === 405) return mount(area, emptyState('History is not available', 'This server does not list past tasks yet (GET /task). Open a task by its link instead.'));
-    if (!r.ok) return mount(area, emptyState('Could not load the history', r.error));
+    if (!r.ok) return mount(more, emptyState('Could not load the history', r.error));
     const b = r.body || {};
     const list = (Array.isArray(b) ? b : b.tasks || b.items || b.results || [])
       // The server filters; checking again here keeps the view right against a server that ignores a filter.
       .filter(t => (!state.value || t.state === state.value) && (!task.value || t.task_name === task.value));
-    table.append(...list.map(t => h('tr', { dataset: { taskId: t.task_id, state: t.state } },
-      h('td', {}, h('a', { href: `/ui/task/${encodeURIComponent(t.task_id)}` }, t.task_name || '?')),
-      h('td', {}, stateBadge(t.state)),
-      h('td', {}, formatDate(t.date_submitted)),
-      h('td', {}, t.date_done ? durationBetween(t.date_started || t.date_submitted, t.date_done) : ''),
-      h('td', {}, t.queue || ''), h('td', {}, t.worker || ''),
-      h('td', {}, h('code', {}, String(t.task_id).slice(0, 8))))));
-    const next = Array.isArray(b) ? null : b.next_cursor || b.cursor || b.next;
-    mount(more, next ? h('button', { type: 'button', onclick: () => { mount(more); load(next); } }, 'Load more') : null);
+    table.append(...list.map(historyRow));
+    const next = Array.isArray(b) ? null : b.next_cursor;
+    count.textContent = table.children.length ? `${table.children.length}${next ? '+' : ''} tasks` : '';
+    mount(more, next ? h('button', { type: 'button', dataset: { more: '1' }, onclick: ev => { ev.target.disabled = true; load(next); } }, `Load ${limit} more`) : null);
     if (!table.children.length) mount(more, emptyState('No tasks', 'No task matches these filters.'));
   };
   await load(null);
+}
+
+function historyUrl(filters) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
+  return `/ui/history${q.toString() ? '?' + q : ''}`;
+}
+
+function historyRow(t) {
+  const badge = h('td', {}, stateBadge(t.state));
+  const note = h('small', { class: 'notice', role: 'status' });
+  // Only a task that has not ended can be revoked; the server answers 409 for one that ended meanwhile.
+  const revoke = !t.ready && (t.state === 'PENDING' || t.state === 'STARTED' || t.state === 'RETRY')
+    ? h('button', { type: 'button', class: 'danger small', dataset: { revoke: t.task_id }, title: 'Cancel this task (DELETE /task/{id})', onclick: async () => {
+      revoke.disabled = true;
+      const outcome = await revokeTask(t.task_id);
+      if (outcome.state) { mount(badge, stateBadge(outcome.state)); row.dataset.state = outcome.state; }
+      mount(note, outcome.ok ? '' : outcome.message);
+      note.className = `notice ${outcome.ok ? '' : 'notice-bad'}`;
+      if (outcome.ended) revoke.remove(); else revoke.disabled = false;
+    } }, 'Revoke')
+    : null;
+  const row = h('tr', { dataset: { taskId: t.task_id, state: t.state } },
+    h('td', {}, h('a', { href: `/ui/task/${encodeURIComponent(t.task_id)}` }, t.task_name || '?'),
+      t.schedule ? h('small', { class: 'muted' }, ` · ${t.schedule}`) : null),
+    badge,
+    h('td', { class: 'targets' }, targetsOf(t.args)),
+    h('td', {}, formatDate(t.date_submitted)),
+    h('td', {}, t.date_done ? durationBetween(t.date_started || t.date_submitted, t.date_done) : ''),
+    h('td', {}, t.queue || ''), h('td', {}, t.worker || ''),
+    h('td', {}, h('code', { title: t.task_id }, String(t.task_id).slice(0, 8))),
+    h('td', {}, revoke, note));
+  return row;
+}
+
+const TARGETS_SHOWN = 3;
+
+/** What a task was pointed at, from its listed arguments: the hosts or domains of its first object argument. */
+function targetsOf(args) {
+  const objects = Object.values(args || {}).filter(v => v && typeof v === 'object' && !Array.isArray(v));
+  const keys = objects.length ? Object.keys(objects[0]) : [];
+  if (!keys.length) return '';
+  return keys.slice(0, TARGETS_SHOWN).join(', ') + (keys.length > TARGETS_SHOWN ? ` +${keys.length - TARGETS_SHOWN} more` : '');
 }
 
 // ---------- schedules ----------
@@ -216,30 +289,39 @@ export async function schedulesPage(root, navigate) {
   }
   if (!r.ok) return mount(root, h('h1', {}, 'Schedules'), emptyState('Could not load the schedules', r.error));
   const list = Array.isArray(r.body) ? r.body : (r.body && (r.body.schedules || r.body.items)) || [];
-  const rows = list.map(s => h('tr', { dataset: { schedule: s.name } },
-    h('td', {}, s.name), h('td', {}, s.task_name), h('td', {}, h('code', {}, s.cron || '')), h('td', {}, s.time_zone || s.timezone || ''),
+  // The list has no runs; each schedule's own answer (GET /schedules/{name}) has its last runs. Asked at once.
+  const details = await Promise.all(list.map(s => get(`/schedules/${encodeURIComponent(s.name)}`).then(d => d.ok && d.body ? d.body : s)));
+  const rows = details.map(s => h('tr', { dataset: { schedule: s.name } },
+    h('td', {}, s.name), h('td', {}, s.task_name), h('td', {}, targetsOf(s.data && s.data.kwargs)),
+    h('td', {}, h('code', {}, s.cron || ''), h('div', { class: 'muted' }, s.time_zone || s.timezone || '')),
     h('td', {}, s.queue || ''), h('td', {}, formatDate(s.next_run || s.next_execution)),
-    h('td', {}, lastRun(s)),
+    h('td', { class: 'last-runs' }, lastRuns(s)),
+    h('td', {}, s.webhook ? h('span', { title: s.webhook }, s.notify === 'change' ? 'on change' : s.notify === 'cert_expiry' ? 'certificate expiry' : 'every run') : ''),
     h('td', {}, h('button', { type: 'button', class: 'small', dataset: { run: s.name }, onclick: async () => {
       const run = await post(`/schedules/${encodeURIComponent(s.name)}/run`, {});
       run.ok && run.body && run.body.task_id ? navigate(`/ui/task/${encodeURIComponent(run.body.task_id)}`) : alert(run.error);
-    } }, 'Run now'), ' ', h('button', { type: 'button', class: 'danger small', onclick: async () => {
-      if (!confirm(`Delete schedule ${s.name}?`)) return;
+    } }, 'Run now'), ' ', h('button', { type: 'button', class: 'danger small', dataset: { delete: s.name }, onclick: async () => {
+      if (!confirm(`Delete schedule ${s.name}? Its past runs stay in the history.`)) return;
       const d = await del(`/schedules/${encodeURIComponent(s.name)}`);
       d.ok ? schedulesPage(root, navigate) : alert(d.error);
     } }, 'Delete'))));
   const form = scheduleForm(known, () => schedulesPage(root, navigate));
   mount(root, h('h1', {}, 'Schedules'),
-    list.length ? h('table', { class: 'list' }, h('thead', {}, h('tr', {}, ['Name', 'Task', 'Cron', 'Time zone', 'Queue', 'Next run', 'Last run', ''].map(t => h('th', {}, t)))), h('tbody', {}, rows))
+    list.length ? h('table', { class: 'list schedules' }, h('thead', {}, h('tr', {},
+      ['Name', 'Task', 'Targets', 'Cron', 'Queue', 'Next run', 'Last runs', 'Webhook', ''].map(t => h('th', {}, t)))), h('tbody', {}, rows))
       : emptyState('No schedules', 'Add one below, e.g. check every 5 minutes which DNS state a migration is in.'),
-    h('h2', {}, 'New schedule'), form);
+    h('h2', {}, 'New schedule'), h('p', { class: 'hint' }, 'Saving a name that exists replaces that schedule.'), form);
 }
 
-function lastRun(s) {
-  const last = (Array.isArray(s.last_runs) && s.last_runs[0]) || s.last_run || s.last_fired;
-  if (!last) return '';
-  if (typeof last === 'string') return formatDate(last);
-  return h('span', {}, last.task_id ? h('a', { href: `/ui/task/${encodeURIComponent(last.task_id)}` }, formatDate(last.date_submitted || last.date_done) || 'last') : null, ' ', last.state ? stateBadge(last.state) : null);
+const LAST_RUNS_SHOWN = 5;
+
+/** The newest runs as state badges linking to each task, and a link to all of them in the history. */
+function lastRuns(s) {
+  const runs = Array.isArray(s.last_runs) ? s.last_runs.slice(0, LAST_RUNS_SHOWN) : [];
+  const all = h('a', { href: `/ui/history?schedule=${encodeURIComponent(s.name)}`, class: 'small-link', dataset: { allRuns: s.name } }, 'all runs');
+  if (!runs.length) return [s.last_fired ? h('div', {}, formatDate(s.last_fired)) : h('span', { class: 'muted' }, 'not run yet'), ' ', s.last_fired ? all : null];
+  return [runs.map(run => h('a', { href: `/ui/task/${encodeURIComponent(run.task_id)}`, class: 'run-link', title: `${run.state} · ${formatDate(run.date_submitted)}`, dataset: { runId: run.task_id } },
+    stateBadge(run.state))), h('div', { class: 'muted' }, formatDate(runs[0].date_submitted), ' · ', all)];
 }
 
 function scheduleForm(known, done) {
@@ -282,9 +364,17 @@ export async function workersPage(root) {
   if (!list.length) return mount(root, h('h1', {}, 'Workers'), emptyState('No live workers', 'Start a worker (Roles=worker) to run tasks; each declares its queues and location.'));
   mount(root, h('h1', {}, 'Workers and vantage points'),
     h('table', { class: 'list workers' },
-      h('thead', {}, h('tr', {}, ['Name', 'Location', 'Queues', 'Started', 'Last heartbeat', 'Running'].map(t => h('th', {}, t)))),
+      h('thead', {}, h('tr', {}, ['Name', 'Location', 'Queues', 'Started', 'Last heartbeat', 'Running', 'Version'].map(t => h('th', {}, t)))),
       h('tbody', {}, list.map(w => h('tr', { dataset: { worker: w.name } },
         h('td', {}, w.name), h('td', {}, w.location || ''), h('td', {}, (w.queues || []).join(', ')),
         h('td', {}, formatDate(w.started)), h('td', {}, w.last_heartbeat ? `${durationBetween(w.last_heartbeat)} ago` : ''),
-        h('td', {}, String(Array.isArray(w.running_tasks) ? w.running_tasks.length : w.running_tasks ?? w.running ?? '')))))));
+        h('td', {}, runningOf(w)), h('td', {}, w.version || ''))))),
+    h('p', { class: 'hint' }, 'A queue is a vantage point: run a test there with Queue on the run form, or several at once (fra, dfw) to compare.'));
+}
+
+/** How many tasks a worker runs now, each linked to its page. */
+function runningOf(w) {
+  const ids = Array.isArray(w.running_tasks) ? w.running_tasks : [];
+  const n = typeof w.running === 'number' ? w.running : ids.length;
+  return [String(n), ids.length ? ' ' : null, ids.map((id, i) => [i ? ', ' : '', h('a', { href: `/ui/task/${encodeURIComponent(id)}` }, h('code', {}, String(id).slice(0, 8)))])];
 }
