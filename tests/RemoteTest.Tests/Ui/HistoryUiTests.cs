@@ -101,6 +101,7 @@ public sealed class HistoryUiTests(BrowserFixture fixture) : BrowserPageTest(fix
         await Expect(Page.Locator(".progress-area progress")).ToHaveAttributeAsync("max", "2");
         await Expect(Page.Locator(".progress-area progress")).ToHaveAttributeAsync("value", "1");
         await Expect(Page.Locator("h1 .badge")).ToHaveTextAsync("STARTED");
+        await Fixture.ScreenshotAsync(Page, "task-progress");
 
         await Page.Locator("[data-cancel]").ClickAsync();
         await Expect(Page.Locator("#task-notice")).ToHaveTextAsync("Cancelled.");
