@@ -292,7 +292,7 @@ export async function schedulesPage(root, navigate) {
   // The list has no runs; each schedule's own answer (GET /schedules/{name}) has its last runs. Asked at once.
   const details = await Promise.all(list.map(s => get(`/schedules/${encodeURIComponent(s.name)}`).then(d => d.ok && d.body ? d.body : s)));
   const rows = details.map(s => h('tr', { dataset: { schedule: s.name } },
-    h('td', {}, s.name), h('td', {}, s.task_name), h('td', {}, targetsOf(s.data && s.data.kwargs)),
+    h('td', {}, s.name), h('td', {}, s.task_name), h('td', { class: 'targets' }, targetsOf(s.data && s.data.kwargs)),
     h('td', {}, h('code', {}, s.cron || ''), h('div', { class: 'muted' }, s.time_zone || s.timezone || '')),
     h('td', {}, s.queue || ''), h('td', {}, formatDate(s.next_run || s.next_execution)),
     h('td', { class: 'last-runs' }, lastRuns(s)),
