@@ -111,6 +111,9 @@ public sealed class TaskListSettings : ServerSettings
     /// <summary>The largest page <c>GET /task</c> answers.</summary>
     public const int MaxLimit = 500;
 
+    /// <summary>Tasks per page unless --limit says otherwise.</summary>
+    public const int DefaultLimit = 20;
+
     private static readonly string[] States = ["PENDING", "STARTED", "RETRY", "SUCCESS", "FAILURE", "REVOKED"];
 
     [CommandOption("--state <STATE>")]
@@ -135,8 +138,8 @@ public sealed class TaskListSettings : ServerSettings
 
     [CommandOption("--limit <N>")]
     [Description("Tasks per page, 1-500.")]
-    [DefaultValue(20)]
-    public int Limit { get; set; } = 20;
+    [DefaultValue(DefaultLimit)]
+    public int Limit { get; set; } = DefaultLimit;
 
     [CommandOption("--cursor <CURSOR>")]
     [Description("Continue a listing (the cursor printed at its end).")]
@@ -198,18 +201,19 @@ public sealed class TaskListCommand(CliEnvironment environment) : AsyncCommand<T
 
     public override async Task<int> ExecuteAsync(CommandContext context, TaskListSettings settings, CancellationToken cancellationToken)
     {
-        var since = settings.SinceValue(DateTimeOffset.UtcNow);
-        var query = new List<string> { $"limit={settings.Limit}" };
-        void Add(string name, string? value)
-        {
-            if (!string.IsNullOrEmpty(value)) query.Add($"{name}={Uri.EscapeDataString(value)}");
-        }
-        Add("state", settings.State?.ToUpperInvariant());
-        Add("task_name", settings.Task);
-        Add("queue", settings.Queue);
-        Add("schedule", settings.Schedule);
-        Add("since", since);
-        Add("cursor", settings.Cursor);
+        // Each filter as the query parameter and the option it came from, so the next page's command repeats them.
+        // An age (--since 2h) is resolved once: the next page keeps the time this one reached back to.
+        (string Parameter, string Option, string? Value)[] filters =
+        [
+            ("state", "--state", settings.State?.ToUpperInvariant()),
+            ("task_name", "--task", settings.Task),
+            ("queue", "--queue", settings.Queue),
+            ("schedule", "--schedule", settings.Schedule),
+            ("since", "--since", settings.SinceValue(DateTimeOffset.UtcNow)),
+        ];
+        var given = filters.Where(f => !string.IsNullOrEmpty(f.Value)).ToList();
+        var query = given.Select(f => $"{f.Parameter}={Uri.EscapeDataString(f.Value!)}").Prepend($"limit={settings.Limit}")
+            .Concat(settings.Cursor is { Length: > 0 } cursor ? [$"cursor={Uri.EscapeDataString(cursor)}"] : []);
         using var api = settings.Connect(environment);
         var body = await api.GetAsync($"task?{string.Join('&', query)}", "task list (GET /task)", cancellationToken);
         if (settings.Json)
@@ -242,20 +246,10 @@ public sealed class TaskListCommand(CliEnvironment environment) : AsyncCommand<T
         if (ResultView.Text(body?["next_cursor"]) is { Length: > 0 } next)
         {
             // The same filters with the cursor: the next page of this very listing (never the token).
-            var again = new List<string> { "remotetest task list" };
-            void Option(string name, string? value)
-            {
-                if (!string.IsNullOrEmpty(value)) again.Add($"{name} {value}");
-            }
-            Option("--state", settings.State?.ToUpperInvariant());
-            Option("--task", settings.Task);
-            Option("--queue", settings.Queue);
-            Option("--schedule", settings.Schedule);
-            // An age moves with the clock: the next page keeps the time the first one reached back to.
-            Option("--since", since);
-            Option("--limit", settings.Limit == 20 ? null : settings.Limit.ToString(CultureInfo.InvariantCulture));
-            Option("--server", settings.Server);
-            Option("--cursor", next);
+            var again = given.Select(f => $"{f.Option} {f.Value}").Prepend("remotetest task list")
+                .Concat(settings.Limit == TaskListSettings.DefaultLimit ? [] : [$"--limit {settings.Limit}"])
+                .Concat(settings.Server is { Length: > 0 } server ? [$"--server {server}"] : [])
+                .Append($"--cursor {next}");
             // Plain, never wrapped at the console's width: the line is meant to be copied whole.
             environment.Out.WriteLine($"more: {string.Join(' ', again)}");
         }

@@ -1,33 +1,13 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using RemoteTest.Cli;
-using RemoteTest.Fixtures.Dns;
-using RemoteTest.Tests.Infrastructure;
 using Spectre.Console.Testing;
 
 namespace RemoteTest.Tests.Cli;
 
 /// <summary><c>remotetest task list|cancel</c> on the real history and revoke routes, and the live progress display.</summary>
-public sealed class CliTaskTests : IAsyncLifetime
+public sealed class CliTaskTests : CliServiceTest
 {
-    private DnsTestServer _dns = null!;
-    private ServiceHost _host = null!;
-    private CliRunner _cli = null!;
-
-    public async Task InitializeAsync()
-    {
-        _dns = DnsTestServer.Start().A("sip.example.test", "192.0.2.10", "192.0.2.11");
-        _host = await ServiceHost.StartAsync(new Dictionary<string, string?> { ["RemoteTest:Dns:DefaultNameservers:0"] = _dns.NameServer });
-        _cli = new CliRunner(_host.BaseAddress);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _cli.Dispose();
-        await _host.DisposeAsync();
-        await _dns.DisposeAsync();
-    }
-
     [Fact]
     public async Task Task_list_filters_by_state_task_and_time_and_pages_with_the_cursor()
     {
@@ -35,11 +15,11 @@ public sealed class CliTaskTests : IAsyncLifetime
         for (var i = 0; i < 3; i++)
         {
             ids.Add(await SubmitDnsAsync("""{"sip.example.test": {"13056": ["192.0.2.10", "192.0.2.11"]}}""", 3));
-            await _host.WaitAsync(ids[^1]);
+            await Host.WaitAsync(ids[^1]);
         }
         var stuck = await StartStuckTaskAsync();
 
-        var page1 = await _cli.RunAsync("task", "list", "--task", "dns.check_records", "--state", "success", "--since", "1h", "--limit", "2");
+        var page1 = await Runner.RunAsync("task", "list", "--task", "dns.check_records", "--state", "success", "--since", "1h", "--limit", "2");
         Assert.True(page1.ExitCode == ExitCodes.Passed, page1.ToString());
         Assert.Contains(ids[2], page1.Out);
         Assert.Contains(ids[1], page1.Out);
@@ -51,28 +31,28 @@ public sealed class CliTaskTests : IAsyncLifetime
         // The last line is the command for the next page, with the same filters and the server's cursor.
         var more = Regex.Match(page1.Out, @"more: remotetest task list --state SUCCESS --task dns\.check_records --since (\S+) --limit 2 --cursor (\S+)");
         Assert.True(more.Success, page1.ToString());
-        var page2 = await _cli.RunAsync("task", "list", "--task", "dns.check_records", "--state", "SUCCESS", "--since", more.Groups[1].Value,
+        var page2 = await Runner.RunAsync("task", "list", "--task", "dns.check_records", "--state", "SUCCESS", "--since", more.Groups[1].Value,
             "--limit", "2", "--cursor", more.Groups[2].Value);
         Assert.True(page2.ExitCode == ExitCodes.Passed, page2.ToString());
         Assert.Contains(ids[0], page2.Out);
         Assert.DoesNotContain(ids[2], page2.Out);
 
-        var running = await _cli.RunAsync("task", "list", "--state", "STARTED", "--json");
+        var running = await Runner.RunAsync("task", "list", "--state", "STARTED", "--json");
         Assert.True(running.ExitCode == ExitCodes.Passed, running.ToString());
         var tasks = JsonNode.Parse(running.Out)!["tasks"]!.AsArray();
         Assert.Equal([stuck], tasks.Select(t => t!["task_id"]!.GetValue<string>()));
 
-        var future = await _cli.RunAsync("task", "list", "--since", "2099-01-01");
+        var future = await Runner.RunAsync("task", "list", "--since", "2099-01-01");
         Assert.True(future.ExitCode == ExitCodes.Passed, future.ToString());
         Assert.Contains("no task matches", future.Err);
 
         foreach (var bad in new[] { new[] { "--state", "DONE" }, ["--limit", "501"], ["--since", "yesterday-ish"] })
         {
-            var usage = await _cli.RunAsync(["task", "list", .. bad]);
+            var usage = await Runner.RunAsync(["task", "list", .. bad]);
             Assert.True(usage.ExitCode == ExitCodes.Usage, usage.ToString());
             Assert.Contains(bad[0], usage.Err);
         }
-        await _cli.RunAsync("task", "cancel", stuck);
+        await Runner.RunAsync("task", "cancel", stuck);
     }
 
     [Fact]
@@ -80,26 +60,26 @@ public sealed class CliTaskTests : IAsyncLifetime
     {
         var id = await StartStuckTaskAsync();
 
-        var cancel = await _cli.RunAsync("task", "cancel", id);
+        var cancel = await Runner.RunAsync("task", "cancel", id);
         Assert.True(cancel.ExitCode == ExitCodes.Passed, cancel.ToString());
         Assert.Equal($"{id}: REVOKED (cancelled)", cancel.Out.Trim());
         Assert.Equal("REVOKED", (await StatusAsync(id))["state"]!.GetValue<string>());
 
-        var get = await _cli.RunAsync("task", "get", id);
+        var get = await Runner.RunAsync("task", "get", id);
         Assert.True(get.ExitCode == ExitCodes.Failed, get.ToString());
         Assert.Contains("REVOKED", get.Out);
 
-        var again = await _cli.RunAsync("task", "cancel", id);
+        var again = await Runner.RunAsync("task", "cancel", id);
         Assert.True(again.ExitCode == ExitCodes.Failed, again.ToString());
         Assert.Equal($"{id}: not cancelled: the task had already ended (REVOKED); only PENDING or STARTED tasks can be cancelled", again.Err.Trim());
         Assert.Equal("", again.Out);
 
         var unknown = Guid.NewGuid().ToString();
-        var missing = await _cli.RunAsync("task", "cancel", unknown);
+        var missing = await Runner.RunAsync("task", "cancel", unknown);
         Assert.True(missing.ExitCode == ExitCodes.Usage, missing.ToString());
         Assert.Contains($"{unknown}: no such task", missing.Err);
 
-        var json = await _cli.RunAsync("task", "cancel", id, "--json");
+        var json = await Runner.RunAsync("task", "cancel", id, "--json");
         Assert.True(json.ExitCode == ExitCodes.Failed, json.ToString());
         Assert.Equal("REVOKED", JsonNode.Parse(json.Out)!["state"]!.GetValue<string>());
     }
@@ -107,13 +87,13 @@ public sealed class CliTaskTests : IAsyncLifetime
     [Fact]
     public async Task On_a_terminal_the_wait_is_a_live_progress_bar_fed_by_the_tasks_progress()
     {
-        var silent = StuckTasks.SilentName(_dns);
-        var file = _cli.File("progress.json", $$$"""{"sip.example.test": {"13056": ["192.0.2.10", "192.0.2.11"]}, "{{{silent}}}": {"original": ["192.0.2.1"]}}""");
+        var silent = StuckTasks.SilentName(Dns);
+        var file = Runner.File("progress.json", $$$"""{"sip.example.test": {"13056": ["192.0.2.10", "192.0.2.11"]}, "{{{silent}}}": {"original": ["192.0.2.1"]}}""");
         // A recording console that says it is an interactive ANSI terminal: Spectre draws its live display there.
         var terminal = new TestConsole().Interactive().EmitAnsiSequences().Width(120);
         terminal.Profile.Capabilities.Ansi = true;
 
-        var run = await _cli.RunInTerminalAsync(terminal, "dns", "check", file, "--timeout", "3");
+        var run = await Runner.RunInTerminalAsync(terminal, "dns", "check", file, "--timeout", "3");
 
         // The silent domain times out: the check fails (exit 1) after the bar showed one of two checks done.
         Assert.True(run.ExitCode == ExitCodes.Failed, run.ToString() + terminal.Output);
@@ -127,9 +107,9 @@ public sealed class CliTaskTests : IAsyncLifetime
         Assert.Contains("FAILED", run.Out);
     }
 
-    private Task<string> StartStuckTaskAsync() => StuckTasks.StartAsync(_host, _dns);
+    private Task<string> StartStuckTaskAsync() => StuckTasks.StartAsync(Host, Dns);
 
-    private Task<JsonObject> StatusAsync(string id) => _host.StatusAsync(id);
+    private Task<JsonObject> StatusAsync(string id) => Host.StatusAsync(id);
 
-    private Task<string> SubmitDnsAsync(string dnsData, double timeout) => _host.SubmitDnsAsync(_dns, dnsData, timeout);
+    private Task<string> SubmitDnsAsync(string dnsData, double timeout) => Host.SubmitDnsAsync(Dns, dnsData, timeout);
 }

@@ -2,13 +2,11 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using RemoteTest.Cli;
-using RemoteTest.Fixtures.Dns;
-using RemoteTest.Tests.Infrastructure;
 
 namespace RemoteTest.Tests.Cli;
 
 /// <summary>The remotetest CLI against a real in-process service and a loopback DNS server.</summary>
-public sealed class CliTests : IAsyncLifetime
+public sealed class CliTests : CliServiceTest
 {
     private const string DnsData = """
         {
@@ -17,31 +15,11 @@ public sealed class CliTests : IAsyncLifetime
         }
         """;
 
-    private DnsTestServer _dns = null!;
-    private ServiceHost _host = null!;
-    private CliRunner _cli = null!;
-
-    public async Task InitializeAsync()
-    {
-        _dns = DnsTestServer.Start()
-            .A("sip.example.test", "192.0.2.10", "192.0.2.11")
-            .A("xsp.example.test", "192.0.2.20");
-        _host = await ServiceHost.StartAsync(new Dictionary<string, string?> { ["RemoteTest:Dns:DefaultNameservers:0"] = _dns.NameServer });
-        _cli = new CliRunner(_host.BaseAddress);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _cli.Dispose();
-        await _host.DisposeAsync();
-        await _dns.DisposeAsync();
-    }
-
     [Fact]
     public async Task Dns_check_prints_a_table_and_exits_0_when_every_domain_is_in_a_known_state()
     {
-        var file = _cli.File("dns_data.json", DnsData);
-        var run = await _cli.RunAsync("dns", "check", file, "--nameserver", _dns.NameServer);
+        var file = Runner.File("dns_data.json", DnsData);
+        var run = await Runner.RunAsync("dns", "check", file, "--nameserver", Dns.NameServer);
 
         Assert.True(run.ExitCode == ExitCodes.Passed, run.ToString());
         Assert.Contains("sip.example.test", run.Out);
@@ -56,15 +34,15 @@ public sealed class CliTests : IAsyncLifetime
     [Fact]
     public async Task Dns_check_exits_1_when_a_domain_is_in_no_known_state_or_not_in_the_expected_one()
     {
-        _dns.A("moved.example.test", "198.51.100.1");
-        var unknown = _cli.File("unknown.json", """{"moved.example.test": {"original": ["192.0.2.30"]}}""");
-        var run = await _cli.RunAsync("dns", "check", unknown);
+        Dns.A("moved.example.test", "198.51.100.1");
+        var unknown = Runner.File("unknown.json", """{"moved.example.test": {"original": ["192.0.2.30"]}}""");
+        var run = await Runner.RunAsync("dns", "check", unknown);
         Assert.True(run.ExitCode == ExitCodes.Failed, run.ToString());
         Assert.Contains("unknown", run.Out);
         Assert.Contains("FAILED", run.Out);
 
-        var file = _cli.File("dns_data.json", DnsData);
-        var expect = await _cli.RunAsync("dns", "check", file, "--expect", "13057");
+        var file = Runner.File("dns_data.json", DnsData);
+        var expect = await Runner.RunAsync("dns", "check", file, "--expect", "13057");
         Assert.True(expect.ExitCode == ExitCodes.Failed, expect.ToString());
         Assert.Contains("not every domain is in state 13057", expect.Out);
     }
@@ -72,8 +50,8 @@ public sealed class CliTests : IAsyncLifetime
     [Fact]
     public async Task Json_prints_the_raw_task_answer_for_scripts()
     {
-        var file = _cli.File("dns_data.json", DnsData);
-        var run = await _cli.RunAsync("dns", "check", file, "--json");
+        var file = Runner.File("dns_data.json", DnsData);
+        var run = await Runner.RunAsync("dns", "check", file, "--json");
 
         Assert.True(run.ExitCode == ExitCodes.Passed, run.ToString());
         var status = JsonNode.Parse(run.Out)!.AsObject();
@@ -89,21 +67,21 @@ public sealed class CliTests : IAsyncLifetime
             ["task_name"] = "dns.check_records",
             ["data"] = new JsonObject { ["args"] = new JsonArray(JsonNode.Parse(DnsData)), ["kwargs"] = new JsonObject { ["timeout"] = 2.0 } },
         }.ToJsonString();
-        var run = await _cli.RunAsync("run", _cli.File("task.json", payload), "--no-wait");
+        var run = await Runner.RunAsync("run", Runner.File("task.json", payload), "--no-wait");
         Assert.True(run.ExitCode == ExitCodes.Passed, run.ToString());
         var id = run.Out.Trim();
         Assert.True(Guid.TryParse(id, out _), run.ToString());
 
-        var get = await _cli.RunAsync("task", "get", id, "--wait");
+        var get = await Runner.RunAsync("task", "get", id, "--wait");
         Assert.True(get.ExitCode == ExitCodes.Passed, get.ToString());
         Assert.Contains("sip.example.test", get.Out);
 
         // Cancelling a finished task is refused (409): exit 1 with the state it ended in, never a pass.
-        var cancel = await _cli.RunAsync("task", "cancel", id);
+        var cancel = await Runner.RunAsync("task", "cancel", id);
         Assert.True(cancel.ExitCode == ExitCodes.Failed, cancel.ToString());
         Assert.Contains("not cancelled: the task had already ended (SUCCESS)", cancel.Err);
 
-        var list = await _cli.RunAsync("task", "list", "--task", "dns.check_records");
+        var list = await Runner.RunAsync("task", "list", "--task", "dns.check_records");
         Assert.True(list.ExitCode == ExitCodes.Passed, list.ToString());
         Assert.Contains(id, list.Out);
     }
@@ -111,11 +89,11 @@ public sealed class CliTests : IAsyncLifetime
     [Fact]
     public async Task Task_get_of_an_unfinished_task_does_not_pass()
     {
-        _dns.Silent("slow.example.test");
-        var file = _cli.File("slow.json", """{"slow.example.test": {"original": ["192.0.2.1"]}}""");
-        var submit = await _cli.RunAsync("dns", "check", file, "--timeout", "3", "--no-wait");
+        Dns.Silent("slow.example.test");
+        var file = Runner.File("slow.json", """{"slow.example.test": {"original": ["192.0.2.1"]}}""");
+        var submit = await Runner.RunAsync("dns", "check", file, "--timeout", "3", "--no-wait");
         var id = submit.Out.Trim();
-        var get = await _cli.RunAsync("task", "get", id);
+        var get = await Runner.RunAsync("task", "get", id);
         Assert.True(get.ExitCode == ExitCodes.Failed, get.ToString());
         Assert.Contains("FAILED", get.Out);
     }
@@ -123,26 +101,26 @@ public sealed class CliTests : IAsyncLifetime
     [Fact]
     public async Task Usage_errors_bad_input_and_an_unreachable_server_exit_2()
     {
-        var missing = await _cli.RunAsync("port");
+        var missing = await Runner.RunAsync("port");
         Assert.True(missing.ExitCode == ExitCodes.Usage, missing.ToString());
 
-        var badTarget = await _cli.RunAsync("port", "host-without-port");
+        var badTarget = await Runner.RunAsync("port", "host-without-port");
         Assert.True(badTarget.ExitCode == ExitCodes.Usage, badTarget.ToString());
         Assert.Contains("HOST:PORT", badTarget.Err);
 
-        var unknownCommand = await _cli.RunAsync("frobnicate");
+        var unknownCommand = await Runner.RunAsync("frobnicate");
         Assert.Equal(ExitCodes.Usage, unknownCommand.ExitCode);
 
         // The server's 400 names the field at fault.
-        var badDomain = await _cli.RunAsync("dns", "check", _cli.File("bad.json", """{"bad domain!": {"original": ["192.0.2.1"]}}"""));
+        var badDomain = await Runner.RunAsync("dns", "check", Runner.File("bad.json", """{"bad domain!": {"original": ["192.0.2.1"]}}"""));
         Assert.True(badDomain.ExitCode == ExitCodes.Usage, badDomain.ToString());
         Assert.Contains("dns_data[\"bad domain!\"]", badDomain.Err);
 
-        var notJson = await _cli.RunAsync("dns", "check", _cli.File("broken.json", "{not json"));
+        var notJson = await Runner.RunAsync("dns", "check", Runner.File("broken.json", "{not json"));
         Assert.True(notJson.ExitCode == ExitCodes.Usage, notJson.ToString());
 
         var closedPort = ClosedLoopbackPort();
-        var unreachable = await _cli.RunAsync("dns", "check", _cli.File("d.json", DnsData), "--server", $"http://127.0.0.1:{closedPort}");
+        var unreachable = await Runner.RunAsync("dns", "check", Runner.File("d.json", DnsData), "--server", $"http://127.0.0.1:{closedPort}");
         Assert.True(unreachable.ExitCode == ExitCodes.Usage, unreachable.ToString());
         Assert.Contains("cannot reach the server", unreachable.Err);
     }
@@ -169,7 +147,7 @@ public sealed class CliTests : IAsyncLifetime
     [Fact]
     public async Task Workers_lists_live_workers_or_says_the_server_has_no_such_route()
     {
-        var run = await _cli.RunAsync("workers");
+        var run = await Runner.RunAsync("workers");
         if (run.ExitCode == ExitCodes.Usage)
         {
             Assert.Contains("GET /workers", run.Err);
@@ -193,7 +171,7 @@ public sealed class CliTests : IAsyncLifetime
     [InlineData("workers", "--help")]
     public async Task Every_command_prints_its_help(params string[] args)
     {
-        var run = await _cli.RunAsync(args);
+        var run = await Runner.RunAsync(args);
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains("USAGE", run.Out);
         Assert.Empty(run.Err);
@@ -224,11 +202,11 @@ public sealed class CliTests : IAsyncLifetime
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "RemoteTest.Cli.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { dll, "dns", "check", _cli.File("dns_data.json", DnsData), "--server", _host.BaseAddress.ToString() })
+        foreach (var a in new[] { dll, "dns", "check", Runner.File("dns_data.json", DnsData), "--server", Host.BaseAddress.ToString() })
         {
             start.ArgumentList.Add(a);
         }
-        start.Environment["HOME"] = _cli.Home;
+        start.Environment["HOME"] = Runner.Home;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
