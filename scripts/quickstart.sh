@@ -4,7 +4,8 @@
 #   2. install the CLI as a .NET tool (dotnet pack + dotnet tool install, once),
 #   3. CLI: a port test (`remotetest port 127.0.0.1:PORT,1`) and a DNS test (`remotetest dns check dns_data.json`),
 #   4. browser: the same two through the UI, step by step as the README says (QuickStartUiTests, headless
-#      Debian Chromium, against the service of step 1).
+#      Debian Chromium, against the service of step 1),
+#   5. stop the service and `dotnet run` it again, already built (the everyday start).
 # Prints one line per step with its wall-clock seconds. Loopback only: the DNS tests ask scripts/demo-dns.py on
 # 127.0.0.1, never a public resolver.
 #
@@ -36,7 +37,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 now() { date +%s.%N; }
 since() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$(now)"; }
-report() { printf '%-52s %6s s  %s\n' "$1" "$2" "${3:-}" | tee -a "$work/report"; }
+report() { printf '%-66s %6s s  %s\n' "$1" "$2" "${3:-}" | tee -a "$work/report"; }
 
 # The README's port is 8080; on a shared machine it may be taken, then any free one (the steps are the same).
 port=8080
@@ -91,3 +92,18 @@ REMOTETEST_QUICKSTART_URL="$server" REMOTETEST_QUICKSTART_NAMESERVER="127.0.0.1:
 while IFS=: read -r step seconds; do
   report "$step (open the page, fill in, Run, read the result)" "$(echo "$seconds" | tr -d ' s')"
 done <"$work/browser"
+
+# 5. The service again, already built (the everyday start): stop it, `dotnet run` once more on the same data.
+kill -TERM -- "-$service_pid" 2>/dev/null || true
+stop_pid TERM "$service_pid"
+service_pid=""
+while ! port_free "$port"; do sleep 0.1; done
+t=$(now)
+(cd "$src" && exec setsid dotnet run --project src/RemoteTest -- --urls "$server" --RemoteTest:DataDirectory="$work/data") >"$work/service2.log" 2>&1 &
+service_pid=$!
+for _ in $(seq 1 6000); do
+  curl -sf -o /dev/null "$server/" && break
+  kill -0 "$service_pid" 2>/dev/null || { cat "$work/service2.log"; echo "quickstart: the service exited" >&2; exit 1; }
+  sleep 0.1
+done
+report "service restart (dotnet run, already built)" "$(since "$t")"
