@@ -67,7 +67,10 @@ public static class Floors
         });
         var f = new Dictionary<string, double?>
         {
-            ["jobs"] = jobs, ["done"] = _done, ["per_s"] = Math.Round(_done / wall, 1), ["cpu_ms_per_item"] = Math.Round(1000 * cpu / Math.Max(1, _done), 3),
+            ["jobs"] = jobs,
+            ["done"] = _done,
+            ["per_s"] = Math.Round(_done / wall, 1),
+            ["cpu_ms_per_item"] = Math.Round(1000 * cpu / Math.Max(1, _done), 3),
         };
         return new WorkloadResult("floor-engine", $"floor engine  Hangfire.InMemory alone, {jobs} no-op jobs from {clients} threads, 50 workers: " +
             $"{f["per_s"]} jobs/s, {f["cpu_ms_per_item"]} ms CPU per job (this process)", f);
@@ -92,7 +95,9 @@ public static class Floors
             }));
         var f = new Dictionary<string, double?>
         {
-            ["tasks"] = tasks, ["per_s"] = Math.Round(tasks / wall, 1), ["cpu_ms_per_item"] = Math.Round(1000 * cpu / tasks, 3),
+            ["tasks"] = tasks,
+            ["per_s"] = Math.Round(tasks / wall, 1),
+            ["cpu_ms_per_item"] = Math.Round(1000 * cpu / tasks, 3),
         };
         return new WorkloadResult("floor-store", $"floor store   SqliteTaskStore alone (file, WAL), {tasks} × insert+get+start+finish+get from {clients} threads: " +
             $"{f["per_s"]} tasks/s, {f["cpu_ms_per_item"]} ms CPU per task (this process)", f);
@@ -117,7 +122,8 @@ public static class Floors
         var n = share * clients;
         var f = new Dictionary<string, double?>
         {
-            ["requests"] = n, ["per_s"] = Math.Round(n / wall, 1),
+            ["requests"] = n,
+            ["per_s"] = Math.Round(n / wall, 1),
             ["cpu_ms_per_item"] = cpu0 is { } a && cpu1 is { } b ? Math.Round(1000 * (b - a) / n, 3) : null,
         };
         return new WorkloadResult("floor-http", $"floor http    GET / of {system.Name}, {n} requests from {clients} keep-alive clients: {f["per_s"]} requests/s, " +

@@ -43,7 +43,9 @@ public static partial class NmapTiming
             var own = ScannedIn().Match(output) is { Success: true } m ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : (double?)null;
             var f = new Dictionary<string, double?>
             {
-                ["wall_s"] = Math.Round(wall, 3), ["scanned_in_s"] = own, ["open"] = open,
+                ["wall_s"] = Math.Round(wall, 3),
+                ["scanned_in_s"] = own,
+                ["open"] = open,
                 ["wrong"] = expectedOpen >= 0 ? Math.Abs(open - expectedOpen) : null,
             };
             var line = $"{name,-12} nmap -n -Pn -sT -p {ports} 127.0.0.1: {wall:0.000} s wall (nmap's own \"scanned in\" {Workloads.Show(own)} s), {open} open" +

@@ -62,10 +62,19 @@ public sealed class Workloads(SystemUnderTest system, BenchSettings settings)
         }
         var f = new Dictionary<string, double?>
         {
-            ["n"] = settings.LatencyTasks, ["ok"] = e2e.Count, ["failed"] = failed, ["timeouts"] = timeouts, ["wrong"] = wrong,
-            ["e2e_p50_ms"] = P(e2e, 50), ["e2e_p95_ms"] = P(e2e, 95), ["e2e_p99_ms"] = P(e2e, 99), ["e2e_max_ms"] = P(e2e, 100),
-            ["post_p50_ms"] = P(post, 50), ["post_p99_ms"] = P(post, 99),
-            ["server_p50_ms"] = P(serverSide, 50), ["server_p99_ms"] = P(serverSide, 99),
+            ["n"] = settings.LatencyTasks,
+            ["ok"] = e2e.Count,
+            ["failed"] = failed,
+            ["timeouts"] = timeouts,
+            ["wrong"] = wrong,
+            ["e2e_p50_ms"] = P(e2e, 50),
+            ["e2e_p95_ms"] = P(e2e, 95),
+            ["e2e_p99_ms"] = P(e2e, 99),
+            ["e2e_max_ms"] = P(e2e, 100),
+            ["post_p50_ms"] = P(post, 50),
+            ["post_p99_ms"] = P(post, 99),
+            ["server_p50_ms"] = P(serverSide, 50),
+            ["server_p99_ms"] = P(serverSide, 99),
             ["polls_mean"] = polls.Count == 0 ? null : Math.Round(polls.Average(), 2),
         };
         var line = $"a latency     {settings.LatencyTasks} sequential {task.Description}, polling every {settings.Poll.TotalMilliseconds:0} ms: " +
@@ -183,13 +192,22 @@ public sealed class Workloads(SystemUnderTest system, BenchSettings settings)
         var submitSpan = Stopwatch.GetElapsedTime(firstSubmit, lastSubmit).TotalSeconds;
         var f = new Dictionary<string, double?>
         {
-            ["n"] = count, ["clients"] = clients, ["ok"] = ok, ["failed"] = failed, ["timeouts"] = timeouts, ["http_errors"] = errors, ["wrong"] = wrong,
-            ["submit_phase_s"] = Math.Round(submitSpan, 3), ["submits_per_s"] = Math.Round(count / submitSpan, 1),
-            ["post_p50_ms"] = P(post, 50), ["post_p99_ms"] = P(post, 99),
+            ["n"] = count,
+            ["clients"] = clients,
+            ["ok"] = ok,
+            ["failed"] = failed,
+            ["timeouts"] = timeouts,
+            ["http_errors"] = errors,
+            ["wrong"] = wrong,
+            ["submit_phase_s"] = Math.Round(submitSpan, 3),
+            ["submits_per_s"] = Math.Round(count / submitSpan, 1),
+            ["post_p50_ms"] = P(post, 50),
+            ["post_p99_ms"] = P(post, 99),
             ["span_s"] = span is null ? null : Math.Round(span.Value, 3),
             ["tasks_per_s"] = span is null ? null : Math.Round(ok / span.Value, 1),
             ["http_requests"] = requests,
-            ["peak_rss_mb"] = system.Pids.Count > 0 ? peakRss : null, ["peak_pss_mb"] = system.Pids.Count > 0 ? peakPss : null,
+            ["peak_rss_mb"] = system.Pids.Count > 0 ? peakRss : null,
+            ["peak_pss_mb"] = system.Pids.Count > 0 ? peakPss : null,
             ["cpu_ms_per_task"] = cpu0 is { } c0 && cpu1 is { } c1 && ok > 0 ? Math.Round(1000 * (c1 - c0) / ok, 2) : null,
         };
         var line = $"{label} n={count} clients={clients} ok={ok} fail={failed} timeout={timeouts} http_err={errors} wrong={wrong} | " +
@@ -209,8 +227,11 @@ public sealed class Workloads(SystemUnderTest system, BenchSettings settings)
         int? wrong = outcome.State == "SUCCESS" ? plan.CountWrong(result) : null;
         var f = new Dictionary<string, double?>
         {
-            ["ok"] = outcome.State == "SUCCESS" ? 1 : 0, ["e2e_s"] = Math.Round(e2e.TotalSeconds, 3), ["duration_sec"] = duration,
-            ["wrong"] = wrong, ["x_timeout"] = Math.Round(e2e.TotalSeconds / timeout, 2),
+            ["ok"] = outcome.State == "SUCCESS" ? 1 : 0,
+            ["e2e_s"] = Math.Round(e2e.TotalSeconds, 3),
+            ["duration_sec"] = duration,
+            ["wrong"] = wrong,
+            ["x_timeout"] = Math.Round(e2e.TotalSeconds / timeout, 2),
         };
         var line = $"{name,-3} {(name.StartsWith('c') ? "fan-out" : "hang   ")}  {plan.Description}, timeout {timeout:0.#}: state={outcome.State} " +
                    $"submit→SUCCESS {e2e.TotalSeconds:0.000} s, task duration_sec={Show(duration)}, wrong={Show(wrong)}" +
@@ -227,7 +248,10 @@ public sealed class Workloads(SystemUnderTest system, BenchSettings settings)
         int? wrong = outcome.State == "SUCCESS" ? dns.CountWrong(result) : null;
         var f = new Dictionary<string, double?>
         {
-            ["ok"] = outcome.State == "SUCCESS" ? 1 : 0, ["e2e_s"] = Math.Round(e2e.TotalSeconds, 3), ["duration_sec"] = duration, ["wrong"] = wrong,
+            ["ok"] = outcome.State == "SUCCESS" ? 1 : 0,
+            ["e2e_s"] = Math.Round(e2e.TotalSeconds, 3),
+            ["duration_sec"] = duration,
+            ["wrong"] = wrong,
         };
         var line = $"dns          {dns.Count} names against a loopback DNS server: state={outcome.State} submit→SUCCESS {e2e.TotalSeconds:0.000} s, " +
                    $"task duration_sec={Show(duration)}, wrong={Show(wrong)}";
@@ -258,8 +282,12 @@ public sealed class Workloads(SystemUnderTest system, BenchSettings settings)
         var tasks = perBlock * blocks;
         var f = new Dictionary<string, double?>
         {
-            ["tasks"] = tasks, ["bad"] = bad, ["rss_after_warmup_mb"] = rss[0], ["rss_end_mb"] = rss[^1],
-            ["growth_mb"] = Math.Round(growth, 1), ["growth_kb_per_1000_tasks"] = Math.Round(growth * 1024 / (tasks / 1000.0), 1),
+            ["tasks"] = tasks,
+            ["bad"] = bad,
+            ["rss_after_warmup_mb"] = rss[0],
+            ["rss_end_mb"] = rss[^1],
+            ["growth_mb"] = Math.Round(growth, 1),
+            ["growth_kb_per_1000_tasks"] = Math.Round(growth * 1024 / (tasks / 1000.0), 1),
             ["tasks_per_s_median"] = Median(throughput.Skip(1)),
         };
         var line = $"soak         warm-up block of {perBlock}, then {tasks} tasks in {blocks} blocks ({settings.Clients} clients): bad={bad} | RSS after each block " +
