@@ -48,18 +48,24 @@ server="http://127.0.0.1:$port"
 setsid python3 "$repo/scripts/demo-dns.py" --port "$dns_port" --record sip.example.test=192.0.2.10,192.0.2.11 >"$work/dns.log" 2>&1 &
 dns_pid=$!
 
+# Starts the service as the README does (`dotnet run`), output to $1, and waits until it answers (10 minutes at most).
+start_service() {
+  (cd "$src" && exec setsid dotnet run --project src/RemoteTest -- --urls "$server" --RemoteTest:DataDirectory="$work/data") >"$1" 2>&1 &
+  service_pid=$!
+  for _ in $(seq 1 6000); do
+    curl -sf -o /dev/null "$server/" && return 0
+    kill -0 "$service_pid" 2>/dev/null || { cat "$1"; echo "quickstart: the service exited" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "quickstart: no answer from $server within 10 minutes" >&2
+  exit 1
+}
+
 echo "quick start on $server (DNS stand-in on 127.0.0.1:$dns_port), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 1. The service, as the README starts it; a fresh data directory so nothing of an earlier run is reused.
 t=$(now)
-(cd "$src" && exec setsid dotnet run --project src/RemoteTest -- --urls "$server" --RemoteTest:DataDirectory="$work/data") >"$work/service.log" 2>&1 &
-service_pid=$!
-for _ in $(seq 1 6000); do
-  curl -sf -o /dev/null "$server/" && break
-  kill -0 "$service_pid" 2>/dev/null || { cat "$work/service.log"; echo "quickstart: the service exited" >&2; exit 1; }
-  sleep 0.1
-done
-curl -sf -o /dev/null "$server/" || { echo "quickstart: no answer from $server within 10 minutes" >&2; exit 1; }
+start_service "$work/service.log"
 report "service start (dotnet run until GET / answers)" "$(since "$t")"
 
 # 2. The CLI as a tool (into a private tool path rather than --global; the same install otherwise).
@@ -99,11 +105,5 @@ stop_pid TERM "$service_pid"
 service_pid=""
 while ! port_free "$port"; do sleep 0.1; done
 t=$(now)
-(cd "$src" && exec setsid dotnet run --project src/RemoteTest -- --urls "$server" --RemoteTest:DataDirectory="$work/data") >"$work/service2.log" 2>&1 &
-service_pid=$!
-for _ in $(seq 1 6000); do
-  curl -sf -o /dev/null "$server/" && break
-  kill -0 "$service_pid" 2>/dev/null || { cat "$work/service2.log"; echo "quickstart: the service exited" >&2; exit 1; }
-  sleep 0.1
-done
+start_service "$work/service2.log"
 report "service restart (dotnet run, already built)" "$(since "$t")"
