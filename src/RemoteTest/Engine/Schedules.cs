@@ -154,7 +154,7 @@ public sealed class Schedules(
             with
         { ScheduleName = schedule.Name, Webhook = schedule.Webhook };
         await store.InsertAsync(task, cancellationToken);
-        events.Submitted(task, $"schedule {schedule.Name} ({trigger})");   // before the job exists: never after its STARTED
+        events.Submitted(task, $"schedule {schedule.Name} ({trigger})", LogLevel.Information);   // before the job exists: never after its STARTED
         dispatcher.Enqueue(task.Id, task.Queue);
         metrics.ScheduleFired(trigger);
         return task;

@@ -5,6 +5,8 @@ namespace RemoteTest.Engine;
 /// <summary>
 /// One log event (category <c>RemoteTest.TaskEvents</c>) and the matching metrics per task state change,
 /// each with the same fields: TaskId, TaskName, Queue, State, Worker and, when it ended, DurationSeconds.
+/// Only the end of a task is Information: at hundreds of tasks a second, a line per state change cost a fifth
+/// of the throughput (bench/README.md), and a client's submission is already an Information event of the audit log.
 /// </summary>
 public sealed class TaskEvents(RemoteTestMetrics metrics, ILoggerFactory logs)
 {
@@ -18,20 +20,23 @@ public sealed class TaskEvents(RemoteTestMetrics metrics, ILoggerFactory logs)
     private readonly ILogger _log = logs.CreateLogger(Category);
     private readonly ILogger _runner = logs.CreateLogger<TaskRunner>();
 
-    /// <summary>PENDING: accepted and queued; <paramref name="source"/> says who asked (a client address or a schedule).</summary>
-    public void Submitted(TaskRecord t, string source)
+    /// <summary>
+    /// PENDING: accepted and queued; <paramref name="source"/> says who asked (a client address or a schedule).
+    /// Debug unless asked otherwise: the audit log records every client's submission.
+    /// </summary>
+    public void Submitted(TaskRecord t, string source, LogLevel level = LogLevel.Debug)
     {
         metrics.Submitted(t.TaskName, t.Queue);
-        _log.LogInformation(SubmittedEvent, "Task {TaskId} {State} ({TaskName}, queue {Queue}) from {Source}",
+        _log.Log(level, SubmittedEvent, "Task {TaskId} {State} ({TaskName}, queue {Queue}) from {Source}",
             t.Id, "PENDING", t.TaskName, t.Queue, source);
     }
 
-    /// <summary>STARTED on a worker.</summary>
+    /// <summary>STARTED on a worker (Debug: the wait is in the pick-up latency metric and the task's date_started).</summary>
     public void Started(TaskRecord t)
     {
         var waited = (t.Started ?? t.Submitted) - t.Submitted;
         metrics.Started(t.Queue, waited);
-        _log.LogInformation(StartedEvent, "Task {TaskId} {State} ({TaskName}, queue {Queue}) on {Worker} after {WaitSeconds:0.000} s queued",
+        _log.LogDebug(StartedEvent, "Task {TaskId} {State} ({TaskName}, queue {Queue}) on {Worker} after {WaitSeconds:0.000} s queued",
             t.Id, "STARTED", t.TaskName, t.Queue, t.Worker, waited.TotalSeconds);
     }
 

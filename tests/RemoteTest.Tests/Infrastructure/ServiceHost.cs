@@ -37,6 +37,8 @@ public sealed class ServiceHost : IAsyncDisposable
             ["RemoteTest:Storage:Kind"] = "memory",
             // Tests poll fast; the rate limiter has its own tests (Security/LimitsTests), which turn it on.
             ["RemoteTest:Limits:RateLimit:PermitLimit"] = "0",
+            // Tests read every task event; PENDING and STARTED are Debug (appsettings.json's Information would hide them).
+            ["Logging:LogLevel:RemoteTest.TaskEvents"] = "Debug",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {

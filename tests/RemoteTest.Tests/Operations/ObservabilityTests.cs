@@ -4,9 +4,11 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using RemoteTest.Api;
 using RemoteTest.Fixtures;
 using RemoteTest.Fixtures.Dns;
+using RemoteTest.Security;
 using RemoteTest.Store;
 using RemoteTest.Tests.Infrastructure;
 
@@ -169,6 +171,22 @@ public sealed partial class ObservabilityTests
     }
 
     [Fact]
+    public async Task A_task_writes_two_information_lines_its_audited_submission_and_its_end()
+    {
+        await using var host = await ServiceHost.StartAsync(services: TestTasks.Add);
+        var id = await host.SubmitAsync(new JsonObject { ["task_name"] = "test.echo", ["data"] = new JsonObject { ["kwargs"] = new JsonObject { ["result"] = new JsonObject() } } });
+        await host.WaitAsync(id);
+
+        var events = await Eventually.GetAsync(
+            () => Task.FromResult(host.Logs.Entries.Where(e => e.Category == "RemoteTest.TaskEvents" && e.Message.Contains(id)).ToList()),
+            e => e.Count >= 3, TimeSpan.FromSeconds(30), "three task events");
+        Assert.Equal(["TaskSubmitted", "TaskStarted", "TaskEnded"], events.Select(e => e.EventId.Name));
+        Assert.Equal([LogLevel.Debug, LogLevel.Debug, LogLevel.Information], events.Select(e => e.Level));
+        var audited = Assert.Single(host.Logs.Entries, e => e.Category == AuditLog.Category && e.EventId.Name == "TaskSubmitted" && e.Message.Contains(id));
+        Assert.Equal(LogLevel.Information, audited.Level);
+    }
+
+    [Fact]
     public async Task Json_logs_carry_one_event_per_state_change_with_the_requests_trace_id()
     {
         await using var dns = DnsTestServer.Start().A("www.example.test", "192.0.2.1");
@@ -176,6 +194,8 @@ public sealed partial class ObservabilityTests
         {
             ["RemoteTest:Storage:Kind"] = "memory",
             ["RemoteTest:Observability:LogFormat"] = "json",
+            // PENDING and STARTED are Debug events (the end is Information): an operator who wants all three asks for them.
+            ["Logging:LogLevel:RemoteTest.TaskEvents"] = "Debug",
             ["RemoteTest:Dns:DefaultNameservers:0"] = dns.NameServer,
         }, startTimeout: TimeSpan.FromMinutes(2)); // a cold `dotnet` start on a busy 2-core machine
         var traceId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
