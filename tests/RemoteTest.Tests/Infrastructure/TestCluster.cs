@@ -39,6 +39,8 @@ public sealed class TestCluster : IAsyncDisposable
         ["RemoteTest:Targets:Allow:0"] = "127.0.0.0/8",
         ["Logging:LogLevel:Default"] = "Information",
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        // Tests count STARTED events, which are Debug.
+        ["Logging:LogLevel:RemoteTest.TaskEvents"] = "Debug",
     }.Concat(redis is null ? [] : new Dictionary<string, string>
     {
         ["RemoteTest:Storage:Redis"] = redis,
