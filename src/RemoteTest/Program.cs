@@ -53,6 +53,14 @@ public partial class Program
             builder.WebHost.UseUrls(roles.Api ? DefaultUrl : WorkerOnlyUrl);
         }
 
+        if (options.Storage.Kind == StorageKind.Postgres && options.Cluster.MinThreads > 0)
+        {
+            // See ClusterOptions.MinThreads. The embedded default blocks only for microseconds (Hangfire.InMemory),
+            // and more ready threads there only lengthened its POST tail (p99 37–48 → 112–121 ms).
+            ThreadPool.GetMinThreads(out var workers, out var io);
+            ThreadPool.SetMinThreads(Math.Max(workers, options.Cluster.MinThreads), io);
+        }
+
         var services = builder.Services;
         services.Configure<RemoteTestOptions>(builder.Configuration.GetSection(RemoteTestOptions.Section))
             .PostConfigure<RemoteTestOptions>(DefaultQueues);

@@ -142,6 +142,14 @@ public sealed class ClusterOptions
     /// A duplicate job is harmless, the task is claimed once. Zero turns the check off.
     /// </summary>
     public TimeSpan RequeuePendingAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Thread-pool threads started without delay on a node of a shared backend. Hangfire's client and storage
+    /// calls are synchronous round trips to PostgreSQL or Redis, each holding a pool thread; from the default
+    /// minimum (one per core) the pool grows by about two threads a second, so a burst of submissions waited
+    /// seconds and Redis calls timed out ("WORKER: Busy=11, Min=2"; bench/README.md). Zero leaves the runtime's default.
+    /// </summary>
+    public int MinThreads { get; set; } = 64;
 }
 
 public sealed class LimitsOptions

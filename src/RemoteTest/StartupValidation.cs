@@ -59,6 +59,10 @@ public static partial class StartupValidation
         {
             yield return $"{S}:Cluster:WorkerTimeout ({o.Cluster.WorkerTimeout}) must be at least twice {S}:Cluster:HeartbeatInterval ({o.Cluster.HeartbeatInterval}), which must be positive";
         }
+        if (o.Cluster.MinThreads is < 0 or > 10000)
+        {
+            yield return $"{S}:Cluster:MinThreads: {o.Cluster.MinThreads} is outside 0-10000";
+        }
         if (o.Worker.ShutdownGrace < TimeSpan.Zero)
         {
             yield return $"{S}:Worker:ShutdownGrace: must not be negative";

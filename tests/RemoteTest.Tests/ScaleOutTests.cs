@@ -146,6 +146,16 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
         Assert.Equal(1, view["summary"]!["offline"]!.GetValue<int>());
     }
 
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("10001")]
+    public void A_thread_pool_minimum_outside_its_range_stops_the_start_naming_the_setting(string value)
+    {
+        var ex = Assert.Throws<StartupException>(() => Program.Build(["--urls", "http://127.0.0.1:0"], b => b.Configuration.AddInMemoryCollection(
+            new Dictionary<string, string?> { ["RemoteTest:Storage:Kind"] = "memory", ["RemoteTest:Cluster:MinThreads"] = value })));
+        Assert.Contains($"RemoteTest:Cluster:MinThreads: {value} is outside 0-10000", ex.Message);
+    }
+
     [SkippableTheory]
     [InlineData(QueueBackend.Postgres)]
     [InlineData(QueueBackend.Redis)]
