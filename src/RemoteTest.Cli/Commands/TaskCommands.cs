@@ -136,6 +136,10 @@ public sealed class TaskListSettings : ServerSettings
     [Description("Submitted at or after this time: ISO 8601 (2026-11-27, 2026-11-27T10:00:00Z) or an age (90s, 30m, 2h, 7d).")]
     public string? Since { get; set; }
 
+    [CommandOption("--until <WHEN>")]
+    [Description("Submitted before this time: ISO 8601 or an age (2h: submitted more than two hours ago).")]
+    public string? Until { get; set; }
+
     [CommandOption("--limit <N>")]
     [Description("Tasks per page, 1-500.")]
     [DefaultValue(DefaultLimit)]
@@ -155,19 +159,29 @@ public sealed class TaskListSettings : ServerSettings
         {
             return ValidationResult.Error($"--state '{State}' is not a state; use {string.Join(", ", States)}");
         }
-        return Since is not null && SinceValue(DateTimeOffset.UtcNow) is null
-            ? ValidationResult.Error($"--since '{Since}' is neither an ISO 8601 time nor an age like 30m, 2h or 7d")
-            : ValidationResult.Success();
+        foreach (var (option, text) in new[] { ("--since", Since), ("--until", Until) })
+        {
+            if (text is not null && TimeValue(text, DateTimeOffset.UtcNow) is null)
+            {
+                return ValidationResult.Error($"{option} '{text}' is neither an ISO 8601 time nor an age like 30m, 2h or 7d");
+            }
+        }
+        return ValidationResult.Success();
     }
 
     /// <summary>--since as the server takes it: an age is turned into the ISO 8601 time it reaches back to.</summary>
-    public string? SinceValue(DateTimeOffset now)
+    public string? SinceValue(DateTimeOffset now) => TimeValue(Since, now);
+
+    /// <summary>--until as the server takes it, like <see cref="SinceValue"/>.</summary>
+    public string? UntilValue(DateTimeOffset now) => TimeValue(Until, now);
+
+    private static string? TimeValue(string? option, DateTimeOffset now)
     {
-        if (string.IsNullOrWhiteSpace(Since))
+        if (string.IsNullOrWhiteSpace(option))
         {
             return null;
         }
-        var text = Since.Trim();
+        var text = option.Trim();
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
         {
             return text; // Unix seconds, which the server reads as they are
@@ -203,13 +217,15 @@ public sealed class TaskListCommand(CliEnvironment environment) : AsyncCommand<T
     {
         // Each filter as the query parameter and the option it came from, so the next page's command repeats them.
         // An age (--since 2h) is resolved once: the next page keeps the time this one reached back to.
+        var now = DateTimeOffset.UtcNow;
         (string Parameter, string Option, string? Value)[] filters =
         [
             ("state", "--state", settings.State?.ToUpperInvariant()),
             ("task_name", "--task", settings.Task),
             ("queue", "--queue", settings.Queue),
             ("schedule", "--schedule", settings.Schedule),
-            ("since", "--since", settings.SinceValue(DateTimeOffset.UtcNow)),
+            ("since", "--since", settings.SinceValue(now)),
+            ("until", "--until", settings.UntilValue(now)),
         ];
         var given = filters.Where(f => !string.IsNullOrEmpty(f.Value)).ToList();
         var query = given.Select(f => $"{f.Parameter}={Uri.EscapeDataString(f.Value!)}").Prepend($"limit={settings.Limit}")

@@ -15,7 +15,7 @@ public static class HistoryEndpoints
         app.MapGet("/task", ListAsync)
             .WithName("ListTasks").WithTags("Tasks")
             .WithSummary("Task history, newest first, paged with a cursor")
-            .WithDescription("Filters: state (PENDING, STARTED, RETRY, FAILURE, SUCCESS, REVOKED), task_name, queue, schedule, since (ISO 8601 or Unix seconds). " +
+            .WithDescription("Filters: state (PENDING, STARTED, RETRY, FAILURE, SUCCESS, REVOKED), task_name, queue, schedule, since and until (submitted at or after since and before until; ISO 8601 or Unix seconds). " +
                              "limit is 1-500 (default 50); pass next_cursor of one page as cursor to get the next. Arguments are shown with secrets masked; results only with include_result=true.");
         app.MapDelete("/task/{id}", RevokeAsync)
             .WithName("RevokeTask").WithTags("Tasks")
@@ -36,21 +36,13 @@ public static class HistoryEndpoints
             }
             state = parsed;
         }
-        DateTimeOffset? since = null;
-        if (q["since"].ToString() is { Length: > 0 } sinceText)
+        if (!TryTime(q, "since", out var since, out var badSince))
         {
-            if (double.TryParse(sinceText, NumberStyles.Float, CultureInfo.InvariantCulture, out var unix) && unix is >= 0 and < 1e11)
-            {
-                since = DateTimeOffset.UnixEpoch.AddSeconds(unix);
-            }
-            else if (DateTimeOffset.TryParse(sinceText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var iso))
-            {
-                since = iso;
-            }
-            else
-            {
-                return TaskEndpoints.Error(400, "since", $"'{sinceText}' is neither an ISO 8601 time nor Unix seconds");
-            }
+            return badSince;
+        }
+        if (!TryTime(q, "until", out var until, out var badUntil))
+        {
+            return badUntil;
         }
         var limit = TaskQuery.DefaultLimit;
         if (q["limit"].ToString() is { Length: > 0 } limitText
@@ -65,12 +57,35 @@ public static class HistoryEndpoints
         }
         var includeResult = q["include_result"].ToString() is "true" or "1";
 
-        var query = new TaskQuery(state, NonEmpty(q["task_name"]), NonEmpty(q["queue"]), since, Owner: http.Caller().ListingOwner, ScheduleName: NonEmpty(q["schedule"]), After: cursor, Limit: limit);
+        var query = new TaskQuery(state, NonEmpty(q["task_name"]), NonEmpty(q["queue"]), since, Owner: http.Caller().ListingOwner, ScheduleName: NonEmpty(q["schedule"]), After: cursor, Limit: limit, Until: until);
         var page = await store.ListAsync(query, cancellationToken);
         return new TaskListResponse(page, includeResult, http.Request);
     }
 
     private static string? NonEmpty(Microsoft.Extensions.Primitives.StringValues v) => v.ToString() is { Length: > 0 } s ? s : null;
+
+    /// <summary>A time parameter (<c>since</c>, <c>until</c>): absent, Unix seconds or ISO 8601; else the 400 answer naming it.</summary>
+    private static bool TryTime(IQueryCollection q, string name, out DateTimeOffset? value, out IResult error)
+    {
+        value = null;
+        error = Results.Empty;
+        if (q[name].ToString() is not { Length: > 0 } text)
+        {
+            return true;
+        }
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var unix) && unix is >= 0 and < 1e11)
+        {
+            value = DateTimeOffset.UnixEpoch.AddSeconds(unix);
+            return true;
+        }
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var iso))
+        {
+            value = iso;
+            return true;
+        }
+        error = TaskEndpoints.Error(400, name, $"'{text}' is neither an ISO 8601 time nor Unix seconds");
+        return false;
+    }
 
     private static async Task<IResult> RevokeAsync(
         string id, HttpContext http, ITaskStore store, RunningTasks running, TaskEvents events, TaskCompletion completion, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)

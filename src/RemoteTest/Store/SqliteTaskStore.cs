@@ -475,6 +475,10 @@ public sealed class SqliteTaskStore : ITaskStore, IDisposable
         {
             clauses.Add($"date_submitted >= {P(since.ToUnixTimeMilliseconds())}");
         }
+        if (q.Until is { } until)
+        {
+            clauses.Add($"date_submitted < {P(until.ToUnixTimeMilliseconds())}");
+        }
         if (q.After is { } after)
         {
             var ms = P(after.Submitted.ToUnixTimeMilliseconds());

@@ -1,7 +1,8 @@
 namespace RemoteTest.Store;
 
 /// <summary>
-/// A filter over the task history, newest first. Every member is optional; <see cref="After"/> continues a
+/// A filter over the task history, newest first. Every member is optional; <see cref="Since"/> is inclusive and
+/// <see cref="Until"/> exclusive (submission times), so consecutive windows never share a task; <see cref="After"/> continues a
 /// listing where the previous page ended (keyset paging, so pages stay stable while tasks are added).
 /// </summary>
 public sealed record TaskQuery(
@@ -12,7 +13,8 @@ public sealed record TaskQuery(
     string? Owner = null,
     string? ScheduleName = null,
     TaskCursor? After = null,
-    int Limit = TaskQuery.DefaultLimit)
+    int Limit = TaskQuery.DefaultLimit,
+    DateTimeOffset? Until = null)
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;

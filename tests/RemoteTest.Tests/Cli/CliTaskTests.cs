@@ -45,8 +45,13 @@ public sealed class CliTaskTests : CliServiceTest
         var future = await Runner.RunAsync("task", "list", "--since", "2099-01-01");
         Assert.True(future.ExitCode == ExitCodes.Passed, future.ToString());
         Assert.Contains("no task matches", future.Err);
+        var older = await Runner.RunAsync("task", "list", "--until", "1h");
+        Assert.True(older.ExitCode == ExitCodes.Passed, older.ToString());
+        Assert.Contains("no task matches", older.Err);
+        var before2099 = await Runner.RunAsync("task", "list", "--state", "STARTED", "--until", "2099-01-01", "--json");
+        Assert.Equal([stuck], JsonNode.Parse(before2099.Out)!["tasks"]!.AsArray().Select(t => t!["task_id"]!.GetValue<string>()));
 
-        foreach (var bad in new[] { new[] { "--state", "DONE" }, ["--limit", "501"], ["--since", "yesterday-ish"] })
+        foreach (var bad in new[] { new[] { "--state", "DONE" }, ["--limit", "501"], ["--since", "yesterday-ish"], ["--until", "later"] })
         {
             var usage = await Runner.RunAsync(["task", "list", .. bad]);
             Assert.True(usage.ExitCode == ExitCodes.Usage, usage.ToString());

@@ -210,6 +210,9 @@ public sealed class RevokeAndHistoryTests
         Assert.Empty((await host.Http.GetFromJsonAsync<JsonObject>("/task?queue=elsewhere"))!["tasks"]!.AsArray());
         Assert.Empty((await host.Http.GetFromJsonAsync<JsonObject>($"/task?since={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(5).ToString("o"))}"))!["tasks"]!.AsArray());
         Assert.Equal(6, (await host.Http.GetFromJsonAsync<JsonObject>($"/task?since={DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds()}"))!["tasks"]!.AsArray().Count);
+        Assert.Empty((await host.Http.GetFromJsonAsync<JsonObject>($"/task?until={DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds()}"))!["tasks"]!.AsArray());
+        var window = $"since={DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds()}&until={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(5).ToString("o"))}";
+        Assert.Equal(6, (await host.Http.GetFromJsonAsync<JsonObject>($"/task?{window}"))!["tasks"]!.AsArray().Count);
         Assert.Null((await host.Http.GetFromJsonAsync<JsonObject>("/task"))!["tasks"]![1]!["result"]);
 
         // Secrets: never in the listing, not even while the task runs (stored encrypted, shown masked).
@@ -217,7 +220,7 @@ public sealed class RevokeAndHistoryTests
         Assert.DoesNotContain("s3cret-value", raw);
         Assert.Equal("******", JsonNode.Parse(raw)!["tasks"]![0]!["args"]!["api_token"]!.GetValue<string>());
 
-        foreach (var bad in new[] { "state=DONE", "limit=0", "limit=501", "limit=x", "since=yesterday", "cursor=abc" })
+        foreach (var bad in new[] { "state=DONE", "limit=0", "limit=501", "limit=x", "since=yesterday", "until=tomorrow", "cursor=abc" })
         {
             using var response = await host.Http.GetAsync($"/task?{bad}");
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);

@@ -87,6 +87,14 @@ public sealed class HistoryUiTests(BrowserFixture fixture) : BrowserPageTest(fix
         // The page size stays in the URL when a filter changes, so a shared link shows the same pages.
         await Page.Locator("select[name=state]").SelectOptionAsync("SUCCESS");
         await Expect(Page).ToHaveURLAsync(new Regex("limit=2"));
+
+        // Until a day is through that day: yesterday shows none of today's tasks, today shows them.
+        var today = DateTime.Now.Date;
+        await Page.Locator("input[name=until]").FillAsync(today.AddDays(-1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(Page).ToHaveURLAsync(new Regex("until=" + today.AddDays(-1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
+        await Expect(rows).ToHaveCountAsync(0);
+        await Page.Locator("input[name=until]").FillAsync(today.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(rows.First).ToHaveAttributeAsync("data-task-id", ids[^1]);
     }
 
     [Fact]

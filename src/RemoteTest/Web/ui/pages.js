@@ -184,16 +184,18 @@ export async function historyPage(root, params, navigate) {
   const task = h('select', { name: 'task_name' }, h('option', { value: '' }, 'any task'), known.task_names.map(n => h('option', { value: n }, n)));
   const queue = h('input', { name: 'queue', placeholder: 'any queue', size: 10 });
   const since = h('input', { type: 'date', name: 'since' });
+  const until = h('input', { type: 'date', name: 'until' });
   state.value = params.get('state') || '';
   task.value = params.get('task_name') || '';
   queue.value = params.get('queue') || '';
   since.value = params.get('since') || '';
+  until.value = params.get('until') || '';
   // Not in the form: a schedule's "all runs" link sets it, and a page size for long lists (the API's 1-500).
   const schedule = params.get('schedule') || '';
   const limit = Math.min(500, Math.max(1, Number(params.get('limit')) || HISTORY_PAGE));
   const hidden = { schedule, limit: params.get('limit') ? String(limit) : '' };
   const filters = h('form', { class: 'filters', role: 'search' },
-    h('label', {}, 'State ', state), h('label', {}, 'Task ', task), h('label', {}, 'Queue ', queue), h('label', {}, 'Since ', since),
+    h('label', {}, 'State ', state), h('label', {}, 'Task ', task), h('label', {}, 'Queue ', queue), h('label', {}, 'Since ', since), h('label', {}, 'Until ', until),
     h('button', { type: 'submit' }, 'Filter'),
     schedule ? h('span', { class: 'chip', dataset: { filter: 'schedule' } }, h('b', {}, 'schedule'), ` ${schedule} `,
       h('a', { href: historyUrl({ ...current(), schedule: '' }), title: 'Remove this filter' }, '×')) : null);
@@ -204,14 +206,14 @@ export async function historyPage(root, params, navigate) {
     h('thead', {}, h('tr', {}, ['Task', 'State', 'Targets', 'Submitted', 'Took', 'Queue', 'Worker', 'Id', ''].map(t => h('th', {}, t)))), table), more);
   mount(root, h('h1', {}, 'History ', count), filters, area);
   function current() {
-    return { state: state.value, task_name: task.value, queue: queue.value.trim(), since: since.value, ...hidden };
+    return { state: state.value, task_name: task.value, queue: queue.value.trim(), since: since.value, until: until.value, ...hidden };
   }
   const change = ev => {
     ev && ev.preventDefault();
     navigate(historyUrl(current()));
   };
   filters.addEventListener('submit', change);
-  [state, task, since].forEach(el => el.addEventListener('change', change));
+  [state, task, since, until].forEach(el => el.addEventListener('change', change));
 
   const load = async cursor => {
     const q = new URLSearchParams({ limit: String(limit) });
@@ -220,6 +222,12 @@ export async function historyPage(root, params, navigate) {
     if (queue.value.trim()) q.set('queue', queue.value.trim());
     if (schedule) q.set('schedule', schedule);
     if (since.value) q.set('since', new Date(since.value + 'T00:00:00').toISOString());
+    // Until a day means through that day: the API's until is exclusive, so ask for the next midnight.
+    if (until.value) {
+      const end = new Date(until.value + 'T00:00:00');
+      end.setDate(end.getDate() + 1);
+      q.set('until', end.toISOString());
+    }
     if (cursor) q.set('cursor', cursor);
     const r = await get(`/task?${q}`);
     if (r.status === 404 || r.status === 405) return mount(area, emptyState('History is not available', 'This server does not list past tasks yet (GET /task). Open a task by its link instead.'));
