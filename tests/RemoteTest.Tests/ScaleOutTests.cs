@@ -361,7 +361,7 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
         // The second job, enqueued through the cluster's own job storage as a sweep would.
         var options = new ConfigurationBuilder().AddInMemoryCollection(cluster.Settings.Select(kv => new KeyValuePair<string, string?>(kv.Key, kv.Value)))
             .Build().GetSection(RemoteTestOptions.Section).Get<RemoteTestOptions>()!;
-        var jobs = EngineStorage.Create(options, source, NullLogger.Instance);
+        var jobs = EngineStorage.CreateShared(options, source, NullLogger.Instance);
         new HangfireTaskDispatcher(new BackgroundJobClient(jobs)).Enqueue(Guid.Parse(twice), "default");
         Assert.Equal(2, jobs.GetMonitoringApi().EnqueuedCount("default"));
 

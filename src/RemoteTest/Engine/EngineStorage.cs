@@ -22,7 +22,7 @@ public static class EngineStorage
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static JobStorage CreateShared(RemoteTestOptions options, IServiceProvider services) =>
-        Create(options, services.GetService<NpgsqlDataSource>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("RemoteTest.Engine"));
+        CreateShared(options, services.GetService<NpgsqlDataSource>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("RemoteTest.Engine"));
 
     // A finished Hangfire job is a copy of the task store's row, which holds the result for the retention
     // period. Hangfire.InMemory keeps it in memory for 3 hours by default: at a sustained 100 tasks/s that
@@ -38,13 +38,10 @@ public static class EngineStorage
     /// <summary>How long Hangfire.InMemory keeps a finished job (and any other expiring entry).</summary>
     public static readonly TimeSpan FinishedJobsKept = TimeSpan.FromSeconds(30);
 
+    /// <summary>The job storage of a shared backend (<c>Storage:Kind=postgres</c>): Hangfire.Redis when <c>Storage:Redis</c> is set, else Hangfire.PostgreSql.</summary>
     /// <param name="dataSource">The task store's data source (PostgreSQL only): Hangfire's tables go in the same database.</param>
-    public static JobStorage Create(RemoteTestOptions options, NpgsqlDataSource? dataSource, ILogger log)
+    public static JobStorage CreateShared(RemoteTestOptions options, NpgsqlDataSource? dataSource, ILogger log)
     {
-        if (options.Storage.Kind != StorageKind.Postgres)
-        {
-            return CreateInMemory();
-        }
         if (!string.IsNullOrWhiteSpace(options.Storage.Redis))
         {
             return CreateRedis(options);

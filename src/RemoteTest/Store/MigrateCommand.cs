@@ -99,7 +99,7 @@ public static class MigrateCommand
         if (unfinished.Count > 0)
         {
             GlobalConfiguration.Configuration.UseRemoteTestSerialization();
-            var storage = EngineStorage.Create(options, dataSource, NullLogger.Instance);
+            var storage = EngineStorage.CreateShared(options, dataSource, NullLogger.Instance);
             var dispatcher = new HangfireTaskDispatcher(new BackgroundJobClient(storage));
             foreach (var task in unfinished.OrderBy(t => t.Submitted))
             {
