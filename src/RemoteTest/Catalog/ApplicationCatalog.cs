@@ -119,7 +119,17 @@ public sealed class ApplicationCatalog
             case CheckKind.SipOptions when check.Transport is not ("udp" or "tcp" or "tls"):
                 yield return "transport must be udp, tcp or tls";
                 break;
-            case CheckKind.Http or CheckKind.OciSoap:
+            case CheckKind.OciP when check.Login?.Any(l => l is not ("LoginRequest22V5" or "LoginRequest14sp4")) == true:
+                yield return "login must list LoginRequest22V5 and/or LoginRequest14sp4";
+                break;
+            case CheckKind.OciP when check.Login?.Contains("LoginRequest22V5") == true && !check.Tls:
+                // LoginRequest22V5 carries the password itself: never over plain TCP.
+                yield return "LoginRequest22V5 sends the password in clear: only on a tls check";
+                break;
+            case CheckKind.XsiEventsChannel when check.DeletePath?.Contains("{channel_id}", StringComparison.Ordinal) != true:
+                yield return "delete_path must contain {channel_id}";
+                break;
+            case CheckKind.Http or CheckKind.OciSoap or CheckKind.XsiEventsChannel:
                 if (check.Path is null || !check.Path.StartsWith('/') && !check.Path.StartsWith("{context}", StringComparison.Ordinal))
                 {
                     yield return "path must start with / or {context}";
@@ -175,6 +185,9 @@ public enum CheckKind
     [JsonStringEnumMemberName("oci_p")] OciP,
     [JsonStringEnumMemberName("oci_soap")] OciSoap,
     [JsonStringEnumMemberName("sip_options")] SipOptions,
+
+    /// <summary>Opens an Xsi-Events channel (a streamed answer read up to its first element), then deletes it.</summary>
+    [JsonStringEnumMemberName("xsi_events_channel")] XsiEventsChannel,
 }
 
 /// <summary>One check of an application.</summary>
@@ -183,6 +196,12 @@ public enum CheckKind
 /// <param name="Path">For http and oci_soap: the request path with placeholders.</param>
 /// <param name="Auth"><c>basic</c> (the test user's credentials) or <c>none</c>.</param>
 /// <param name="RedirectWithin">A redirect into this path prefix counts as success.</param>
+/// <param name="ChallengeOk">For http: a 401 offering this authentication scheme (Digest) counts as "deployed, credentials required".</param>
+/// <param name="Login">For oci_p: the login forms to try in order (LoginRequest22V5, LoginRequest14sp4); the next one only after an ErrorResponse.</param>
+/// <param name="MutualTls">For https: the server wants a client certificate; a failed handshake is reported as mtls_required.</param>
+/// <param name="DetailOnly">Reported in details but not counted for ok (the Xsi-Events versions GET beside the channel).</param>
+/// <param name="DeletePath">For xsi_events_channel: where the channel is deleted, with {channel_id}.</param>
+/// <param name="Expires">For xsi_events_channel: the channel's lifetime in seconds, should the delete not arrive.</param>
 public sealed record CatalogCheck(
     string Name,
     CheckKind Kind,
@@ -195,7 +214,13 @@ public sealed record CatalogCheck(
     string? Auth,
     IReadOnlyList<int>? ExpectStatus,
     string? BodyMarker,
-    string? RedirectWithin)
+    string? RedirectWithin,
+    string? ChallengeOk = null,
+    IReadOnlyList<string>? Login = null,
+    bool MutualTls = false,
+    bool DetailOnly = false,
+    string? DeletePath = null,
+    int? Expires = null)
 {
     public IReadOnlyList<string> Schemes { get; init; } = Schemes ?? [];
     public IReadOnlyList<int> ExpectStatus { get; init; } = ExpectStatus ?? [200];

@@ -28,6 +28,12 @@ public static class ErrorKind
     /// <summary>A SIP server answered with a failure status (5xx, 6xx).</summary>
     public const string SipStatus = "sip_status";
 
+    /// <summary>
+    /// The TLS handshake of an interface that requires mutual TLS (the Authentication Service's) failed: the server
+    /// wants a client certificate (none given, or the one given refused); the application is not shown to be down.
+    /// </summary>
+    public const string MtlsRequired = "mtls_required";
+
     /// <summary>The request lacks what the check needs (credentials, a URL path).</summary>
     public const string MissingInput = "missing_input";
 }

@@ -22,7 +22,8 @@ public sealed record HttpProbeRequest(
 /// <param name="Statuses">Status codes that count as success.</param>
 /// <param name="BodyMarker">Text the body must contain, when set.</param>
 /// <param name="RedirectWithin">A redirect whose target path starts with this counts as success (a web app sending the browser to its own login page).</param>
-public sealed record HttpExpectation(IReadOnlyList<int> Statuses, string? BodyMarker = null, string? RedirectWithin = null)
+/// <param name="ChallengeOk">A 401 offering this authentication scheme (Digest for the DMS) counts as success: deployed, credentials required.</param>
+public sealed record HttpExpectation(IReadOnlyList<int> Statuses, string? BodyMarker = null, string? RedirectWithin = null, string? ChallengeOk = null)
 {
     public static HttpExpectation Ok200 { get; } = new([200]);
 }
@@ -49,6 +50,14 @@ public sealed record HttpProbeResult(
     double? ConnectSeconds,
     TlsReport? Tls)
 {
+    /// <summary>The authentication schemes a 401 offered (WWW-Authenticate), e.g. "Digest".</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Challenge { get; init; }
+
+    /// <summary>Why an answer other than the plain success counts as one (a 401 Digest challenge: "up, credentials required").</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Note { get; init; }
+
     /// <summary>The response body as text (capped), for parsers; never serialized into a result.</summary>
     [JsonIgnore]
     public string? Body { get; init; }
@@ -65,11 +74,15 @@ public sealed class HttpProbeSession : IDisposable
     private readonly SecretRedactor _redactor;
     private readonly long _maxBodyBytes;
 
-    public HttpProbeSession(TargetConnector connector, TlsClientPolicy tls, SecretRedactor redactor, long maxBodyBytes, bool keepCookies = false)
+    /// <param name="configureHandler">Adds to the handler what one check needs (Digest credentials, a client certificate).</param>
+    public HttpProbeSession(TargetConnector connector, TlsClientPolicy tls, SecretRedactor redactor, long maxBodyBytes, bool keepCookies = false,
+        Action<SocketsHttpHandler>? configureHandler = null)
     {
         _redactor = redactor;
         _maxBodyBytes = maxBodyBytes;
-        _client = new HttpClient(connector.CreateHttpHandler(tls, _tls, keepCookies ? new CookieContainer() : null))
+        var handler = connector.CreateHttpHandler(tls, _tls, keepCookies ? new CookieContainer() : null);
+        configureHandler?.Invoke(handler);
+        _client = new HttpClient(handler)
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
@@ -149,9 +162,17 @@ public sealed class HttpProbeSession : IDisposable
         var summary = ProbeText.Shorten(_redactor.Redact(ErrorSummary(body)));
         string? error = null;
         string? kind = null;
+        string? note = null;
+        var challenge = response.Headers.WwwAuthenticate.Count == 0 ? null : string.Join(", ", response.Headers.WwwAuthenticate.Select(h => h.Scheme).Distinct());
+        var challenged = status == 401 && expect.ChallengeOk is { } scheme &&
+            response.Headers.WwwAuthenticate.Any(h => string.Equals(h.Scheme, scheme, StringComparison.OrdinalIgnoreCase));
         var redirectWithin = status is >= 300 and < 400 && expect.RedirectWithin is { } prefix && response.Headers.Location is { } target &&
             new Uri(request.Url, target).AbsolutePath.StartsWith(prefix, StringComparison.Ordinal);
-        if (expect.Statuses.Contains(status) || redirectWithin)
+        if (challenged)
+        {
+            note = $"up: 401 with a {expect.ChallengeOk} challenge, credentials required (give them to check a login)";
+        }
+        else if (expect.Statuses.Contains(status) || redirectWithin)
         {
             if (!redirectWithin && expect.BodyMarker is { } marker && !body.Contains(marker, StringComparison.Ordinal))
             {
@@ -174,6 +195,8 @@ public sealed class HttpProbeSession : IDisposable
             request.Url.Scheme == Uri.UriSchemeHttps ? _tls.ToReport() : null)
         {
             Body = body,
+            Challenge = challenge,
+            Note = note,
         };
     }
 

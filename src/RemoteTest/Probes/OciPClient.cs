@@ -3,8 +3,14 @@ using System.Text;
 
 namespace RemoteTest.Probes;
 
-/// <summary>One OCI-P login test: where, who, and how long each step may take.</summary>
-public sealed record OciLoginRequest(string Host, int Port, bool UseTls, TlsClientPolicy Tls, string UserId, string Password, TimeSpan Timeout);
+/// <summary>One OCI-P login test: where, who, how long each step may take, and the login forms to try in order.</summary>
+/// <param name="Logins">
+/// LoginRequest14sp4 (AuthenticationRequest for a nonce, then the signed password) and/or LoginRequest22V5 (the
+/// password itself: TLS only); the next form is tried only when the server answers the previous with an ErrorResponse.
+/// Default: 14sp4 alone.
+/// </param>
+public sealed record OciLoginRequest(string Host, int Port, bool UseTls, TlsClientPolicy Tls, string UserId, string Password, TimeSpan Timeout,
+    IReadOnlyList<string>? Logins = null);
 
 /// <summary>One request of an exchange: what was sent, what came back, how long it took.</summary>
 public sealed record OciExchange(string Request, string? Response, double Seconds, string? Error = null);
@@ -27,7 +33,11 @@ public sealed record OciLoginResult(
     string? LoginType,
     bool LoggedOut,
     IReadOnlyList<OciExchange> Requests,
-    TlsReport? Tls);
+    TlsReport? Tls)
+{
+    /// <summary>The login form the server accepted (LoginRequest22V5 or LoginRequest14sp4); null when none was.</summary>
+    public string? Login { get; init; }
+}
 
 /// <summary>
 /// The OCI-P client: BroadsoftDocuments over TCP (2208) or TLS (2209), no length prefix, a response ends at
@@ -52,11 +62,15 @@ public static class OciPClient
         double? connectSeconds = null;
         string? algorithm = null;
         string? loginType = null;
+        OciLogin.Accepted? accepted = null;
         var loggedOut = false;
 
         OciLoginResult Result(bool ok, ProbeFailure? failure) => new(ok, failure?.Error, failure?.Kind, request.UseTls ? "tls" : "tcp", request.Port,
             address, connectSeconds, Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 4), sessionId, algorithm, loginType, loggedOut,
-            exchanges, request.UseTls ? tls.ToReport() : null);
+            exchanges, request.UseTls ? tls.ToReport() : null)
+        {
+            Login = accepted?.Form,
+        };
 
         Stream? stream = null;
         try
@@ -68,30 +82,31 @@ public static class OciPClient
                 ? await connector.StartTlsAsync(connection, request.Host, request.Tls, tls, request.Timeout, cancellationToken)
                 : connection.GetStream();
 
-            var auth = await ExchangeAsync(stream, sessionId, "AuthenticationRequest", [("userId", request.UserId)], request.Timeout, exchanges, redactor, cancellationToken);
-            if (auth.IsError)
+            var forms = request.Logins is { Count: > 0 } l ? l : [OciLogin.Signed14sp4];
+            var rejections = new List<string>();
+            foreach (var form in forms)
             {
-                return Result(false, new ProbeFailure($"AuthenticationRequest rejected: {ProbeText.Shorten(redactor.Redact(auth.ErrorText()))}", ErrorKind.AuthFailed));
+                var (login, rejected) = await OciLogin.RunAsync(form, request, (command, fields) =>
+                    ExchangeAsync(stream, sessionId, command, fields, request.Timeout, exchanges, redactor, cancellationToken));
+                if (rejected is not null)
+                {
+                    rejections.Add(ProbeText.Shorten(redactor.Redact(rejected.Error))!);
+                    if (rejected.Kind == ErrorKind.AuthFailed)
+                    {
+                        // An ErrorResponse: the next form may be the one this server takes (22V5 on TLS, 14sp4 elsewhere).
+                        continue;
+                    }
+                    return Result(false, rejected with { Error = string.Join("; then ", rejections) });
+                }
+                accepted = login;
+                algorithm = login!.Algorithm;
+                loginType = login.LoginType;
+                break;
             }
-            var nonce = auth.Field("nonce");
-            algorithm = auth.Field("passwordAlgorithm");
-            if (auth.Type != "AuthenticationResponse" || string.IsNullOrEmpty(nonce))
+            if (accepted is null)
             {
-                return Result(false, new ProbeFailure($"expected AuthenticationResponse with a nonce, got {auth.Type}", ErrorKind.ProtocolError));
+                return Result(false, new ProbeFailure(string.Join("; then ", rejections), ErrorKind.AuthFailed));
             }
-
-            var signed = OciPassword.Sign(nonce, request.Password, algorithm);
-            var login = await ExchangeAsync(stream, sessionId, "LoginRequest14sp4", [("userId", request.UserId), ("signedPassword", signed)],
-                request.Timeout, exchanges, redactor, cancellationToken);
-            if (login.IsError)
-            {
-                return Result(false, new ProbeFailure($"LoginRequest14sp4 rejected: {ProbeText.Shorten(redactor.Redact(login.ErrorText()))}", ErrorKind.AuthFailed));
-            }
-            if (!login.Type.StartsWith("LoginResponse", StringComparison.Ordinal))
-            {
-                return Result(false, new ProbeFailure($"expected LoginResponse14sp4, got {login.Type}", ErrorKind.ProtocolError));
-            }
-            loginType = login.Field("loginType");
 
             // A failed logout does not undo a good login; it is visible in the requests list.
             try

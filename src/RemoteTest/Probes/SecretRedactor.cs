@@ -16,30 +16,45 @@ public sealed class SecretRedactor
     private readonly string[] _forms;
 
     public SecretRedactor(string? secret, string? user = null)
+        : this(secret is null ? [] : [secret], user)
     {
-        if (string.IsNullOrEmpty(secret))
+    }
+
+    /// <summary>
+    /// Several secrets of one task (the password, a device password, a client key); <paramref name="user"/> pairs with
+    /// the first, the one sent in a Basic credential.
+    /// </summary>
+    public SecretRedactor(IEnumerable<string?> secrets, string? user = null)
+    {
+        var forms = new List<string>();
+        var first = true;
+        foreach (var secret in secrets)
         {
-            _forms = [];
-            return;
-        }
-        var forms = new List<string>
-        {
-            secret,
-            System.Security.SecurityElement.Escape(secret),
-            WebUtility.UrlEncode(secret),
-            Uri.EscapeDataString(secret),
-            WebUtility.HtmlEncode(secret),
-        };
-        if (user is not null)
-        {
-            forms.Add(Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{secret}")));
+            if (string.IsNullOrEmpty(secret))
+            {
+                first = false;
+                continue;
+            }
+            forms.AddRange(
+            [
+                secret,
+                System.Security.SecurityElement.Escape(secret),
+                WebUtility.UrlEncode(secret),
+                Uri.EscapeDataString(secret),
+                WebUtility.HtmlEncode(secret),
+            ]);
+            if (first && user is not null)
+            {
+                forms.Add(Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{secret}")));
+            }
+            first = false;
         }
         // Longest first, so a form containing another is replaced whole.
         _forms = [.. forms.Where(f => f.Length > 0).Distinct().OrderByDescending(f => f.Length)];
     }
 
     /// <summary>No secret: every text passes unchanged.</summary>
-    public static SecretRedactor None { get; } = new(null);
+    public static SecretRedactor None { get; } = new((string?)null);
 
     public string? Redact(string? text)
     {

@@ -5,7 +5,7 @@ namespace RemoteTest.Store;
 
 /// <summary>
 /// Keeps secrets in task arguments (any member named like password, secret or token) out of storage in
-/// plain text: encrypted with Data Protection while the task waits to run, masked once it has ended.
+/// plain text (and private keys, named like client_key_pem): encrypted with Data Protection while the task waits to run, masked once it has ended.
 /// </summary>
 public sealed class ArgumentSecrets(IDataProtectionProvider provider)
 {
@@ -19,7 +19,8 @@ public sealed class ArgumentSecrets(IDataProtectionProvider provider)
     public static bool IsSecretName(string name)
     {
         var n = name.ToLowerInvariant();
-        return n.Contains("password") || n.Contains("secret") || n.Contains("token") || n == "passwd";
+        // A private key (apptest's test_data.client_key_pem) is as secret as a password.
+        return n.Contains("password") || n.Contains("secret") || n.Contains("token") || n == "passwd" || n.Contains("private_key") || n.EndsWith("key_pem", StringComparison.Ordinal);
     }
 
     /// <summary>A copy with every secret string replaced by <c>{"$protected": ciphertext}</c>.</summary>

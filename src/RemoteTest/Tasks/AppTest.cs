@@ -24,7 +24,7 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
 
     public override IReadOnlyList<TaskParameter> Parameters { get; } =
     [
-        new("data", true, "{host: {\"applications\": [names], \"test_data\": {\"user_id\", \"password\", \"dms_url\", \"ports\": {oci, oci_tls, http, https, sip, sips}, \"context_paths\": {app: path}, \"schemes\": [..], \"sip_transports\": [..]}}}; a host's \"ports\" list (porttest's) is ignored.",
+        new("data", true, "{host: {\"applications\": [names], \"test_data\": {\"user_id\", \"password\", \"dms_url\", \"dms_user\", \"dms_password\", \"client_cert_pem\", \"client_key_pem\", \"ports\": {oci, oci_tls, http, https, sip, sips}, \"context_paths\": {app: path}, \"schemes\": [..], \"sip_transports\": [..]}}}; a host's \"ports\" list (porttest's) is ignored.",
             new JsonObject { ["type"] = "object", ["additionalProperties"] = new JsonObject { ["type"] = "object" } }),
         new("timeout", false, "Seconds each network step may take (default 5.0).", new JsonObject { ["type"] = "number", ["default"] = 5.0 }),
         new("verify_ssl", false, "Validate certificates (chain and name) on every TLS and HTTPS check (default true).", new JsonObject { ["type"] = "boolean", ["default"] = true }),
@@ -167,8 +167,39 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
                 contextPaths[app] = path;
             }
         }
+        var certPem = Text("client_cert_pem", 64 * 1024);
+        var keyPem = Text("client_key_pem", 64 * 1024);
+        ValidateClientCertificate(certPem, keyPem, field);
         return new AppTestData(Text("user_id", 161), Text("password", 256), Text("dms_url", 2048), ports, contextPaths,
-            Choices(td, field, "schemes", Schemes), Choices(td, field, "sip_transports", SipTransports));
+            Choices(td, field, "schemes", Schemes), Choices(td, field, "sip_transports", SipTransports))
+        {
+            DmsUser = Text("dms_user", 256),
+            DmsPassword = Text("dms_password", 256),
+            ClientCertPem = certPem,
+            ClientKeyPem = keyPem,
+        };
+    }
+
+    /// <summary>Both or neither, and a pair that makes a certificate with its key; a bad pair is a 400 naming the field.</summary>
+    private static void ValidateClientCertificate(string? certPem, string? keyPem, string field)
+    {
+        if (certPem is null && keyPem is null)
+        {
+            return;
+        }
+        if (certPem is null || keyPem is null)
+        {
+            var missing = certPem is null ? "client_cert_pem" : "client_key_pem";
+            throw new TaskArgumentException($"{field}.{missing}", $"{field}.client_cert_pem and client_key_pem go together; {missing} is missing");
+        }
+        try
+        {
+            ClientCertificate.FromPem(certPem, keyPem).Dispose();
+        }
+        catch (FormatException ex)
+        {
+            throw new TaskArgumentException($"{field}.client_cert_pem", ex.Message);
+        }
     }
 
     private static IReadOnlyList<string>? Choices(JsonObject td, string field, string name, string[] allowed)

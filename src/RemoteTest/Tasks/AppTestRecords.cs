@@ -33,10 +33,26 @@ public sealed record AppTestData(
 {
     public static AppTestData Empty { get; } = new(null, null, null, new Dictionary<string, int>(), new Dictionary<string, string>(), null, null);
 
-    /// <summary>Never prints the password, whoever formats this record (a log line, a debugger, an exception).</summary>
+    /// <summary>Device credentials for the DMS Digest check (<c>dms_user</c>, <c>dms_password</c>); a secret like the password.</summary>
+    public string? DmsUser { get; init; }
+
+    public string? DmsPassword { get; init; }
+
+    /// <summary>A client certificate (PEM) for mutual-TLS interfaces (AuthenticationService).</summary>
+    public string? ClientCertPem { get; init; }
+
+    /// <summary>The client certificate's private key (PEM): a secret, masked and encrypted like the password.</summary>
+    public string? ClientKeyPem { get; init; }
+
+    /// <summary>Every secret of this test data, for redacting what servers send back.</summary>
+    public IReadOnlyList<string> Secrets => new[] { Password, DmsPassword, ClientKeyPem }.Where(s => !string.IsNullOrEmpty(s)).ToList()!;
+
+    /// <summary>Never prints a secret, whoever formats this record (a log line, a debugger, an exception).</summary>
     private bool PrintMembers(StringBuilder builder)
     {
-        builder.Append($"UserId = {UserId}, Password = {(Password is null ? "null" : Store.ArgumentSecrets.Mask)}, DmsUrl = {DmsUrl}, ");
+        static string Masked(string? secret) => secret is null ? "null" : Store.ArgumentSecrets.Mask;
+        builder.Append($"UserId = {UserId}, Password = {Masked(Password)}, DmsUrl = {DmsUrl}, DmsUser = {DmsUser}, DmsPassword = {Masked(DmsPassword)}, ");
+        builder.Append($"ClientCertPem = {(ClientCertPem is null ? "null" : "(certificate)")}, ClientKeyPem = {Masked(ClientKeyPem)}, ");
         builder.Append($"Ports = [{string.Join(", ", Ports.Select(p => $"{p.Key}={p.Value}"))}], ContextPaths = [{string.Join(", ", ContextPaths.Select(p => $"{p.Key}={p.Value}"))}]");
         return true;
     }

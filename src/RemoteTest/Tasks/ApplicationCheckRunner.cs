@@ -18,7 +18,7 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
     /// <summary>Which failure to report when several checks failed: the one that got furthest says the most.</summary>
     private static readonly string[] KindRank =
     [
-        ErrorKind.AuthFailed, ErrorKind.HttpStatus, ErrorKind.SipStatus, ErrorKind.ProtocolError, ErrorKind.TlsVerify,
+        ErrorKind.AuthFailed, ErrorKind.MtlsRequired, ErrorKind.HttpStatus, ErrorKind.SipStatus, ErrorKind.ProtocolError, ErrorKind.TlsVerify,
         ErrorKind.TlsHandshake, ErrorKind.Timeout, ErrorKind.Refused, ErrorKind.Unreachable, ErrorKind.Dns,
     ];
 
@@ -58,21 +58,37 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
                 ? new JsonObject(group.Select(o => KeyValuePair.Create(o.Variant!, (JsonNode?)o.Details)))
                 : group.First().Details;
         }
-        // One check: its details are the application's, as the original shaped them ({"http", "https"} for Xsi-Events).
-        if (app.Checks.Count == 1 && details.Count == 1)
+        // One check: its details are the application's, as the original shaped them ({"http", "https"} for DMS).
+        // A detail-only check keeps that place too (Xsi-Events' versions GET, the original's whole check), the
+        // check that decides sits beside it under its name ("channel").
+        var detailOnly = app.Checks.Where(c => c.DetailOnly).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var flatten = app.Checks.Count == 1 ? app.Checks[0].Name : detailOnly.Count == 1 ? detailOnly.First() : null;
+        if (flatten is not null && details[flatten] is JsonObject top)
         {
-            var only = details.First().Value!;
-            details.Remove(details.First().Key);
-            details = only as JsonObject ?? new JsonObject { ["result"] = only };
+            details.Remove(flatten);
+            var rest = details;
+            details = top;
+            foreach (var (key, value) in rest.ToList())
+            {
+                rest.Remove(key);
+                details[key] = value;
+            }
+        }
+        // An engineer reading a failure should know which expectations to double-check by hand.
+        if (app.Confidence is "low" or "medium")
+        {
+            details["confidence"] = app.Confidence;
+            details["confidence_note"] = app.ConfidenceNote;
         }
 
         // Probes redact what servers send back; this pass is the net under them, for any text a probe missed.
-        var redactor = new SecretRedactor(host.TestData.Password, host.TestData.UserId);
+        var redactor = new SecretRedactor(host.TestData.Secrets, host.TestData.UserId);
         redactor.RedactAll(details);
 
-        var checkOk = outcomes.GroupBy(o => o.Check).Select(g => g.Any(o => o.Failure is null)).ToList();
+        var counted = outcomes.Where(o => !detailOnly.Contains(o.Check)).ToList();
+        var checkOk = counted.GroupBy(o => o.Check).Select(g => g.Any(o => o.Failure is null)).ToList();
         var ok = app.OkWhen == "all" ? checkOk.All(c => c) : checkOk.Any(c => c);
-        var failed = outcomes.Where(o => o.Failure is not null).ToList();
+        var failed = counted.Where(o => o.Failure is not null).ToList();
         var failedLabels = failed.Count == 0 ? null : failed.Select(o => o.Label).ToList();
         if (ok)
         {
@@ -86,6 +102,10 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
         if (worst.Failure!.Kind == ErrorKind.HttpStatus && text.Contains("404", StringComparison.Ordinal) && app.Confidence == "low")
         {
             text += $" (the catalog's context path for {app.Name} is a guess; set test_data.context_paths.{app.Name})";
+        }
+        else if (app.Confidence == "low")
+        {
+            text += $" (low-confidence check of {app.Name}: its path has no public evidence; check by hand)";
         }
         return new AppCheckResult(false, redactor.Redact(text), worst.Failure.Kind, details, app.Confidence, failedLabels);
     }
@@ -122,7 +142,7 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
                 yield return (check.Name, null, async ct =>
                 {
                     var r = await OciPClient.LoginAsync(connector,
-                        new OciLoginRequest(host.Host, Port(check.Port!), check.Tls, settings.Tls, data.UserId!, data.Password!, settings.Timeout), ct);
+                        new OciLoginRequest(host.Host, Port(check.Port!), check.Tls, settings.Tls, data.UserId!, data.Password!, settings.Timeout, check.Login), ct);
                     return (Node(r), r.Ok ? null : new ProbeFailure(r.Error!, r.ErrorKind!));
                 }
                 );
@@ -154,17 +174,51 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
                 }
                 break;
             case CheckKind.Http:
+                // With device credentials the Digest challenge is answered, so only a 200 is a pass; without, the challenge itself is.
+                var digest = check.Auth == "digest" && !string.IsNullOrEmpty(data.DmsUser) && data.DmsPassword is not null;
                 var expect = new HttpExpectation(check.ExpectStatus, check.BodyMarker,
-                    check.RedirectWithin is null ? null : Expand(check.RedirectWithin, app, data));
+                    check.RedirectWithin is null ? null : Expand(check.RedirectWithin, app, data), digest ? null : check.ChallengeOk);
                 var basic = check.Auth == "basic";
                 foreach (var scheme in SchemesFor(check, data))
                 {
                     var url = Url(scheme, host.Host, Port(scheme), Path(app, check, data));
                     yield return (check.Name, scheme, async ct =>
                     {
-                        using var session = new HttpProbeSession(connector, settings.Tls, new SecretRedactor(data.Password, data.UserId), settings.MaxResponseBytes);
+                        using var clientCertificate = check.MutualTls && data.ClientCertPem is not null ? ClientCertificate.FromPem(data.ClientCertPem, data.ClientKeyPem!) : null;
+                        using var session = new HttpProbeSession(connector, settings.Tls, new SecretRedactor(data.Secrets, data.UserId), settings.MaxResponseBytes,
+                            configureHandler: handler =>
+                            {
+                                if (digest)
+                                {
+                                    handler.Credentials = DigestAuth.Credentials(url, data.DmsUser!, data.DmsPassword!);
+                                }
+                                if (clientCertificate is not null)
+                                {
+                                    handler.SslOptions.ClientCertificates = [clientCertificate];
+                                }
+                            });
                         var request = new HttpProbeRequest(new HttpMethod(check.Method ?? "GET"), url, basic ? data.UserId : null, basic ? data.Password : null);
                         var r = await session.SendAsync(request, expect, settings.Timeout, ct);
+                        if (check.MutualTls && scheme == "https" && MutualTls.Refused(r, clientCertificate is not null) is { } refused)
+                        {
+                            r = r with { Error = refused, ErrorKind = ErrorKind.MtlsRequired };
+                        }
+                        return (Node(r), r.Ok ? null : new ProbeFailure(r.Error!, r.ErrorKind!));
+                    }
+                    );
+                }
+                break;
+            case CheckKind.XsiEventsChannel:
+                foreach (var scheme in SchemesFor(check, data))
+                {
+                    var port = Port(scheme);
+                    var openUrl = Url(scheme, host.Host, port, Path(app, check, data));
+                    var deletePath = Expand(check.DeletePath!, app, data);
+                    yield return (check.Name, scheme, async ct =>
+                    {
+                        var r = await XsiEventsChannel.OpenAndDeleteAsync(connector, new XsiChannelRequest(openUrl,
+                            id => Url(scheme, host.Host, port, deletePath.Replace("{channel_id}", Uri.EscapeDataString(id), StringComparison.Ordinal)),
+                            data.UserId!, data.Password!, check.Expires ?? 60, settings.Tls, settings.Timeout, settings.MaxResponseBytes), ct);
                         return (Node(r), r.Ok ? null : new ProbeFailure(r.Error!, r.ErrorKind!));
                     }
                     );

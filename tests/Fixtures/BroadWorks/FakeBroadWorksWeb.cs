@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -35,7 +36,24 @@ public sealed class FakeBroadWorksWeb : IAsyncDisposable
     public int HttpPort { get; private set; }
     public int HttpsPort { get; private set; }
 
+    /// <summary>The mutual-TLS interface: https that requires <see cref="FixtureCertificates.Client"/> as client certificate.</summary>
+    public int MtlsPort { get; private set; }
+
     public FaultMode Fault { get; set; }
+
+    /// <summary>Real-like (the default) or as the first catalog assumed; see <see cref="FakeVariant"/>.</summary>
+    public FakeVariant Variant { get; set; }
+
+    /// <summary>DMS device credentials (user → password) the real-like Digest check accepts.</summary>
+    public ConcurrentDictionary<string, string> DmsUsers { get; } = new();
+
+    /// <summary>Xsi-Events channels opened and not deleted yet (channelId → user).</summary>
+    public ConcurrentDictionary<string, string> OpenChannels { get; } = new();
+
+    /// <summary>Xsi-Events channels opened since the start.</summary>
+    public int ChannelsOpened => _channelsOpened;
+
+    private int _channelsOpened;
 
     /// <summary>Faults for paths starting with a prefix (e.g. "/com.broadsoft.xsi-events"), over <see cref="Fault"/>.</summary>
     public ConcurrentDictionary<string, FaultMode> PathFaults { get; } = new();
@@ -50,6 +68,7 @@ public sealed class FakeBroadWorksWeb : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        var client = FixtureCertificates.Instance.Client.Thumbprint;
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(address ?? IPAddress.Loopback, 0);
@@ -57,6 +76,14 @@ public sealed class FakeBroadWorksWeb : IAsyncDisposable
             {
                 https.ServerCertificate = certificate;
                 https.ServerCertificateChain = new X509Certificate2Collection(intermediate);
+            }));
+            // Third listener: the mutual-TLS interface, as Webex requires for the Authentication Service.
+            k.Listen(address ?? IPAddress.Loopback, 0, listen => listen.UseHttps(https =>
+            {
+                https.ServerCertificate = certificate;
+                https.ServerCertificateChain = new X509Certificate2Collection(intermediate);
+                https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                https.ClientCertificateValidation = (presented, _, _) => presented.Thumbprint == client;
             }));
         });
         var app = builder.Build();
@@ -66,9 +93,13 @@ public sealed class FakeBroadWorksWeb : IAsyncDisposable
         foreach (var url in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses)
         {
             var uri = new Uri(url);
-            if (uri.Scheme == "https")
+            if (uri.Scheme == "https" && web.HttpsPort == 0)
             {
                 web.HttpsPort = uri.Port;
+            }
+            else if (uri.Scheme == "https")
+            {
+                web.MtlsPort = uri.Port;
             }
             else
             {
@@ -124,6 +155,38 @@ public sealed class FakeBroadWorksWeb : IAsyncDisposable
                 return;
         }
 
+        var realLike = Variant == FakeVariant.RealLike;
+        var mtls = http.Connection.LocalPort == MtlsPort;
+        if (realLike && path == "/com.broadsoft.async/com.broadsoft.xsi-events/v2.0/channel" && http.Request.Method == "POST")
+        {
+            await OpenChannelAsync(http, body ?? "");
+            return;
+        }
+        if (realLike && path.StartsWith("/com.broadsoft.xsi-events/v2.0/channel/", StringComparison.Ordinal) && http.Request.Method == "DELETE")
+        {
+            var id = Uri.UnescapeDataString(path["/com.broadsoft.xsi-events/v2.0/channel/".Length..]);
+            await (!Authorized(http, null) ? Unauthorized(http)
+                : OpenChannels.TryRemove(id, out _) ? Write(http, 200, "", "application/xml")
+                : Write(http, 404, "", "application/xml"));
+            return;
+        }
+        if (realLike && path.StartsWith("/authService", StringComparison.Ordinal) && !mtls)
+        {
+            // Served on the mutual-TLS interface only.
+            await Write(http, 404, "<html><body>Not Found</body></html>", "text/html");
+            return;
+        }
+        if (realLike && path.StartsWith("/callsettings", StringComparison.Ordinal) && (http.Request.Method != "POST" || string.IsNullOrEmpty(body)))
+        {
+            // CallSettingsWebview's injected filter: anything but a POST with a body.
+            await Write(http, 400, "<html><body><h1>HTTP Status 400</h1><p>Error: Only HTTP POST supported.</p></body></html>", "text/html");
+            return;
+        }
+        if (realLike && path.StartsWith("/dms/", StringComparison.Ordinal))
+        {
+            await DmsDigestAsync(http);
+            return;
+        }
         if (soap && http.Request.Method == "POST")
         {
             await SoapAsync(http, body ?? "");
@@ -225,6 +288,79 @@ public sealed class FakeBroadWorksWeb : IAsyncDisposable
                 break;
         }
         await Write(http, 200, SoapReturn(answer), "text/xml; charset=utf-8");
+    }
+
+    /// <summary>
+    /// An Xsi-Events channel as the server streams it: a chunked 200 whose first part is the &lt;Channel&gt; with its
+    /// channelId, then nothing until the client goes away (a real server sends heartbeats and events for as long as the
+    /// channel lives, so a client waiting for the end of the body would wait for the expiry).
+    /// </summary>
+    private async Task OpenChannelAsync(HttpContext http, string body)
+    {
+        if (!Authorized(http, null))
+        {
+            await Unauthorized(http);
+            return;
+        }
+        var request = XDocument.Parse(body).Root!;
+        XNamespace xsi = "http://schema.broadsoft.com/xsi";
+        if (request.Name != xsi + "Channel" || request.Element(xsi + "channelSetId") is null || request.Element(xsi + "expires") is null)
+        {
+            await Write(http, 400, "<ErrorInfo xmlns=\"http://schema.broadsoft.com/xsi\"><summary>Invalid channel</summary><summaryEnglish>Invalid channel</summaryEnglish></ErrorInfo>", "application/xml");
+            return;
+        }
+        var id = Guid.NewGuid().ToString();
+        OpenChannels[id] = DecodeBasic(http)!.Value.User;
+        Interlocked.Increment(ref _channelsOpened);
+        var channel = new XElement(xsi + "Channel",
+            new XElement(xsi + "channelId", id),
+            new XElement(xsi + "channelSetId", request.Element(xsi + "channelSetId")!.Value),
+            new XElement(xsi + "priority", request.Element(xsi + "priority")?.Value ?? "1"),
+            new XElement(xsi + "weight", request.Element(xsi + "weight")?.Value ?? "50"),
+            new XElement(xsi + "expires", request.Element(xsi + "expires")!.Value));
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = "application/xml; charset=UTF-8";
+        await http.Response.WriteAsync("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + channel.ToString(SaveOptions.DisableFormatting));
+        await http.Response.Body.FlushAsync();
+        await Task.Delay(Timeout.Infinite, http.RequestAborted).ContinueWith(_ => { });
+    }
+
+    /// <summary>The DMS as BroadSoft's own client meets it: 401 with a Digest challenge, then the device file for valid device credentials (RFC 7616, MD5, qop=auth).</summary>
+    private async Task DmsDigestAsync(HttpContext http)
+    {
+        const string realm = "BroadWorks DMS";
+        var header = http.Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Digest ", StringComparison.OrdinalIgnoreCase))
+        {
+            var p = DigestParameters(header[7..]);
+            if (p.TryGetValue("username", out var user) && DmsUsers.TryGetValue(user, out var password) && p.GetValueOrDefault("realm") == realm
+                && p.TryGetValue("nonce", out var nonce) && p.TryGetValue("uri", out var uri) && p.TryGetValue("response", out var response))
+            {
+                static string Md5(string text) => Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(text)));
+                var ha1 = Md5($"{user}:{realm}:{password}");
+                var ha2 = Md5($"{http.Request.Method}:{uri}");
+                var expected = p.GetValueOrDefault("qop") == "auth"
+                    ? Md5($"{ha1}:{nonce}:{p.GetValueOrDefault("nc")}:{p.GetValueOrDefault("cnonce")}:auth:{ha2}")
+                    : Md5($"{ha1}:{nonce}:{ha2}");
+                if (string.Equals(expected, response, StringComparison.OrdinalIgnoreCase))
+                {
+                    await Write(http, 200, "<device-config/>", "application/xml");
+                    return;
+                }
+            }
+        }
+        http.Response.Headers.WWWAuthenticate = $"Digest realm=\"{realm}\", qop=\"auth\", nonce=\"{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}\", algorithm=MD5";
+        await Write(http, 401, "<html><body>401 Unauthorized</body></html>", "text/html");
+    }
+
+    private static Dictionary<string, string> DigestParameters(string text)
+    {
+        var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, "(\\w+)=(?:\"([^\"]*)\"|([^,\\s]*))"))
+        {
+            result[m.Groups[1].Value] = m.Groups[2].Success ? m.Groups[2].Value : m.Groups[3].Value;
+        }
+        return result;
     }
 
     /// <summary>Number of OCI-over-SOAP sessions still logged in (a client that logs out leaves none).</summary>

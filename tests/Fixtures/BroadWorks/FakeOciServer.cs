@@ -31,6 +31,12 @@ public sealed class FakeOciServer : LoopbackListener
 
     public FaultMode Fault { get; set; }
 
+    /// <summary>
+    /// Real-like (the default): over TLS only LoginRequest22V5 with the password logs in and a signed 14sp4 gets an
+    /// ErrorResponse, as reported against ADPs on 2209. Assumed: 14sp4 everywhere, 22V5 unsupported.
+    /// </summary>
+    public FakeVariant Variant { get; set; }
+
     /// <summary>Every command received, as "sessionId command".</summary>
     public ConcurrentQueue<string> Received { get; } = new();
 
@@ -95,6 +101,12 @@ public sealed class FakeOciServer : LoopbackListener
         {
             case "AuthenticationRequest":
                 return OciXml.Response(request.SessionId, "AuthenticationResponse", ("userId", user), ("nonce", nonce), ("passwordAlgorithm", Algorithm));
+            case "LoginRequest22V5" when _certificate is not null && Variant == FakeVariant.RealLike:
+                return _users.TryGetValue(user, out var plain) && request.Fields.GetValueOrDefault("password") == plain
+                    ? OciXml.Response(request.SessionId, "LoginResponse22V5", ("loginType", "User"), ("locale", "en_US"), ("encoding", "ISO-8859-1"))
+                    : OciXml.Error(request.SessionId, "[Error 4962] Invalid password");
+            case "LoginRequest14sp4" when _certificate is not null && Variant == FakeVariant.RealLike:
+                return OciXml.Error(request.SessionId, "[Error 4961] Login failed: signed password login not accepted on this interface");
             case "LoginRequest14sp4":
                 if (_users.TryGetValue(user, out var password) && request.Fields.GetValueOrDefault("signedPassword") == OciXml.Signed(nonce, password, Algorithm))
                 {

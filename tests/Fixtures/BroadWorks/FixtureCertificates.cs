@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace RemoteTest.Fixtures.BroadWorks;
@@ -17,7 +18,22 @@ public sealed class FixtureCertificates
     {
         Server = _pki.IssueServer("adp.fixture.test", ["localhost", "127.0.0.1", "127.0.0.2", "::1"]);
         Context = SslStreamCertificateContext.Create(Server, new X509Certificate2Collection(_pki.Intermediate), offline: true);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=remotetest-client.fixture.test", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        Client = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(90));
+        ClientCertPem = Client.ExportCertificatePem();
+        ClientKeyPem = key.ExportPkcs8PrivateKeyPem();
     }
+
+    /// <summary>The client certificate the fake mutual-TLS interface accepts (and no other).</summary>
+    public X509Certificate2 Client { get; }
+
+    /// <summary>The client certificate as PEM, for <c>test_data.client_cert_pem</c>.</summary>
+    public string ClientCertPem { get; }
+
+    /// <summary>Its private key as PEM, for <c>test_data.client_key_pem</c>.</summary>
+    public string ClientKeyPem { get; }
 
     public static FixtureCertificates Instance => Shared.Value;
 

@@ -37,7 +37,9 @@ public sealed class BroadWorksLab : IAsyncLifetime
     public void Heal()
     {
         Oci.Fault = OciTls.Fault = Web.Fault = Sip.Fault = FaultMode.None;
+        Oci.Variant = OciTls.Variant = Web.Variant = FakeVariant.RealLike;
         Web.PathFaults.Clear();
+        Web.DmsUsers.Clear();
     }
 
     /// <summary>test_data pointing at this lab, with the password given (or none).</summary>
