@@ -20,17 +20,21 @@ public sealed class AppTestProtocolTests(BroadWorksLab lab) : IClassFixture<Broa
         foreach (var result in new[] { first, second })
         {
             Assert.True(result["ok"]!.GetValue<bool>(), result.ToJsonString());
-            foreach (var transport in new[] { "oci", "oci_tls" })
+            // 2208: the signed two-step login; 2209 (real-like: 22V5 only on TLS): LoginRequest22V5 inside TLS.
+            foreach (var (transport, requests, responses) in new[]
+            {
+                ("oci", new[] { "AuthenticationRequest", "LoginRequest14sp4", "LogoutRequest" }, new[] { "AuthenticationResponse", "LoginResponse14sp4", "SuccessResponse" }),
+                ("oci_tls", ["LoginRequest22V5", "LogoutRequest"], ["LoginResponse22V5", "SuccessResponse"]),
+            })
             {
                 var d = result["details"]![transport]!;
                 Assert.True(d["ok"]!.GetValue<bool>(), d.ToJsonString());
                 Assert.True(d["logged_out"]!.GetValue<bool>());
-                Assert.Equal("MD5", d["password_algorithm"]!.GetValue<string>());
-                Assert.Equal(["AuthenticationRequest", "LoginRequest14sp4", "LogoutRequest"],
-                    d["requests"]!.AsArray().Select(r => r!["request"]!.GetValue<string>()));
-                Assert.Equal(["AuthenticationResponse", "LoginResponse14sp4", "SuccessResponse"],
-                    d["requests"]!.AsArray().Select(r => r!["response"]!.GetValue<string>()));
+                Assert.Equal(requests.Single(r => r.StartsWith("LoginRequest", StringComparison.Ordinal)), d["login"]!.GetValue<string>());
+                Assert.Equal(requests, d["requests"]!.AsArray().Select(r => r!["request"]!.GetValue<string>()));
+                Assert.Equal(responses, d["requests"]!.AsArray().Select(r => r!["response"]!.GetValue<string>()));
             }
+            Assert.Equal("MD5", result["details"]!["oci"]!["password_algorithm"]!.GetValue<string>());
             Assert.Equal("tls", result["details"]!["oci_tls"]!["transport"]!.GetValue<string>());
             Assert.Equal("commonName=adp.fixture.test", result["details"]!["oci_tls"]!["tls"]!["certificate"]!["subject"]!.GetValue<string>());
         }
