@@ -14,8 +14,8 @@ public static class MutualTls
         {
             return null;
         }
-        // A close before any TLS was seen is not ours to explain (a plain-TCP service, a reset by a firewall).
-        if (result.ErrorKind == ErrorKind.ProtocolError && result.Tls?.Protocol is null)
+        // A close before the server's certificate was seen is not ours to explain (a plain-TCP service, a firewall reset).
+        if (result.ErrorKind == ErrorKind.ProtocolError && result.Tls is null)
         {
             return null;
         }
