@@ -326,6 +326,33 @@ public sealed class AppTestEvidenceTests(BroadWorksLab lab) : IClassFixture<Broa
         Assert.DoesNotContain("not a key", body);
     }
 
+    [Fact]
+    public async Task A_dms_user_with_a_line_break_is_a_400_naming_the_field()
+    {
+        var data = DmsData("dev\r\nX-Injected: 1", "p");
+        var response = await lab.Service.PostTaskAsync(lab.Payload(["BroadworksDms"], data));
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Contains("test_data.dms_user", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public void A_catalog_that_would_send_the_oci_password_in_clear_or_misplace_the_new_fields_is_refused()
+    {
+        const string json = """
+            {"default_ports": {"oci": 2208, "oci_tls": 2209, "http": 80, "https": 443, "sip": 5060, "sips": 5061},
+             "sources": {"s": "x"},
+             "applications": [{"name": "A", "summary": "a", "confidence": "high", "confidence_note": "n", "sources": ["s"], "context_path": "/a",
+               "checks": [{"name": "c", "kind": "oci_p", "port": "oci", "login": ["LoginRequest22V5"]},
+                          {"name": "d", "kind": "xsi_events_channel", "schemes": ["https"], "path": "{context}/channel", "delete_path": "{context}/channel"},
+                          {"name": "e", "kind": "oci_p", "port": "oci", "challenge_ok": "Digest", "auth": "ntlm"}]}]}
+            """;
+        var ex = Assert.Throws<InvalidDataException>(() => ApplicationCatalog.Load(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))));
+        Assert.Contains("A.c: LoginRequest22V5 sends the password in clear: only on a tls check", ex.Message);
+        Assert.Contains("A.d: delete_path must contain {channel_id}", ex.Message);
+        Assert.Contains("A.e: auth must be none, basic or digest", ex.Message);
+        Assert.Contains("A.e: challenge_ok is for http checks", ex.Message);
+    }
+
     // ---- confidence ----
 
     [Theory]

@@ -101,6 +101,14 @@ public sealed class ApplicationCatalog
             }
             foreach (var check in app.Checks)
             {
+                if (check.Auth is not (null or "none" or "basic" or "digest"))
+                {
+                    yield return $"{app.Name}.{check.Name}: auth must be none, basic or digest";
+                }
+                if (check.ChallengeOk is not null && check.Kind != CheckKind.Http)
+                {
+                    yield return $"{app.Name}.{check.Name}: challenge_ok is for http checks";
+                }
                 foreach (var problem in ValidateCheck(app, check))
                 {
                     yield return $"{app.Name}.{check.Name}: {problem}";
@@ -194,7 +202,7 @@ public enum CheckKind
 /// <param name="Port">For oci_p and sip_options: which named port (test_data.ports overrides it per host).</param>
 /// <param name="Schemes">For http and oci_soap: the schemes to try, each on its named port (http, https).</param>
 /// <param name="Path">For http and oci_soap: the request path with placeholders.</param>
-/// <param name="Auth"><c>basic</c> (the test user's credentials) or <c>none</c>.</param>
+/// <param name="Auth"><c>basic</c> (the test user's credentials), <c>digest</c> (test_data.dms_user/dms_password when given) or <c>none</c>.</param>
 /// <param name="RedirectWithin">A redirect into this path prefix counts as success.</param>
 /// <param name="ChallengeOk">For http: a 401 offering this authentication scheme (Digest) counts as "deployed, credentials required".</param>
 /// <param name="Login">For oci_p: the login forms to try in order (LoginRequest22V5, LoginRequest14sp4); the next one only after an ErrorResponse.</param>

@@ -167,18 +167,26 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
                 contextPaths[app] = path;
             }
         }
-        var certPem = Text("client_cert_pem", 64 * 1024);
-        var keyPem = Text("client_key_pem", 64 * 1024);
+        // PEM is multi-line by nature: read as plain strings, judged by the certificate parser.
+        string? Pem(string name) => td[name] is null ? null : ArgumentReader.String(td[name], $"{field}.{name}", 64 * 1024);
+        var certPem = Pem("client_cert_pem");
+        var keyPem = Pem("client_key_pem");
         ValidateClientCertificate(certPem, keyPem, field);
         return new AppTestData(Text("user_id", 161), Text("password", 256), Text("dms_url", 2048), ports, contextPaths,
             Choices(td, field, "schemes", Schemes), Choices(td, field, "sip_transports", SipTransports))
         {
-            DmsUser = Text("dms_user", 256),
-            DmsPassword = Text("dms_password", 256),
+            DmsUser = NoControl(Text("dms_user", 256), $"{field}.dms_user"),
+            DmsPassword = NoControl(Text("dms_password", 256), $"{field}.dms_password"),
             ClientCertPem = certPem,
             ClientKeyPem = keyPem,
         };
     }
+
+    /// <summary>Device credentials go into a Digest header: no control characters (a line break would end the header).</summary>
+    private static string? NoControl(string? value, string field) =>
+        value is not null && value.Any(char.IsControl)
+            ? throw new TaskArgumentException(field, $"{field} contains a control character")
+            : value;
 
     /// <summary>Both or neither, and a pair that makes a certificate with its key; a bad pair is a 400 naming the field.</summary>
     private static void ValidateClientCertificate(string? certPem, string? keyPem, string field)
