@@ -248,6 +248,9 @@ function appsForm(form, known) {
     field('Password', h('input', { name: 'password', type: 'password', autocomplete: 'new-password', dataset: { path: path('data', '*', 'test_data', 'password') } }),
       'Sent once to run the checks; stored encrypted and shown as ****** afterwards.'),
     field('DMS URL', h('input', { name: 'dms_url', placeholder: 'dms/path (BroadworksDms only)', dataset: { path: path('data', '*', 'test_data', 'dms_url') } })),
+    field('DMS device user', h('input', { name: 'dms_user', autocomplete: 'off', placeholder: 'optional: answers the Digest challenge', dataset: { path: path('data', '*', 'test_data', 'dms_user') } })),
+    field('DMS device password', h('input', { name: 'dms_password', type: 'password', autocomplete: 'new-password', dataset: { path: path('data', '*', 'test_data', 'dms_password') } }),
+      'Optional; a secret like the password.'),
     field('More test data (JSON)', h('input', { name: 'extra', size: 48, placeholder: '{"ports": {"oci": 2208, "https": 8443}, "context_paths": {...}}',
       dataset: { path: path('data', '*', 'test_data') } }), 'Optional: merged into test_data (non-standard ports, context paths, schemes).'),
     field('Timeout (s)', number('timeout', '5', '0.5')),
@@ -276,9 +279,9 @@ FORMS.apps.payload = form => {
     try { testData = JSON.parse(extra); } catch (e) { throw new FormError('data["*"].test_data', `not valid JSON: ${e.message}`); }
     if (!testData || typeof testData !== 'object' || Array.isArray(testData)) throw new FormError('data["*"].test_data', 'must be a JSON object');
   }
-  for (const k of ['user_id', 'password', 'dms_url']) {
+  for (const k of ['user_id', 'password', 'dms_url', 'dms_user', 'dms_password']) {
     const v = form.querySelector(`[name=${k}]`).value;
-    if (v) testData[k] = k === 'password' ? v : v.trim();
+    if (v) testData[k] = k.endsWith('password') ? v : v.trim();
   }
   const data = {};
   for (const input of form.querySelectorAll('[name=host]')) {
