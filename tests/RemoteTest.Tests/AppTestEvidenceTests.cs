@@ -438,6 +438,15 @@ public sealed class AppTestEvidenceTests(BroadWorksLab lab) : IClassFixture<Broa
     }
 
     [Fact]
+    public void The_redactor_scrubs_every_secret_of_the_test_data_and_the_basic_credential_of_the_first()
+    {
+        var redactor = new Probes.SecretRedactor(["Pw-1<x>", DmsPassword, null], "user@example.com");
+        var basic = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("user@example.com:Pw-1<x>"));
+        var text = redactor.Redact($"a Pw-1&lt;x&gt; b {Uri.EscapeDataString(DmsPassword)} c {DmsPassword} d {basic}")!;
+        Assert.Equal("a ****** b ****** c ****** d ******", text);
+    }
+
+    [Fact]
     public async Task Dms_password_and_client_key_never_reach_stored_arguments_answers_or_logs()
     {
         lab.Heal();
