@@ -267,6 +267,8 @@ public sealed class AppTestEvidenceTests(BroadWorksLab lab) : IClassFixture<Broa
         // Both forms tried on 2209, both rejected, both reasons given.
         Assert.Contains("LoginRequest22V5 rejected: [Error 4962] Invalid password", tls["error"]!.GetValue<string>());
         Assert.Contains("LoginRequest14sp4 rejected: [Error 4961]", tls["error"]!.GetValue<string>());
+        // The algorithm the server asked for is reported on a failed login too.
+        Assert.Equal("MD5", result["details"]!["oci"]!["password_algorithm"]!.GetValue<string>());
         // 2208 never sends the password itself, not even as a fallback.
         Assert.Equal(["AuthenticationRequest", "LoginRequest14sp4"], result["details"]!["oci"]!["requests"]!.AsArray().Select(r => r!["request"]!.GetValue<string>()));
         Assert.DoesNotContain(lab.Oci.RawRequests, r => r.Contains("LoginRequest22V5", StringComparison.Ordinal));

@@ -19,14 +19,15 @@ public static class OciLogin
     /// <see cref="ErrorKind.AuthFailed"/> failure (the caller may try the next form); anything else unexpected is a
     /// protocol error. Failure texts are the server's words unredacted: the caller redacts and shortens them.
     /// </summary>
-    public static async Task<(Accepted? Login, ProbeFailure? Failure)> RunAsync(string form, OciLoginRequest request,
+    /// <returns>The accepted login or the failure, and the passwordAlgorithm the server asked for (14sp4), either way.</returns>
+    public static async Task<(Accepted? Login, ProbeFailure? Failure, string? Algorithm)> RunAsync(string form, OciLoginRequest request,
         Func<string, (string, string)[], Task<OciCommand>> exchange)
     {
         if (form == Plain22V5)
         {
             if (!request.UseTls)
             {
-                return (null, new ProbeFailure("LoginRequest22V5 would send the password in clear: only over TLS", ErrorKind.ProtocolError));
+                return (null, new ProbeFailure("LoginRequest22V5 would send the password in clear: only over TLS", ErrorKind.ProtocolError), null);
             }
             var login22 = await exchange(Plain22V5, [("userId", request.UserId), ("password", request.Password)]);
             return Judge(form, login22, null);
@@ -35,29 +36,29 @@ public static class OciLogin
         var auth = await exchange("AuthenticationRequest", [("userId", request.UserId)]);
         if (auth.IsError)
         {
-            return (null, new ProbeFailure($"AuthenticationRequest rejected: {auth.ErrorText()}", ErrorKind.AuthFailed));
+            return (null, new ProbeFailure($"AuthenticationRequest rejected: {auth.ErrorText()}", ErrorKind.AuthFailed), null);
         }
         var nonce = auth.Field("nonce");
         var algorithm = auth.Field("passwordAlgorithm");
         if (auth.Type != "AuthenticationResponse" || string.IsNullOrEmpty(nonce))
         {
-            return (null, new ProbeFailure($"expected AuthenticationResponse with a nonce, got {auth.Type}", ErrorKind.ProtocolError));
+            return (null, new ProbeFailure($"expected AuthenticationResponse with a nonce, got {auth.Type}", ErrorKind.ProtocolError), algorithm);
         }
         var signed = OciPassword.Sign(nonce, request.Password, algorithm);
         var login = await exchange(Signed14sp4, [("userId", request.UserId), ("signedPassword", signed)]);
         return Judge(form, login, algorithm);
     }
 
-    private static (Accepted?, ProbeFailure?) Judge(string form, OciCommand login, string? algorithm)
+    private static (Accepted?, ProbeFailure?, string?) Judge(string form, OciCommand login, string? algorithm)
     {
         if (login.IsError)
         {
-            return (null, new ProbeFailure($"{form} rejected: {login.ErrorText()}", ErrorKind.AuthFailed));
+            return (null, new ProbeFailure($"{form} rejected: {login.ErrorText()}", ErrorKind.AuthFailed), algorithm);
         }
         if (!login.Type.StartsWith("LoginResponse", StringComparison.Ordinal))
         {
-            return (null, new ProbeFailure($"expected {form.Replace("Request", "Response", StringComparison.Ordinal)}, got {login.Type}", ErrorKind.ProtocolError));
+            return (null, new ProbeFailure($"expected {form.Replace("Request", "Response", StringComparison.Ordinal)}, got {login.Type}", ErrorKind.ProtocolError), algorithm);
         }
-        return (new Accepted(form, login.Field("loginType"), algorithm), null);
+        return (new Accepted(form, login.Field("loginType"), algorithm), null, algorithm);
     }
 }

@@ -41,8 +41,8 @@ public sealed record OciLoginResult(
 
 /// <summary>
 /// The OCI-P client: BroadsoftDocuments over TCP (2208) or TLS (2209), no length prefix, a response ends at
-/// <c>&lt;/BroadsoftDocument&gt;</c>. Login is two steps (AuthenticationRequest for a nonce, LoginRequest14sp4 with
-/// the signed password), then LogoutRequest so no session is left open on the server.
+/// <c>&lt;/BroadsoftDocument&gt;</c>. Login in the forms <see cref="OciLoginRequest.Logins"/> names, in order (see
+/// <see cref="OciLogin"/>), then LogoutRequest so no session is left open on the server.
 /// </summary>
 public static class OciPClient
 {
@@ -86,8 +86,9 @@ public static class OciPClient
             var rejections = new List<string>();
             foreach (var form in forms)
             {
-                var (login, rejected) = await OciLogin.RunAsync(form, request, (command, fields) =>
+                var (login, rejected, asked) = await OciLogin.RunAsync(form, request, (command, fields) =>
                     ExchangeAsync(stream, sessionId, command, fields, request.Timeout, exchanges, redactor, cancellationToken));
+                algorithm = asked ?? algorithm;
                 if (rejected is not null)
                 {
                     rejections.Add(ProbeText.Shorten(redactor.Redact(rejected.Error))!);
@@ -99,8 +100,7 @@ public static class OciPClient
                     return Result(false, rejected with { Error = string.Join("; then ", rejections) });
                 }
                 accepted = login;
-                algorithm = login!.Algorithm;
-                loginType = login.LoginType;
+                loginType = login!.LoginType;
                 break;
             }
             if (accepted is null)
