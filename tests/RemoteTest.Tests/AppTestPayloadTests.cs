@@ -47,6 +47,8 @@ public sealed class AppTestPayloadTests(BroadWorksLab lab) : IClassFixture<Broad
         Assert.Equal(14, summary["apps_attempted"]!.GetValue<int>());
         Assert.True(summary["duration_sec"]!.GetValue<double>() >= 0);
         Assert.True(summary["features"]!["have_zeep"]!.GetValue<bool>());
+        Assert.True(summary["features"]!["xsi_events_channel"]!.GetValue<bool>());
+        Assert.True(summary["features"]!["dms_digest"]!.GetValue<bool>());
         Assert.True(summary["ok"]!.GetValue<bool>(), result.ToJsonString());
         foreach (var host in new[] { "127.0.0.1", "localhost" })
         {

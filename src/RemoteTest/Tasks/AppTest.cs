@@ -117,6 +117,10 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
                 ["oci_soap"] = true,
                 ["oci_p_tls"] = true,
                 ["sip_options"] = true,
+                // Added with issue 19: the Xsi-Events channel, the DMS Digest check, client certificates for mTLS.
+                ["xsi_events_channel"] = true,
+                ["dms_digest"] = true,
+                ["mtls_client_certificate"] = true,
             },
             all.All(r => r.Ok),
             all.Count(r => r.Ok),
