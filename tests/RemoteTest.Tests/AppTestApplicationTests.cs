@@ -51,7 +51,7 @@ public sealed class AppTestApplicationTests(BroadWorksLab lab) : IClassFixture<B
         { "BWReceptionist", "redirect", ErrorKindNames.HttpStatus, "redirected to https://127.0.0.1:1/moved/" },
         { "PublicReporting", "404", ErrorKindNames.HttpStatus, "set test_data.context_paths.PublicReporting" },
         { "OCIFiles", "500", ErrorKindNames.HttpStatus, "500" },
-        { "BWCallSettingsWeb", "assumed", ErrorKindNames.HttpStatus, ": 200 OK" },
+        { "BWCallSettingsWeb", "assumed", ErrorKindNames.HttpStatus, ": 200 OK, expected 400" },
         { "AuthenticationService", "wrong-password", ErrorKindNames.AuthFailed, "401 Unauthorized" },
         { "CommPilot", "never-answers", ErrorKindNames.Timeout, "timed out after 1.0 s" },
         { "ModeratorClientApp", "404", ErrorKindNames.HttpStatus, "404" },

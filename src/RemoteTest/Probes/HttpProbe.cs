@@ -187,6 +187,8 @@ public sealed class HttpProbeSession : IDisposable
                 401 => ($"401 Unauthorized: credentials rejected{said}", ErrorKind.AuthFailed),
                 403 => ($"403 Forbidden: access denied{said}", ErrorKind.AuthFailed),
                 >= 300 and < 400 => ($"{status} {reason}: redirected to {location ?? "(no Location header)"} (not followed)", ErrorKind.HttpStatus),
+                // A success status where the application answers otherwise (BWCallSettingsWeb's 400): say what was expected.
+                >= 200 and < 300 => ($"{status} {reason}, expected {string.Join(" or ", expect.Statuses)}{said}", ErrorKind.HttpStatus),
                 _ => ($"{status} {reason}{said}", ErrorKind.HttpStatus),
             };
         }
