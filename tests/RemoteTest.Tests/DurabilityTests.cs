@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
 using RemoteTest.Engine;
 using RemoteTest.Fixtures.Dns;
@@ -55,10 +54,10 @@ public sealed class DurabilityTests : IAsyncLifetime
     };
 
     [Fact]
-    public async Task Extra_jobs_for_a_task_running_in_this_process_do_not_run_it_again()
+    public async Task Extra_messages_for_a_task_running_in_this_process_do_not_run_it_again()
     {
         // The store lets a worker claim its own STARTED task again (a restart of the same name takes it back),
-        // so only the process itself can tell a duplicate job (a sweep's, a redelivery) from a new start.
+        // so only the process itself can tell a duplicate message (a sweep's, a redelivery) from a new start.
         var task = new SecretHoldingTask();
         await using var host = await ServiceHost.StartAsync(Embedded(concurrency: 4), s => s.AddSingleton<IRemoteTask>(task));
         var id = await host.SubmitAsync(new JsonObject
@@ -67,18 +66,15 @@ public sealed class DurabilityTests : IAsyncLifetime
             ["data"] = new JsonObject { ["args"] = new JsonArray(new JsonObject { ["user"] = "u", ["password"] = "p" }) },
         });
         await task.Started.WaitAsync(TimeSpan.FromSeconds(30));
-        var dispatcher = host.Services.GetRequiredService<ITaskDispatcher>();
-        dispatcher.Enqueue(Guid.Parse(id), "default");
-        dispatcher.Enqueue(Guid.Parse(id), "default");
+        var queue = host.Services.GetRequiredService<ITaskQueue>();
+        await queue.EnqueueAsync(Guid.Parse(id), "default", CancellationToken.None);
+        await queue.EnqueueAsync(Guid.Parse(id), "default", CancellationToken.None);
 
-        // Both extra jobs end (as no-ops) while the first run still holds the task.
-        var monitoring = host.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
-        for (var i = 0; i < 300 && monitoring.SucceededListCount() < 2; i++)
-        {
-            await Task.Delay(50);
-        }
-        Assert.Equal(2, monitoring.SucceededListCount());
+        // Both extra messages are taken (and end as no-ops) while the first run still holds the task.
+        await Eventually.GetAsync(() => queue.DepthAsync("default", CancellationToken.None), d => d == 0, TimeSpan.FromSeconds(15), "the extra messages taken");
+        await Task.Delay(300);
         Assert.Equal(1, task.Runs);
+        Assert.Equal(1, host.Services.GetRequiredService<RunningTasks>().Count);
         task.Release();
         Assert.Equal("SUCCESS", (await host.WaitAsync(id))["state"]!.GetValue<string>());
         Assert.Equal(1, task.Runs);
