@@ -424,10 +424,10 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
         }
         var twice = await SubmitAsync(api.Http, Check("up.test", 2));
         await using var broker = await new ConnectionFactory { Uri = new Uri(cluster.RabbitMq) }.CreateConnectionAsync();
-        await using var channel = await broker.CreateChannelAsync();
+        await using var channel = await broker.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
         var queue = cluster.BrokerQueue("default");
         await channel.BasicPublishAsync("", queue, System.Text.Encoding.ASCII.GetBytes(twice));
-        Assert.Equal(2u, await channel.MessageCountAsync(queue));
+        await Eventually.GetAsync(() => channel.MessageCountAsync(queue), n => n == 2, Bound, "two messages for the task waiting");
 
         await TestCluster.WaitForStateAsync(api.Http, twice, "SUCCESS", Bound);
         for (var i = 0; i < 100 && await channel.MessageCountAsync(queue) > 0; i++)

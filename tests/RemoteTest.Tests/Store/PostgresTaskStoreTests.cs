@@ -246,6 +246,8 @@ public sealed class PostgresTaskStoreTests(ServersFixture servers) : TaskStoreOp
         {
             ["RemoteTest:Storage:Kind"] = "postgres",
             ["RemoteTest:Storage:ConnectionString"] = await server.CreateDatabaseAsync(),
+            ["RemoteTest:Queue:RabbitMq"] = (await servers.RabbitMqAsync()).ConnectionString,
+            ["RemoteTest:Queue:Prefix"] = $"rt-{Guid.NewGuid():N}.",
         };
         // Two nodes in one process: each needs its own worker name (the default is host:pid).
         await using var api = await ServiceHost.StartAsync(new Dictionary<string, string?>(settings) { ["RemoteTest:Worker:Name"] = "node-a" });
