@@ -151,6 +151,9 @@ public sealed class DurabilityTests : IAsyncLifetime
     [InlineData("--RemoteTest:Roles=api", "RemoteTest:Roles")]
     [InlineData("--RemoteTest:Worker:Concurrency=0", "RemoteTest:Worker:Concurrency")]
     [InlineData("--RemoteTest:Worker:Queues:0=Not A Queue", "RemoteTest:Worker:Queues")]
+    [InlineData("--RemoteTest:Storage:Redis=127.0.0.1:6379", "RemoteTest:Storage:Redis")]
+    [InlineData("--RemoteTest:Queue:RabbitMq=amqp://u:p@127.0.0.1:1/", "RemoteTest:Queue:RabbitMq")]
+    [InlineData("--RemoteTest:Retention:CleanupCron=daily", "RemoteTest:Retention:CleanupCron")]
     public async Task A_bad_configuration_value_stops_start_up_with_one_line_and_exit_code_2(string arg, string setting)
     {
         var (code, output) = await ServiceProcess.RunToExitAsync(
@@ -159,6 +162,32 @@ public sealed class DurabilityTests : IAsyncLifetime
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(lines);
         Assert.Contains(setting, lines[0]);
+    }
+
+    [Fact]
+    public async Task Postgres_without_a_RabbitMQ_URI_stops_start_up_with_one_line_and_exit_code_2()
+    {
+        var (code, output) = await ServiceProcess.RunToExitAsync(
+            ["--RemoteTest:Storage:Kind=postgres", "--RemoteTest:Storage:ConnectionString=Host=127.0.0.1;Password=pg-secret-1",
+             "--RemoteTest:Roles=api", "--urls=http://127.0.0.1:0"], TimeSpan.FromSeconds(30));
+        Assert.Equal(2, code);
+        var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("RemoteTest:Queue:RabbitMq: required when RemoteTest:Storage:Kind is postgres", line);
+        Assert.DoesNotContain("pg-secret-1", line);
+    }
+
+    [Fact]
+    public async Task A_task_whose_stored_arguments_cannot_be_loaded_ends_FAILURE_not_stuck_STARTED()
+    {
+        await using var host = await ServiceHost.StartAsync();
+        var store = host.Services.GetRequiredService<RemoteTest.Store.ITaskStore>();
+        // Arguments that are not JSON (a corrupted row, or one written by a broken version): the runner cannot load them.
+        var broken = RemoteTest.Store.TaskRecord.New("dns.check_records", "default", "{not json", null, DateTimeOffset.UtcNow);
+        await store.InsertAsync(broken, CancellationToken.None);
+        await host.Services.GetRequiredService<ITaskQueue>().EnqueueAsync(broken.Id, "default", CancellationToken.None);
+        var done = await host.WaitAsync(broken.Id.ToString());
+        Assert.Equal("FAILURE", done["state"]!.GetValue<string>());
+        Assert.Contains("Json", done["error"]!.GetValue<string>());
     }
 
     [Fact]
