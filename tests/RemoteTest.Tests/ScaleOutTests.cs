@@ -185,9 +185,9 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
             ws => ws.Any(w => w!["name"]!.GetValue<string>() == victim && w["running"]!.GetValue<int>() == 1
                 && w["running_tasks"]!.AsArray().Any(t => t!.GetValue<string>() == id)), Bound, $"{victim} to report {id} running");
         var (killed, survivor, survivorName) = victim == "w1" ? (one, two, "w2") : (two, one, "w1");
-        _dns.Unsilence("hold.test").A("hold.test", "192.0.2.10");
         var killedAt = DateTime.UtcNow;
         await killed.KillAsync();
+        _dns.Unsilence("hold.test").A("hold.test", "192.0.2.10");
 
         var done = await TestCluster.WaitForStateAsync(api.Http, id, "SUCCESS", Bound);
         var took = DateTime.UtcNow - killedAt;
