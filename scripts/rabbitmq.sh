@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Throw-away RabbitMQ brokers for tests and trials, on loopback only.
 #   scripts/rabbitmq.sh install          install Debian's rabbitmq-server once (apt-get), if missing
-#   scripts/rabbitmq.sh start DIR PORT   start a broker on 127.0.0.1:PORT keeping everything in DIR (data, logs,
-#                                        config, Erlang cookie, HOME), print its AMQP URI; it runs until stopped
+#   scripts/rabbitmq.sh start DIR PORT [CONSUMER_TIMEOUT_MS]
+#                                        start a broker on 127.0.0.1:PORT keeping everything in DIR (data, logs,
+#                                        config, Erlang cookie, HOME), print its AMQP URI; it runs until stopped.
+#                                        CONSUMER_TIMEOUT_MS (default 3600000) below a minute also makes the broker
+#                                        check it every second (tests of the consumer_timeout pitfall)
 #   scripts/rabbitmq.sh stop DIR         stop the broker of DIR gracefully (its queues survive a start again)
 #   scripts/rabbitmq.sh ctl DIR ARGS...  run rabbitmqctl against the broker of DIR (e.g. list_queues)
 # Each broker has its own node name, cookie, epmd port and distribution port, all bound to 127.0.0.1: the
@@ -58,7 +61,7 @@ broker_env() {
 }
 
 start() {
-  local dir=$1 port=$2 i pid
+  local dir=$1 port=$2 timeout=${3:-3600000} i pid
   install
   mkdir -p "$dir/home" "$dir/log" "$dir/mnesia"
   broker_env "$dir" "$port"
@@ -67,12 +70,17 @@ start() {
     chmod 400 "$HOME/.erlang.cookie"
   fi
   [ -f "$dir/enabled_plugins" ] || echo "[]." >"$dir/enabled_plugins"
-  [ -f "$dir/advanced.config" ] || echo "[]." >"$dir/advanced.config"
+  if [ "$timeout" -lt 60000 ]; then
+    # The broker looks for overdue deliveries once per channel tick (60 s by default).
+    echo "[{rabbit, [{channel_tick_interval, 1000}]}]." >"$dir/advanced.config"
+  else
+    echo "[]." >"$dir/advanced.config"
+  fi
   # consumer_timeout: a task may hold its message (unacked: acks_late) for RemoteTest:Worker:TaskTimeLimit
   # plus the shutdown grace; the broker's default (30 min) would close the channel of a longer task.
   cat >"$dir/rabbitmq.conf" <<EOF
 listeners.tcp.1 = 127.0.0.1:$port
-consumer_timeout = 3600000
+consumer_timeout = $timeout
 log.console = false
 log.file.level = warning
 # Tests fill and drain queues fast; never block publishers for a nearly full test disk.
@@ -120,8 +128,8 @@ ctl() {
 
 case "${1:-}" in
   install) install ;;
-  start) [ $# -eq 3 ] || { echo "usage: $0 start DIR PORT" >&2; exit 2; }; start "$2" "$3" ;;
+  start) [ $# -eq 3 ] || [ $# -eq 4 ] || { echo "usage: $0 start DIR PORT [CONSUMER_TIMEOUT_MS]" >&2; exit 2; }; start "$2" "$3" "${4:-}" ;;
   stop) [ $# -eq 2 ] || { echo "usage: $0 stop DIR" >&2; exit 2; }; stop "$2" ;;
   ctl) [ $# -ge 3 ] || { echo "usage: $0 ctl DIR ARGS..." >&2; exit 2; }; shift; ctl "$@" ;;
-  *) echo "usage: $0 install | start DIR PORT | stop DIR | ctl DIR ARGS..." >&2; exit 2 ;;
+  *) echo "usage: $0 install | start DIR PORT [CONSUMER_TIMEOUT_MS] | stop DIR | ctl DIR ARGS..." >&2; exit 2 ;;
 esac

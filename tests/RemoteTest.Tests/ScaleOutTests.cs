@@ -327,6 +327,33 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_consumer_channel_closed_by_the_broker_for_a_long_unacknowledged_task_is_rebuilt_and_the_task_ends_once()
+    {
+        Skip.If(TestServers.Skipped, TestServers.SkipReason);
+        _dns.Silent("long.test");
+        // consumer_timeout far below the task's run time: the pitfall of acks_late with the broker's default 30 min.
+        await using var broker = await RabbitMqServer.StartAsync(consumerTimeout: TimeSpan.FromSeconds(3));
+        await using var cluster = TestCluster.Create(await (await servers.PostgresAsync()).CreateDatabaseAsync(), broker.ConnectionString, _dns.NameServer);
+        var api = await cluster.StartApiAsync();
+        var worker = await cluster.StartWorkerAsync("w1", "Frankfurt", ["default"]);
+        await TestCluster.WaitForWorkersAsync(api.Http, "w1");
+
+        // A task that holds its message for about 8 s: the broker closes the consumer channel after ~3-4 s.
+        var id = await SubmitAsync(api.Http, Check("long.test", 8));
+        await TestCluster.WaitForStateAsync(api.Http, id, "STARTED", Bound);
+        await Eventually.GetAsync(() => Task.FromResult(worker.Output), o => o.Contains("RabbitMQ closed the consumer channel"), Bound, "the worker to see its channel closed");
+
+        // The worker opened a new channel: the next task runs while the long one still does; the long one ends once.
+        var next = await SubmitAsync(api.Http, Check("up.test", 2));
+        await TestCluster.WaitForStateAsync(api.Http, next, "SUCCESS", Bound);
+        var done = await TestCluster.WaitForStateAsync(api.Http, id, "SUCCESS", Bound);
+        Assert.Equal("timeout", done["result"]!["results"]!["long.test"]!["error_kind"]!.GetValue<string>());
+        await Task.Delay(1000);
+        Assert.Equal(1, Occurrences(cluster.Output, $"Task {id} STARTED"));
+        Assert.Equal(1, Occurrences(cluster.Output, $"Task {id} SUCCESS"));
+    }
+
+    [SkippableFact]
     public async Task A_revoke_on_the_API_node_cancels_the_task_running_on_a_worker_within_a_second()
     {
         _dns.Silent("hold.test");

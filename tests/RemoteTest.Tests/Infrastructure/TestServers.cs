@@ -95,7 +95,10 @@ public abstract class ScriptedServer : IAsyncDisposable
     public virtual Task StopAsync() => TestServers.RunScriptAsync(_script, "stop", _dataDirectory);
 
     /// <summary>Starts the same server again on the same port, with the data it had.</summary>
-    public Task<string> StartAgainAsync() => TestServers.RunScriptAsync(_script, "start", _dataDirectory, Port.ToString());
+    public Task<string> StartAgainAsync() => TestServers.RunScriptAsync(_script, ["start", _dataDirectory, Port.ToString(), .. StartArguments]);
+
+    /// <summary>What the script's <c>start</c> takes after DIR and PORT.</summary>
+    protected virtual string[] StartArguments => [];
 
     public async ValueTask DisposeAsync()
     {
@@ -150,14 +153,18 @@ public sealed class PostgresServer : ScriptedServer
 /// </summary>
 public sealed class RabbitMqServer : ScriptedServer
 {
-    private RabbitMqServer() : base("rabbitmq.sh", "rabbitmq")
-    {
-    }
+    private readonly TimeSpan? _consumerTimeout;
 
-    public static async Task<RabbitMqServer> StartAsync()
+    private RabbitMqServer(TimeSpan? consumerTimeout) : base("rabbitmq.sh", "rabbitmq") => _consumerTimeout = consumerTimeout;
+
+    /// <param name="consumerTimeout">The broker's <c>consumer_timeout</c>; the script's default (1 hour) when null.</param>
+    public static async Task<RabbitMqServer> StartAsync(TimeSpan? consumerTimeout = null)
     {
-        var server = new RabbitMqServer();
+        var server = new RabbitMqServer(consumerTimeout);
         await server.StartFirstAsync();
         return server;
     }
+
+    protected override string[] StartArguments =>
+        _consumerTimeout is { } t ? [((long)t.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture)] : [];
 }
