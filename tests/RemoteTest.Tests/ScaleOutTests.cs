@@ -251,7 +251,7 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task Nodes_reconnect_by_themselves_after_PostgreSQL_restarts()
+    public async Task Nodes_reconnect_by_themselves_after_PostgreSQL_restarts_and_every_task_accepted_under_load_ends_SUCCESS()
     {
         Skip.If(TestServers.Skipped, TestServers.SkipReason);
         await using var pg = await PostgresServer.StartAsync();
@@ -261,6 +261,23 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
         await TestCluster.WaitForWorkersAsync(api.Http, "w1");
         await TestCluster.WaitForStateAsync(api.Http, await SubmitAsync(api.Http, Check("up.test", 2)), "SUCCESS", Bound);
 
+        // Under load: clients keep submitting while the database stops and starts again; every 202 ends SUCCESS.
+        var accepted = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        async Task Load()
+        {
+            for (var i = 0; i < 2000 && !stop.IsCancellationRequested; i++)
+            {
+                var (status, body) = await PostAsync(api.Http, Check("up.test", 2));
+                if (status == HttpStatusCode.Accepted)
+                {
+                    accepted.Add(body["task_id"]!.GetValue<string>());
+                }
+                await Task.Delay(20);
+            }
+        }
+        var load = Enumerable.Range(0, 4).Select(_ => Load()).ToList();
+        await Task.Delay(1000);
         await pg.StopAsync();
         // While the database is down nothing is accepted: a 202 would be a promise the store cannot keep.
         var (during, _) = await PostAsync(api.Http, Check("up.test", 2));
@@ -268,7 +285,15 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
         await pg.StartAgainAsync();
 
         var id = await SubmitWhenBackAsync(api.Http);
+        await Task.Delay(1000);
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+        Assert.True(accepted.Count >= 20, $"only {accepted.Count} tasks accepted");
         await TestCluster.WaitForStateAsync(api.Http, id, "SUCCESS", Bound);
+        foreach (var task in accepted)
+        {
+            await TestCluster.WaitForStateAsync(api.Http, task, "SUCCESS", Bound);
+        }
         await TestCluster.WaitForWorkersAsync(api.Http, "w1");
         Assert.All(cluster.Nodes, n => Assert.False(n.HasExited, n.Output));
     }
