@@ -49,8 +49,10 @@ public sealed class RemoteTestMetrics
         // reported when this node serves it or a live worker does.
         meter.CreateObservableGauge("remotetest_queue_depth", () => Guarded(log, () =>
         {
-            var live = workers.ListLiveAsync(time.GetUtcNow(), CancellationToken.None).GetAwaiter().GetResult();
-            var names = live.SelectMany(w => w.Queues).Concat(roles.Worker ? roles.Queues : []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+            // One process (embedded, memory): its own queues; the local registry would list every unfinished task.
+            IEnumerable<string> served = workers is RemoteTest.Store.LocalWorkerRegistry ? []
+                : workers.ListLiveAsync(time.GetUtcNow(), CancellationToken.None).GetAwaiter().GetResult().SelectMany(w => w.Queues);
+            var names = served.Concat(roles.Worker ? roles.Queues : []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
             return names.Select(q => new Measurement<long>(queue.DepthAsync(q, CancellationToken.None).GetAwaiter().GetResult(),
                 new KeyValuePair<string, object?>("queue", q))).ToList();
         }), description: "Tasks waiting in each queue (messages not yet handed to a worker).");
