@@ -243,18 +243,39 @@ public sealed class RabbitMqQueue : ITaskQueue, IAsyncDisposable
         }
     }
 
-    /// <summary>Messages ready in the queue (not those a worker holds unacknowledged); 0 for a queue not declared.</summary>
+    /// <summary>How long a depth query may take before the answer is "unknown" (0): a submit must not wait on a broker restart here.</summary>
+    private static readonly TimeSpan DepthTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Messages ready in the queue (not those a worker holds unacknowledged); 0 for a queue not declared, and 0
+    /// while the broker cannot be asked (the publish that follows waits for it, or leaves the task to the reconciler).
+    /// </summary>
     public async Task<long> DepthAsync(string queue, CancellationToken cancellationToken)
     {
-        await _inspect.WaitAsync(cancellationToken);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(DepthTimeout);
         try
         {
-            var channel = await InspectorAsync(cancellationToken);
-            return await channel.MessageCountAsync(QueueName(queue), cancellationToken);
+            await _inspect.WaitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return 0;
+        }
+        try
+        {
+            var channel = await InspectorAsync(deadline.Token);
+            return await channel.MessageCountAsync(QueueName(queue), deadline.Token);
         }
         catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
         {
             return 0;   // nobody declared it (the channel is closed by the broker; the next call opens another)
+        }
+        catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException or BrokerUnreachableException or IOException
+                                   || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            _log.LogDebug("Queue depth of {Queue} unknown: {Error}", queue, ex.Message);
+            return 0;
         }
         finally
         {

@@ -72,16 +72,21 @@ public sealed class WorkerHeartbeat(
         {
             var now = time.GetUtcNow();
             await registry.HeartbeatAsync(Describe(), now, cancellationToken).ConfigureAwait(false);
-            var requeued = await registry.RequeueOrphansAsync(now, (id, name) => queue.EnqueueAsync(id, name, cancellationToken), cancellationToken).ConfigureAwait(false);
-            if (requeued > 0)
-            {
-                log.LogWarning("Re-queued {Count} tasks left STARTED by workers that stopped sending heartbeats", requeued);
-            }
-            await RequeueStrandedAsync(now, cancellationToken).ConfigureAwait(false);
             if (!_healthy)
             {
                 log.LogInformation("Worker registry reachable again");
                 _healthy = true;
+            }
+            // Not connected to the broker (it restarts): a sweep's publishes would only wait and fail, and hold up
+            // the next heartbeat. Another worker sweeps, or this one once it is back.
+            if (queue.WorkerState.Consuming)
+            {
+                var requeued = await registry.RequeueOrphansAsync(now, (id, name) => queue.EnqueueAsync(id, name, cancellationToken), cancellationToken).ConfigureAwait(false);
+                if (requeued > 0)
+                {
+                    log.LogWarning("Re-queued {Count} tasks left STARTED by workers that stopped sending heartbeats", requeued);
+                }
+                await RequeueStrandedAsync(now, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
