@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark of issue 8 in one command: builds RemoteTest (Release); starts the Celery original (when its
 # source and the anchor's scripts are on this machine) and measures it with the anchor's bench.py, then stops
-# it; runs bench/RemoteTest.Bench against RemoteTest (embedded, and 1 API + 2 workers on PostgreSQL and on
-# PostgreSQL + Redis queues) and nmap; prints one table with the original's column and writes it to bench/results/.
+# it; runs bench/RemoteTest.Bench against RemoteTest (embedded, and 1 API + 2 workers on PostgreSQL + RabbitMQ)
+# and nmap; prints one table with the original's column and writes it to bench/results/.
 #
 #   bench/run.sh [harness options]        e.g. bench/run.sh --runs 3     (bench/run.sh --help lists them)
 #
@@ -13,8 +13,8 @@
 #   ORIGINAL_SEED=DIR     the original's bare git directory or exported copy (default: the mirror on this machine)
 #   ANCHOR_DIR=DIR        the anchor's setup_and_start.sh / stop.sh (default ../shared/anchors/seed-celery)
 #   ORIGINAL_API_PORT=28081 ORIGINAL_REDIS_PORT=26379   loopback ports for the original
-#   SCALEOUT=auto|0|1     also measure 1 API + 2 workers on PostgreSQL, and on PostgreSQL + Redis queues, with
-#                         throw-away servers from scripts/pg.sh and scripts/redis.sh (auto = when those exist)
+#   SCALEOUT=auto|0|1     also measure 1 API + 2 workers on PostgreSQL + RabbitMQ, with throw-away servers from
+#                         scripts/pg.sh and scripts/rabbitmq.sh (auto = when those exist)
 #   RESULTS=DIR           where the table and JSON go (default bench/results)
 # Nothing here leaves the machine: every server and target is on 127.0.0.0/8.
 set -euo pipefail
@@ -81,18 +81,17 @@ elif [ "$ORIGINAL" = 1 ]; then
   exit 1
 fi
 
-# The scaled-out set-ups need a service built with PostgreSQL storage (Hangfire.PostgreSql referenced).
-if [ "$SCALEOUT" != 0 ] && [ -x scripts/pg.sh ] && [ -x scripts/redis.sh ] \
-   && grep -q 'Hangfire.PostgreSql' src/RemoteTest/RemoteTest.csproj; then
+# The scaled-out set-up: PostgreSQL (task store) and RabbitMQ (queues), throw-away servers on loopback.
+if [ "$SCALEOUT" != 0 ] && [ -x scripts/pg.sh ] && [ -x scripts/rabbitmq.sh ]; then
   pg_port=${BENCH_PG_PORT:-25432}
-  redis_port=${BENCH_REDIS_PORT:-26380}
-  echo "# starting PostgreSQL on 127.0.0.1:$pg_port and Redis on 127.0.0.1:$redis_port for the scaled-out set-ups"
-  cleanup+=("scripts/pg.sh stop '$WORK/pg'" "scripts/redis.sh stop '$WORK/redis'")
+  mq_port=${BENCH_RABBITMQ_PORT:-25673}
+  echo "# starting PostgreSQL on 127.0.0.1:$pg_port and RabbitMQ on 127.0.0.1:$mq_port for the scaled-out set-up"
+  cleanup+=("scripts/pg.sh stop '$WORK/pg'" "scripts/rabbitmq.sh stop '$WORK/rabbitmq'")
   pg_cs=$(scripts/pg.sh start "$WORK/pg" "$pg_port")
-  redis_cs=$(scripts/redis.sh start "$WORK/redis" "$redis_port")
-  args+=(--systems embedded,postgres,redis --postgres "$pg_cs" --redis "$redis_cs")
+  mq_uri=$(scripts/rabbitmq.sh start "$WORK/rabbitmq" "$mq_port")
+  args+=(--systems embedded,postgres --postgres "$pg_cs" --rabbitmq "$mq_uri")
 elif [ "$SCALEOUT" = 1 ]; then
-  echo "bench: SCALEOUT=1 but scripts/pg.sh or scripts/redis.sh is missing" >&2
+  echo "bench: SCALEOUT=1 but scripts/pg.sh or scripts/rabbitmq.sh is missing" >&2
   exit 1
 fi
 

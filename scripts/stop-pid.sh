@@ -1,4 +1,4 @@
-# Sourced by pg.sh and redis.sh: stop_pid SIGNAL PID sends the signal and waits (30 s at most) for the
+# Sourced by pg.sh and rabbitmq.sh: stop_pid SIGNAL PID sends the signal and waits (30 s at most) for the
 # process to exit, then kills it.
 stop_pid() {
   local signal=$1 pid=$2 i

@@ -24,9 +24,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# PostgreSQL and Redis for the scale-out tests (they start their own throw-away servers on loopback ports).
-# pg.sh finds the server binaries where Debian puts them (not on PATH) and installs postgresql if missing.
+# PostgreSQL and RabbitMQ for the scale-out tests (they start their own throw-away servers on loopback ports).
+# pg.sh and rabbitmq.sh find the server binaries where Debian puts them (not on PATH) and install them if missing.
 if [ "${REMOTETEST_SKIP_SERVERS:-}" != "1" ]; then
   "$(dirname "$0")/pg.sh" install
-  "$(dirname "$0")/redis.sh" install
+  "$(dirname "$0")/rabbitmq.sh" install
 fi

@@ -8,12 +8,12 @@ public sealed class BenchSettings
     public const string Usage = """
         RemoteTest.Bench — workloads a–e of issue 8 against RemoteTest (started here) and, optionally, the Celery original.
 
-          --systems LIST        RemoteTest set-ups the harness starts: embedded (default), postgres, redis; comma list, or none
+          --systems LIST        RemoteTest set-ups the harness starts: embedded (default), postgres (PostgreSQL + RabbitMQ); comma list, or none
           --remotetest-dll P    the built service (default: src/RemoteTest/bin/Release/net10.0/RemoteTest.dll above this tool)
           --server-env K=V      an environment variable for the RemoteTest processes only (repeatable; e.g. DOTNET_gcServer=0)
           --server-arg K=V      a configuration setting for them, as --K=V (repeatable; e.g. RemoteTest:Worker:Concurrency=20)
-          --postgres CS         Npgsql connection string for the postgres and redis set-ups
-          --redis CS            StackExchange.Redis connection string for the redis set-up
+          --postgres CS         Npgsql connection string for the postgres set-up
+          --rabbitmq URI        RabbitMQ AMQP URI for the postgres set-up
           --original URL        also measure the original at URL (started by the anchor's setup_and_start.sh)
           --original-pids DIR   its pid files (WORK/pids), for memory and CPU
           --original-benchpy F  the original's figures from the anchor's bench.py --json F, run in this bench run (bench/run.sh)
@@ -37,7 +37,7 @@ public sealed class BenchSettings
     public Dictionary<string, string> ServerEnvironment { get; } = [];
     public Dictionary<string, string> ServerSettings { get; } = [];
     public string? Postgres { get; set; }
-    public string? Redis { get; set; }
+    public string? RabbitMq { get; set; }
     public Uri? OriginalUrl { get; set; }
     public string? OriginalPids { get; set; }
     public string? OriginalBenchPy { get; set; }
@@ -82,7 +82,7 @@ public sealed class BenchSettings
                 case "--server-env": Pair(s.ServerEnvironment, Next()); break;
                 case "--server-arg": Pair(s.ServerSettings, Next()); break;
                 case "--postgres": s.Postgres = Next(); break;
-                case "--redis": s.Redis = Next(); break;
+                case "--rabbitmq": s.RabbitMq = Next(); break;
                 case "--original": s.OriginalUrl = Loopback(Next()); break;
                 case "--original-pids": s.OriginalPids = Next(); break;
                 case "--original-benchpy": s.OriginalBenchPy = Next(); break;

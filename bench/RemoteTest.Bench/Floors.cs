@@ -1,15 +1,12 @@
 using System.Diagnostics;
-using Hangfire;
-using Hangfire.Common;
-using Hangfire.InMemory;
-using Hangfire.States;
+using System.Threading.Channels;
 using RemoteTest.Store;
 
 namespace RemoteTest.Bench;
 
 /// <summary>
 /// workload "floors": the parts of the embedded hot path measured alone, in this process, at the same load
-/// as the rest of the run — the engine (Hangfire.InMemory with no-op jobs), the task store (SQLite: the
+/// as the rest of the run — the engine (an in-process channel with async no-op consumers, as the embedded queue), the task store (SQLite: the
 /// insert, start, finish and read one task costs) and the HTTP server (GET / of the system under test).
 /// Together they say how much of a task's cost is the parts' own floor and what is left for the glue.
 /// </summary>
@@ -46,17 +43,40 @@ public static class Floors
 
     private static async Task<WorkloadResult> EngineRoundAsync(int jobs, int clients, CancellationToken cancellationToken)
     {
-        var storage = new InMemoryStorage();
-        using var server = new BackgroundJobServer(new BackgroundJobServerOptions { WorkerCount = 50, Queues = ["default"] }, storage);
-        var client = new BackgroundJobClient(storage);
-        var method = typeof(Floors).GetMethod(nameof(NoOpAsync))!;
+        // The embedded queue's shape (Engine/InProcessQueue.cs): an unbounded channel, one reader, up to 50
+        // runs at once, each started on the pool.
+        var queue = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true });
+        using var slots = new SemaphoreSlim(50);
         _done = 0;
+        var reader = Task.Run(async () =>
+        {
+            while (await queue.Reader.WaitToReadAsync(cancellationToken))
+            {
+                await slots.WaitAsync(cancellationToken);
+                if (!queue.Reader.TryRead(out var n))
+                {
+                    slots.Release();
+                    continue;
+                }
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await NoOpAsync(n, CancellationToken.None);
+                    }
+                    finally
+                    {
+                        slots.Release();
+                    }
+                }, CancellationToken.None);
+            }
+        }, cancellationToken);
         var (cpu, wall) = await Timed(async () =>
         {
             await Parallel.ForEachAsync(Enumerable.Range(0, jobs), new ParallelOptions { MaxDegreeOfParallelism = clients, CancellationToken = cancellationToken },
                 (i, _) =>
                 {
-                    client.Create(new Job(typeof(Floors), method, i, CancellationToken.None), new EnqueuedState("default"));
+                    queue.Writer.TryWrite(i);
                     return ValueTask.CompletedTask;
                 });
             var end = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 120;
@@ -65,6 +85,8 @@ public static class Floors
                 await Task.Delay(2, cancellationToken);
             }
         });
+        queue.Writer.TryComplete();
+        await reader;
         var f = new Dictionary<string, double?>
         {
             ["jobs"] = jobs,
@@ -72,8 +94,8 @@ public static class Floors
             ["per_s"] = Math.Round(_done / wall, 1),
             ["cpu_ms_per_item"] = Math.Round(1000 * cpu / Math.Max(1, _done), 3),
         };
-        return new WorkloadResult("floor-engine", $"floor engine  Hangfire.InMemory alone, {jobs} no-op jobs from {clients} threads, 50 workers: " +
-            $"{f["per_s"]} jobs/s, {f["cpu_ms_per_item"]} ms CPU per job (this process)", f);
+        return new WorkloadResult("floor-engine", $"floor engine  in-process channel alone, {jobs} no-op tasks from {clients} threads, 50 at once: " +
+            $"{f["per_s"]} tasks/s, {f["cpu_ms_per_item"]} ms CPU per task (this process)", f);
     }
 
     private static async Task<WorkloadResult> StoreRoundAsync(string directory, int tasks, int clients, CancellationToken cancellationToken)

@@ -150,7 +150,7 @@ namespace RemoteTest.Bench
                 r.Runs.Add(await RunWorkloadsAsync(system, settings, targets, dns, repeated, cancellationToken));
             }
             // The soak is the all-in-one process's goal (no growth after 10,000 tasks); scaled out it would take many minutes.
-            if (settings.Has("soak") && system.IsRemoteTest && system.Name != "postgres" && system.Name != "redis")
+            if (settings.Has("soak") && system.IsRemoteTest && system.Name != "postgres")
             {
                 Say($"## {system.Name}: soak");
                 r.Soak = await Measured(system, () => new Workloads(system, settings).SoakAsync(repeated, cancellationToken));
@@ -191,14 +191,13 @@ namespace RemoteTest.Bench
                     IReadOnlyList<(string, IReadOnlyDictionary<string, string>)> nodes = kind switch
                     {
                         "embedded" => [("all", new Dictionary<string, string>(common) { ["RemoteTest:Storage:Kind"] = "embedded" })],
-                        "postgres" or "redis" => await ScaledOutAsync(kind, settings, common, cancellationToken),
-                        _ => throw new BenchException($"unknown system '{kind}' (embedded, postgres, redis)"),
+                        "postgres" => await ScaledOutAsync(kind, settings, common, cancellationToken),
+                        _ => throw new BenchException($"unknown system '{kind}' (embedded, postgres)"),
                     };
                     var description = kind switch
                     {
-                        "embedded" => "one process (API + worker), SQLite task store + Hangfire.InMemory, default settings but the per-client rate and queue limits",
-                        "postgres" => "1 API + 2 worker processes, PostgreSQL task store and Hangfire.PostgreSql, loopback targets allowed (memory: the 3 RemoteTest processes, not PostgreSQL)",
-                        _ => "1 API + 2 worker processes, PostgreSQL task store, Hangfire queues on Redis, loopback targets allowed (memory: the 3 RemoteTest processes)",
+                        "embedded" => "one process (API + worker), SQLite task store + in-process queue, default settings but the per-client rate and queue limits",
+                        _ => "1 API + 2 worker processes, PostgreSQL task store, RabbitMQ queues, loopback targets allowed (memory: the 3 RemoteTest processes, not PostgreSQL or RabbitMQ)",
                     };
                     Say($"# starting RemoteTest {kind} ({dll})");
                     if (settings.ServerEnvironment.Count + settings.ServerSettings.Count > 0)
@@ -235,13 +234,13 @@ namespace RemoteTest.Bench
         private static async Task<IReadOnlyList<(string, IReadOnlyDictionary<string, string>)>> ScaledOutAsync(string kind, BenchSettings settings,
             Dictionary<string, string> common, CancellationToken cancellationToken)
         {
-            if (settings.Postgres is null || kind == "redis" && settings.Redis is null)
+            if (settings.Postgres is null || settings.RabbitMq is null)
             {
-                throw new BenchException($"system '{kind}' needs --postgres{(kind == "redis" ? " and --redis" : "")}");
+                throw new BenchException($"system '{kind}' needs --postgres and --rabbitmq");
             }
-            // A fresh database per set-up and per bench run: neither sees the other's tasks, workers or Hangfire jobs.
+            // A fresh database and queue prefix per set-up and per bench run: neither sees the other's tasks or messages.
             var database = await FreshDatabaseAsync(settings.Postgres, $"remotetest_bench_{kind}", cancellationToken);
-            var redisPrefix = $"{{rt-bench-{Guid.NewGuid():N}}}:";
+            var prefix = $"rt-bench-{Guid.NewGuid():N}.";
             Dictionary<string, string> Node(string roles, string name)
             {
                 var d = new Dictionary<string, string>(common)
@@ -249,15 +248,12 @@ namespace RemoteTest.Bench
                     ["RemoteTest:Roles"] = roles,
                     ["RemoteTest:Storage:Kind"] = "postgres",
                     ["RemoteTest:Storage:ConnectionString"] = database,
+                    ["RemoteTest:Queue:RabbitMq"] = settings.RabbitMq,
+                    ["RemoteTest:Queue:Prefix"] = prefix,
                     ["RemoteTest:Worker:Name"] = name,
                     // Workers of a shared backend may not reach loopback by default; the bench's targets live there.
                     ["RemoteTest:Targets:Allow:0"] = "127.0.0.0/8",
                 };
-                if (kind == "redis")
-                {
-                    d["RemoteTest:Storage:Redis"] = settings.Redis!;
-                    d["RemoteTest:Storage:RedisPrefix"] = redisPrefix;
-                }
                 return d;
             }
             return [("api", Node("api", "bench-api")), ("worker1", Node("worker", "bench-worker-1")), ("worker2", Node("worker", "bench-worker-2"))];

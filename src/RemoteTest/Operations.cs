@@ -10,7 +10,7 @@ namespace RemoteTest;
 
 /// <summary>
 /// Wiring of the operations features (history and revoke, schedules, webhooks, metrics, health, API
-/// document, dashboard, structured logs), kept out of Program.cs so that it stays a short list of parts.
+/// document, structured logs), kept out of Program.cs so that it stays a short list of parts.
 /// </summary>
 public static class Operations
 {
@@ -18,7 +18,7 @@ public static class Operations
     {
         if (options.Observability.LogFormat == "json")
         {
-            // One JSON object per line with scopes: TaskId/TaskName/Queue from the runner, TraceId/SpanId from the request or job.
+            // One JSON object per line with scopes: TaskId/TaskName/Queue from the runner, TraceId/SpanId from the request that queued the task.
             builder.Logging.AddJsonConsole(o =>
             {
                 o.IncludeScopes = true;
@@ -29,16 +29,16 @@ public static class Operations
         builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
 
         var services = builder.Services;
-        TraceContextJobFilter.Register();
         services.AddSingleton<RunningTasks>();
         services.AddSingleton<RemoteTestMetrics>();
         services.AddSingleton<TaskEvents>();
         services.AddSingleton<TaskCompletion>();
         services.AddSingleton<Schedules>();
-        services.AddTransient<WebhookSender>();
+        services.AddSingleton<WebhookSender>();
+        services.AddSingleton<WebhookDeliveries>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveries>());
         services.AddSingleton<WebhookConnector>();
         services.TryAddSingleton<IWebhookTargetGuard, PolicyWebhookTargets>();
-        services.TryAddSingleton<IDashboardAccess, AdminDashboardAccess>();
         services.AddHostedService<OperationsStartup>();
         if (roles.Worker)
         {
@@ -96,9 +96,5 @@ public static class Operations
         app.MapHistoryEndpoints();
         app.MapScheduleEndpoints();
         app.MapRemoteTestApiDocument();
-        if (options.Observability.Dashboard)
-        {
-            app.UseRemoteTestDashboard();
-        }
     }
 }

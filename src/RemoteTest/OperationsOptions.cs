@@ -35,8 +35,8 @@ public sealed class ScheduleOptions
     public int MaxSchedules { get; set; } = 1000;
 
     /// <summary>
-    /// How often a worker looks for due recurring jobs (Hangfire's SchedulePollingInterval, 15 s by default there).
-    /// A cron with seconds fires at most this late.
+    /// How often every node looks in the store for due schedules (one query). A cron with seconds fires at most
+    /// this late; a schedule saved on this node is looked at at once.
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -52,9 +52,6 @@ public sealed class ObservabilityOptions
 
     /// <summary>Serve <c>/metrics</c> in the Prometheus text format.</summary>
     public bool Metrics { get; set; } = true;
-
-    /// <summary>Serve the Hangfire dashboard (read-only) at <c>/hangfire</c>.</summary>
-    public bool Dashboard { get; set; } = true;
 
     /// <summary>How long a certificate seen by a probe stays in <c>remotetest_ssl_earliest_cert_expiry</c> without being seen again.</summary>
     public TimeSpan CertificateMetricTtl { get; set; } = TimeSpan.FromDays(2);

@@ -1,4 +1,3 @@
-using Hangfire;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -55,8 +54,7 @@ public partial class Program
 
         if (options.Storage.Kind == StorageKind.Postgres && options.Cluster.MinThreads > 0)
         {
-            // See ClusterOptions.MinThreads. The embedded default blocks only for microseconds (Hangfire.InMemory),
-            // and more ready threads there only lengthened its POST tail (p99 37–48 → 112–121 ms).
+            // See ClusterOptions.MinThreads (0 by default: the task path is async).
             ThreadPool.GetMinThreads(out var workers, out var io);
             ThreadPool.SetMinThreads(Math.Max(workers, options.Cluster.MinThreads), io);
         }
@@ -93,6 +91,11 @@ public partial class Program
 
     private static RemoteTestOptions BindOptions(IConfiguration configuration)
     {
+        var removed = StartupValidation.Removed(configuration).ToList();
+        if (removed.Count > 0)
+        {
+            throw new StartupException(string.Join("; ", removed));
+        }
         var options = new RemoteTestOptions();
         try
         {
@@ -151,43 +154,35 @@ public partial class Program
 
     private static void AddEngine(IServiceCollection services, RemoteTestOptions options, ServiceRoles roles)
     {
-        // Our own JobStorage instance in DI, not Hangfire's static JobStorage.Current: Hangfire's client,
-        // recurring manager and server take it from DI, so several hosts can live in one process (tests).
-        // The same for the job activator, so each host's jobs resolve from that host's services.
-        services.AddSingleton<JobStorage>(sp =>
-        {
-            _ = sp.GetRequiredService<IGlobalConfiguration>();
-            return EngineStorage.Create(options, sp);
-        });
-        services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
-        services.AddHangfire((sp, c) => c.UseRemoteTestSerialization()
-            .UseLogProvider(new HangfireLogBridge(sp.GetRequiredService<ILoggerFactory>())));
-        services.AddSingleton<ITaskDispatcher, HangfireTaskDispatcher>();
-        services.AddTransient<TaskRunner>();
-        services.AddTransient<RetentionJob>();
-        services.AddHostedService<EngineStartup>();
+        services.AddSingleton<TaskRunner>();
+        services.AddSingleton<RetentionJob>();
         services.AddSingleton<LiveWorkers>();
+        services.AddHostedService<EngineStartup>();
+        if (options.Storage.Kind == StorageKind.Postgres)
+        {
+            RabbitMqQueue.Add(services, roles);
+        }
+        else
+        {
+            services.AddSingleton<InProcessQueue>();
+            services.AddSingleton<ITaskQueue>(sp => sp.GetRequiredService<InProcessQueue>());
+        }
         if (roles.Worker)
         {
-            var identity = WorkerIdentity.From(options.Worker);
-            var grace = options.Worker.ShutdownGrace;
-            // Before the Hangfire server, so it stops after it (hosted services stop in reverse order).
+            // Before the queue's worker, so it stops after it (hosted services stop in reverse order): the worker
+            // stays visible in the registry while its running tasks finish within the grace period.
             services.AddHostedService<WorkerHeartbeat>();
-            services.AddHangfireServer(o =>
+            if (options.Storage.Kind == StorageKind.Postgres)
             {
-                o.ServerName = identity.Name;
-                o.WorkerCount = options.Worker.Concurrency;
-                o.Queues = [.. options.Worker.Queues];
-                // SIGTERM: running tasks get the grace period, then their token is cancelled and they go back to the queue.
-                o.StopTimeout = grace;
-                o.ShutdownTimeout = grace + TimeSpan.FromSeconds(5);
-                o.HeartbeatInterval = options.Cluster.HeartbeatInterval;
-                o.ServerTimeout = options.Cluster.WorkerTimeout;
-                o.ServerCheckInterval = options.Cluster.HeartbeatInterval;
-                o.SchedulePollingInterval = options.Schedules.PollInterval;
-            });
-            services.Configure<HostOptions>(o => o.ShutdownTimeout = grace + TimeSpan.FromSeconds(10));
+                services.AddHostedService<RabbitMqWorker>();
+            }
+            else
+            {
+                services.AddHostedService<InProcessWorker>();
+            }
+            services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Worker.ShutdownGrace + TimeSpan.FromSeconds(10));
         }
+        services.AddHostedService<EngineTimers>();
     }
 
     /// <summary>The probes' shared parts; TryAdd so a test's replacement (e.g. a fixed resolver) stays.</summary>

@@ -12,6 +12,9 @@ public sealed class RemoteTestOptions
     public string DataDirectory { get; set; } = "./data";
 
     public StorageOptions Storage { get; set; } = new();
+
+    /// <summary>The scaled-out queue (RabbitMQ), required with <c>Storage:Kind=postgres</c>.</summary>
+    public QueueOptions Queue { get; set; } = new();
     public WorkerOptions Worker { get; set; } = new();
     public LimitsOptions Limits { get; set; } = new();
     public RetentionOptions Retention { get; set; } = new();
@@ -41,16 +44,16 @@ public sealed class RemoteTestOptions
     public ObservabilityOptions Observability { get; set; } = new();
 }
 
-/// <summary>Which backend holds tasks and jobs.</summary>
+/// <summary>Which backend holds the tasks (and so which queue moves them).</summary>
 public enum StorageKind
 {
-    /// <summary>SQLite file in the data directory, Hangfire in memory, one process.</summary>
+    /// <summary>SQLite file in the data directory and an in-process queue; one process.</summary>
     Embedded,
 
-    /// <summary>In-memory SQLite and Hangfire: nothing survives the process; for tests.</summary>
+    /// <summary>In-memory SQLite and an in-process queue: nothing survives the process; for tests.</summary>
     Memory,
 
-    /// <summary>PostgreSQL for tasks and Hangfire; many nodes.</summary>
+    /// <summary>PostgreSQL for the tasks and RabbitMQ (<see cref="QueueOptions.RabbitMq"/>) for the queues; many nodes.</summary>
     Postgres,
 }
 
@@ -60,37 +63,28 @@ public sealed class StorageOptions
 
     /// <summary>For <c>postgres</c>: the Npgsql connection string.</summary>
     public string? ConnectionString { get; set; }
+}
 
-    /// <summary>Optional Redis connection string that moves the Hangfire queues to Redis.</summary>
-    public string? Redis { get; set; }
+/// <summary>The RabbitMQ queue of a scaled-out deployment: one durable quorum queue per vantage point.</summary>
+public sealed class QueueOptions
+{
+    /// <summary>
+    /// The broker's AMQP URI, e.g. <c>amqp://remotetest:secret@10.0.0.5:5672/remotetest</c> (the path is the
+    /// virtual host). Required with <c>Storage:Kind=postgres</c>.
+    /// </summary>
+    public string? RabbitMq { get; set; }
+
+    /// <summary>Prefix of RemoteTest's queue and exchange names on the broker, so several deployments can share a virtual host.</summary>
+    public string Prefix { get; set; } = "remotetest.";
 
     /// <summary>
-    /// How often an idle PostgreSQL worker looks for new jobs. Short, because polling is the pick-up path
-    /// (<see cref="EnableLongPolling"/> is off); one indexed query per interval per worker process is cheap.
+    /// How long a submit keeps retrying a publish while the broker is unreachable (restarting). After that the
+    /// task stays PENDING in the store and the reconciler publishes it (<see cref="ClusterOptions.RequeuePendingAfter"/>).
     /// </summary>
-    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>
-    /// Hangfire.PostgreSql's LISTEN/NOTIFY pick-up. Off: the project's first measurements with 1.21.1 left
-    /// jobs stuck with it, a later one saw no gain (README, scale-out section); kept as a switch to measure again.
-    /// </summary>
-    public bool EnableLongPolling { get; set; }
-
-    /// <summary>
-    /// How long a fetched PostgreSQL job stays invisible to other workers without a keep-alive (sliding:
-    /// the running worker renews it every fifth of this). Crash recovery does not wait for it: a dead
-    /// worker's tasks are re-queued by the worker registry after <see cref="ClusterOptions.WorkerTimeout"/>.
-    /// </summary>
-    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>
-    /// How long an idle Redis worker blocks waiting for a job notification before it checks the queue
-    /// itself. Hangfire.Redis.StackExchange's default (3 min) stalled jobs whose pub/sub message was missed.
-    /// </summary>
-    public TimeSpan RedisFetchTimeout { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Key prefix of Hangfire's keys in Redis; several RemoteTest clusters may share one Redis with different prefixes.</summary>
-    public string RedisPrefix { get; set; } = "{remotetest}:";
+    /// <summary>Publisher channels per process: each carries one publish (and its confirm) at a time.</summary>
+    public int PublisherChannels { get; set; } = 8;
 }
 
 public sealed class WorkerOptions
@@ -108,7 +102,7 @@ public sealed class WorkerOptions
     /// <summary>Worker name; defaults to host name and process id.</summary>
     public string? Name { get; set; }
 
-    /// <summary>Tasks run at once by this process (Hangfire worker threads).</summary>
+    /// <summary>Tasks run at once by this process (also the broker's prefetch: unacknowledged messages it holds).</summary>
     public int Concurrency { get; set; } = 50;
 
     /// <summary>
@@ -137,19 +131,20 @@ public sealed class ClusterOptions
     public bool AllowQueuesWithoutWorkers { get; set; }
 
     /// <summary>
-    /// A task PENDING this long on a queue some live worker serves is enqueued again, at most once per this
-    /// period: its job may have been lost (the API node died between storing the task and enqueuing it).
-    /// A duplicate job is harmless, the task is claimed once. Zero turns the check off.
+    /// The reconciler: a task PENDING this long on a queue some live worker serves, while that queue has no message
+    /// waiting, is published again, at most once per this period: its message may never have been sent (the API
+    /// node died between storing the task and publishing it, or the broker was down longer than
+    /// <see cref="QueueOptions.PublishTimeout"/>). A duplicate message is harmless, the task is claimed once in the
+    /// store. Zero turns the check off.
     /// </summary>
-    public TimeSpan RequeuePendingAfter { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan RequeuePendingAfter { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// Thread-pool threads started without delay on a node of a shared backend. Hangfire's client and storage
-    /// calls are synchronous round trips to PostgreSQL or Redis, each holding a pool thread; from the default
-    /// minimum (one per core) the pool grows by about two threads a second, so a burst of submissions waited
-    /// seconds and Redis calls timed out ("WORKER: Busy=11, Min=2"; bench/README.md). Zero leaves the runtime's default.
+    /// Thread-pool threads started without delay on a node of a shared backend. Everything on the task path is
+    /// async now, so the runtime's default suffices; kept for a deployment that measures otherwise (engine v1 needed
+    /// 64: Hangfire's storage calls held a pool thread per round trip; bench/README.md). Zero leaves the runtime's default.
     /// </summary>
-    public int MinThreads { get; set; } = 64;
+    public int MinThreads { get; set; }
 }
 
 public sealed class LimitsOptions
@@ -178,7 +173,7 @@ public sealed class LimitsOptions
     /// <summary>Tasks one token (or all anonymous callers together) may have PENDING or STARTED; past it: 429.</summary>
     public int MaxQueuedTasksPerToken { get; set; } = 1000;
 
-    /// <summary>Jobs waiting in one queue; past it the API answers 503 with Retry-After.</summary>
+    /// <summary>Tasks waiting in one queue; past it the API answers 503 with Retry-After.</summary>
     public int MaxQueueLength { get; set; } = 10000;
 
     /// <summary>The Retry-After of a 429 or 503 for a full queue.</summary>
@@ -192,7 +187,7 @@ public sealed class RetentionOptions
     /// <summary>How long a finished task and its result are kept (Celery's result_expires default: 1 day).</summary>
     public TimeSpan Results { get; set; } = TimeSpan.FromDays(1);
 
-    /// <summary>Cron schedule of the clean-up job.</summary>
+    /// <summary>Cron schedule (UTC, 5 fields, or 6 with seconds first) of the clean-up, run by a timer on every node.</summary>
     public string CleanupCron { get; set; } = "*/10 * * * *";
 }
 

@@ -8,8 +8,37 @@ public static partial class StartupValidation
     [GeneratedRegex("^[a-z0-9_-]{1,64}$")]
     private static partial Regex QueueName();
 
-    /// <summary>True when <paramref name="name"/> can be a Hangfire queue (lower-case letters, digits, '_' and '-').</summary>
+    /// <summary>True when <paramref name="name"/> can be a queue (lower-case letters, digits, '_' and '-').</summary>
     public static bool IsQueueName(string name) => QueueName().IsMatch(name);
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{0,64}$")]
+    private static partial Regex QueuePrefix();
+
+    /// <summary>True when <paramref name="prefix"/> can start RabbitMQ queue and exchange names.</summary>
+    public static bool IsQueuePrefix(string prefix) => QueuePrefix().IsMatch(prefix);
+
+    private static bool IsCron(string cron)
+    {
+        try
+        {
+            Engine.ScheduleTiming.Parse(cron, "UTC");
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Settings of engine v1 (Hangfire) that no longer exist: naming one stops start-up rather than be ignored.</summary>
+    public static IEnumerable<string> Removed(IConfiguration configuration)
+    {
+        const string S = RemoteTestOptions.Section;
+        if (!string.IsNullOrWhiteSpace(configuration[$"{S}:Storage:Redis"]))
+        {
+            yield return $"{S}:Storage:Redis: Redis queues were removed in engine v2; set {S}:Queue:RabbitMq instead (README, upgrading)";
+        }
+    }
 
     public static IEnumerable<string> Validate(RemoteTestOptions o)
     {
@@ -47,13 +76,26 @@ public static partial class StartupValidation
         {
             yield return $"{S}:Worker:TaskTimeLimit: must be positive";
         }
-        if (!string.IsNullOrWhiteSpace(o.Storage.Redis) && o.Storage.Kind != StorageKind.Postgres)
+        if (o.Storage.Kind == StorageKind.Postgres && string.IsNullOrWhiteSpace(o.Queue.RabbitMq))
         {
-            yield return $"{S}:Storage:Redis: needs {S}:Storage:Kind=postgres (Redis holds the queues, PostgreSQL the tasks)";
+            yield return $"{S}:Queue:RabbitMq: required when {S}:Storage:Kind is postgres (the AMQP URI of the RabbitMQ broker, e.g. amqp://user:password@host:5672/vhost)";
         }
-        if (o.Storage.QueuePollInterval < TimeSpan.FromMilliseconds(50) || o.Storage.RedisFetchTimeout <= TimeSpan.Zero)
+        else if (!string.IsNullOrWhiteSpace(o.Queue.RabbitMq) && !(Uri.TryCreate(o.Queue.RabbitMq, UriKind.Absolute, out var amqp) && amqp.Scheme is "amqp" or "amqps"))
         {
-            yield return $"{S}:Storage:QueuePollInterval must be at least 50 ms and {S}:Storage:RedisFetchTimeout positive";
+            // The URI may hold a password: it is not repeated in the message.
+            yield return $"{S}:Queue:RabbitMq: not an amqp:// or amqps:// URI";
+        }
+        if (!string.IsNullOrWhiteSpace(o.Queue.RabbitMq) && o.Storage.Kind != StorageKind.Postgres)
+        {
+            yield return $"{S}:Queue:RabbitMq: needs {S}:Storage:Kind=postgres (RabbitMQ moves the tasks, PostgreSQL holds them)";
+        }
+        if (o.Queue.PublishTimeout <= TimeSpan.Zero || o.Queue.PublisherChannels is < 1 or > 256 || !StartupValidation.IsQueuePrefix(o.Queue.Prefix))
+        {
+            yield return $"{S}:Queue: PublishTimeout must be positive, PublisherChannels within 1-256, Prefix at most 64 of letters, digits, '.', '_' and '-'";
+        }
+        if (!IsCron(o.Retention.CleanupCron))
+        {
+            yield return $"{S}:Retention:CleanupCron: '{o.Retention.CleanupCron}' is not a cron expression of 5 or 6 fields";
         }
         if (o.Cluster.HeartbeatInterval <= TimeSpan.Zero || o.Cluster.WorkerTimeout < 2 * o.Cluster.HeartbeatInterval)
         {

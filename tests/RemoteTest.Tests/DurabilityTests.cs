@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
 using RemoteTest.Engine;
 using RemoteTest.Fixtures.Dns;
@@ -55,10 +54,10 @@ public sealed class DurabilityTests : IAsyncLifetime
     };
 
     [Fact]
-    public async Task Extra_jobs_for_a_task_running_in_this_process_do_not_run_it_again()
+    public async Task Extra_messages_for_a_task_running_in_this_process_do_not_run_it_again()
     {
         // The store lets a worker claim its own STARTED task again (a restart of the same name takes it back),
-        // so only the process itself can tell a duplicate job (a sweep's, a redelivery) from a new start.
+        // so only the process itself can tell a duplicate message (a sweep's, a redelivery) from a new start.
         var task = new SecretHoldingTask();
         await using var host = await ServiceHost.StartAsync(Embedded(concurrency: 4), s => s.AddSingleton<IRemoteTask>(task));
         var id = await host.SubmitAsync(new JsonObject
@@ -67,18 +66,15 @@ public sealed class DurabilityTests : IAsyncLifetime
             ["data"] = new JsonObject { ["args"] = new JsonArray(new JsonObject { ["user"] = "u", ["password"] = "p" }) },
         });
         await task.Started.WaitAsync(TimeSpan.FromSeconds(30));
-        var dispatcher = host.Services.GetRequiredService<ITaskDispatcher>();
-        dispatcher.Enqueue(Guid.Parse(id), "default");
-        dispatcher.Enqueue(Guid.Parse(id), "default");
+        var queue = host.Services.GetRequiredService<ITaskQueue>();
+        await queue.EnqueueAsync(Guid.Parse(id), "default", CancellationToken.None);
+        await queue.EnqueueAsync(Guid.Parse(id), "default", CancellationToken.None);
 
-        // Both extra jobs end (as no-ops) while the first run still holds the task.
-        var monitoring = host.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
-        for (var i = 0; i < 300 && monitoring.SucceededListCount() < 2; i++)
-        {
-            await Task.Delay(50);
-        }
-        Assert.Equal(2, monitoring.SucceededListCount());
+        // Both extra messages are taken (and end as no-ops) while the first run still holds the task.
+        await Eventually.GetAsync(() => queue.DepthAsync("default", CancellationToken.None), d => d == 0, TimeSpan.FromSeconds(15), "the extra messages taken");
+        await Task.Delay(300);
         Assert.Equal(1, task.Runs);
+        Assert.Equal(1, host.Services.GetRequiredService<RunningTasks>().Count);
         task.Release();
         Assert.Equal("SUCCESS", (await host.WaitAsync(id))["state"]!.GetValue<string>());
         Assert.Equal(1, task.Runs);
@@ -155,6 +151,9 @@ public sealed class DurabilityTests : IAsyncLifetime
     [InlineData("--RemoteTest:Roles=api", "RemoteTest:Roles")]
     [InlineData("--RemoteTest:Worker:Concurrency=0", "RemoteTest:Worker:Concurrency")]
     [InlineData("--RemoteTest:Worker:Queues:0=Not A Queue", "RemoteTest:Worker:Queues")]
+    [InlineData("--RemoteTest:Storage:Redis=127.0.0.1:6379", "RemoteTest:Storage:Redis")]
+    [InlineData("--RemoteTest:Queue:RabbitMq=amqp://u:p@127.0.0.1:1/", "RemoteTest:Queue:RabbitMq")]
+    [InlineData("--RemoteTest:Retention:CleanupCron=daily", "RemoteTest:Retention:CleanupCron")]
     public async Task A_bad_configuration_value_stops_start_up_with_one_line_and_exit_code_2(string arg, string setting)
     {
         var (code, output) = await ServiceProcess.RunToExitAsync(
@@ -163,6 +162,32 @@ public sealed class DurabilityTests : IAsyncLifetime
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(lines);
         Assert.Contains(setting, lines[0]);
+    }
+
+    [Fact]
+    public async Task Postgres_without_a_RabbitMQ_URI_stops_start_up_with_one_line_and_exit_code_2()
+    {
+        var (code, output) = await ServiceProcess.RunToExitAsync(
+            ["--RemoteTest:Storage:Kind=postgres", "--RemoteTest:Storage:ConnectionString=Host=127.0.0.1;Password=pg-secret-1",
+             "--RemoteTest:Roles=api", "--urls=http://127.0.0.1:0"], TimeSpan.FromSeconds(30));
+        Assert.Equal(2, code);
+        var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("RemoteTest:Queue:RabbitMq: required when RemoteTest:Storage:Kind is postgres", line);
+        Assert.DoesNotContain("pg-secret-1", line);
+    }
+
+    [Fact]
+    public async Task A_task_whose_stored_arguments_cannot_be_loaded_ends_FAILURE_not_stuck_STARTED()
+    {
+        await using var host = await ServiceHost.StartAsync();
+        var store = host.Services.GetRequiredService<RemoteTest.Store.ITaskStore>();
+        // Arguments that are not JSON (a corrupted row, or one written by a broken version): the runner cannot load them.
+        var broken = RemoteTest.Store.TaskRecord.New("dns.check_records", "default", "{not json", null, DateTimeOffset.UtcNow);
+        await store.InsertAsync(broken, CancellationToken.None);
+        await host.Services.GetRequiredService<ITaskQueue>().EnqueueAsync(broken.Id, "default", CancellationToken.None);
+        var done = await host.WaitAsync(broken.Id.ToString());
+        Assert.Equal("FAILURE", done["state"]!.GetValue<string>());
+        Assert.Contains("Json", done["error"]!.GetValue<string>());
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Hangfire;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using RemoteTest.Engine;
@@ -9,7 +8,7 @@ namespace RemoteTest.Api;
 
 /// <summary>
 /// <c>/healthz</c>: the process answers (liveness). <c>/readyz</c>: the task store answers and, on a node
-/// with the worker role, its Hangfire server is heartbeating (readiness). 200 when healthy, 503 otherwise,
+/// with the worker role, it takes tasks from its queues (readiness). 200 when healthy, 503 otherwise,
 /// with one line per check in the body.
 /// </summary>
 public static class HealthEndpoints
@@ -69,32 +68,19 @@ public static class HealthEndpoints
         }
     }
 
-    /// <summary>On a worker: this process's Hangfire server has announced itself and its heartbeat is recent.</summary>
-    private sealed class WorkerHealthCheck(ServiceRoles roles, JobStorage jobs, WorkerIdentity identity) : IHealthCheck
+    /// <summary>On a worker: its queue consumer runs (embedded: the in-process worker; scaled out: the broker connection and consumers).</summary>
+    private sealed class WorkerHealthCheck(ServiceRoles roles, ITaskQueue queue, WorkerIdentity identity) : IHealthCheck
     {
-        /// <summary>Hangfire beats every 30 s; two missed beats mean the worker is stuck.</summary>
-        private static readonly TimeSpan MaxHeartbeatAge = TimeSpan.FromSeconds(75);
-
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken)
         {
             if (!roles.Worker)
             {
                 return Task.FromResult(HealthCheckResult.Healthy("no worker role on this node"));
             }
-            try
-            {
-                var mine = jobs.GetMonitoringApi().Servers()
-                    .Where(s => s.Name.StartsWith(identity.Name.ToLowerInvariant(), StringComparison.OrdinalIgnoreCase))
-                    .ToList();
-                var cutoff = DateTime.UtcNow - MaxHeartbeatAge;
-                return Task.FromResult(mine.Any(s => s.Heartbeat is null || s.Heartbeat >= cutoff)
-                    ? HealthCheckResult.Healthy($"worker {identity.Name} running ({mine.Sum(s => s.WorkersCount)} slots, queues {string.Join(", ", roles.Queues)})")
-                    : HealthCheckResult.Unhealthy($"worker {identity.Name} has not started or stopped heartbeating"));
-            }
-            catch (Exception ex)
-            {
-                return Task.FromResult(HealthCheckResult.Unhealthy($"job storage unreachable: {ex.Message}"));
-            }
+            var (consuming, description) = queue.WorkerState;
+            return Task.FromResult(consuming
+                ? HealthCheckResult.Healthy($"worker {identity.Name} {description} (queues {string.Join(", ", roles.Queues)})")
+                : HealthCheckResult.Unhealthy($"worker {identity.Name}: {description}"));
         }
     }
 }

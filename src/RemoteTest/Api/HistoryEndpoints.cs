@@ -88,7 +88,7 @@ public static class HistoryEndpoints
     }
 
     private static async Task<IResult> RevokeAsync(
-        string id, HttpContext http, ITaskStore store, RunningTasks running, TaskEvents events, TaskCompletion completion, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        string id, HttpContext http, ITaskStore store, RunningTasks running, ITaskQueue queue, TaskEvents events, TaskCompletion completion, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
     {
         var task = Guid.TryParse(id, out var guid) ? await store.GetAsync(guid, cancellationToken) : null;
         // Another token's task is unknown to this caller (404, as GET /task/{id} answers).
@@ -110,7 +110,11 @@ public static class HistoryEndpoints
         }
         // Stored first, then cancelled: the worker sees REVOKED when its probes stop, and does not overwrite it.
         var wasRunning = task.State == TaskState.Started;
-        running.Cancel(guid);
+        if (!running.Cancel(guid) && wasRunning)
+        {
+            // Running on another node: tell every worker now (the store stays the truth for one that misses it).
+            await queue.BroadcastRevokedAsync(guid, CancellationToken.None);
+        }
         audit.TaskAction(http, "revoked", $"task {guid} ({task.TaskName}, was {task.State.ToWire()})");
         events.Revoked(task, wasRunning, $"{http.Connection.RemoteIpAddress}");
         await completion.TaskEndedAsync(guid, CancellationToken.None);

@@ -23,7 +23,7 @@ public static class TaskEndpoints
         HttpContext http,
         TaskRegistry registry,
         ITaskStore store,
-        ITaskDispatcher dispatcher,
+        ITaskQueue queue,
         LiveWorkers live,
         ArgumentSecrets secrets,
         TimeProvider time,
@@ -81,7 +81,7 @@ public static class TaskEndpoints
         var allowUnserved = options.Value.Cluster.AllowQueuesWithoutWorkers;
         if (submission.FanOut is not null)
         {
-            return await TaskGroups.SubmitAsync(submission, arguments, targets, http, audit, events, store, dispatcher, live, allowUnserved, time.GetUtcNow(),
+            return await TaskGroups.SubmitAsync(submission, arguments, targets, http, audit, events, store, queue, live, allowUnserved, time.GetUtcNow(),
                 logs.CreateLogger("RemoteTest.Api"), cancellationToken);
         }
         // A queue nobody serves would leave the task PENDING forever: say so now (a vantage point is a queue).
@@ -91,9 +91,12 @@ public static class TaskEndpoints
         }
         var record = TaskRecord.New(submission.Task.Name, submission.Queue, arguments, owner: caller.Owner, time.GetUtcNow()) with { Webhook = submission.Webhook };
         await store.InsertAsync(record, cancellationToken);
-        // PENDING is logged before the job exists, so it never trails the worker's STARTED.
+        // PENDING is logged before the message exists, so it never trails the worker's STARTED.
         events.Submitted(record, $"{http.Connection.RemoteIpAddress}");
-        dispatcher.Enqueue(record.Id, record.Queue);
+        if (await TaskGroups.EnqueueAsync(queue, store, record, time, cancellationToken) is { } undeclared)
+        {
+            return Error(StatusCodes.Status400BadRequest, "queue", undeclared);
+        }
         audit.TaskSubmitted(http, caller, record, targets, submission.Arguments.Values);
 
         return Results.Json(new { task_id = record.Id.ToString() }, statusCode: StatusCodes.Status202Accepted)

@@ -35,7 +35,7 @@ public static class TaskGroups
         AuditLog audit,
         TaskEvents events,
         ITaskStore store,
-        ITaskDispatcher dispatcher,
+        ITaskQueue queue,
         LiveWorkers live,
         bool allowUnserved,
         DateTimeOffset now,
@@ -69,11 +69,19 @@ public static class TaskGroups
         {
             await store.InsertAsync(child, cancellationToken);
         }
+        var undeclared = new List<string>();
         foreach (var child in children)
         {
-            // PENDING is logged before the job exists, so it never trails the worker's STARTED.
+            // PENDING is logged before the message exists, so it never trails the worker's STARTED.
             events.Submitted(child, $"{http.Connection.RemoteIpAddress} (group {group})");
-            dispatcher.Enqueue(child.Id, child.Queue);
+            if (await EnqueueAsync(queue, store, child, TimeProvider.System, cancellationToken) is { } error)
+            {
+                undeclared.Add(error);
+            }
+        }
+        if (undeclared.Count > 0)
+        {
+            return TaskEndpoints.Error(StatusCodes.Status400BadRequest, "queues", string.Join("; ", undeclared));
         }
         audit.GroupSubmitted(http, caller, group, children, targets, submission.Arguments.Values);
         log.LogInformation("Group {GroupId} ({TaskName}) submitted to queues {Queues}", group, submission.Task.Name, string.Join(", ", queues));
@@ -84,6 +92,26 @@ public static class TaskGroups
             tasks[child.Queue] = child.Id.ToString();
         }
         return new LocatedJson(new JsonObject { ["task_id"] = group.ToString(), ["tasks"] = tasks }, StatusCodes.Status202Accepted, $"/task/{group}");
+    }
+
+    /// <summary>
+    /// Publishes a stored task; null when done, else the 400 message: the broker refused the message because no
+    /// worker ever declared the queue (a queue allowed without live workers, <c>Cluster:AllowQueuesWithoutWorkers</c>,
+    /// must have been served once). The task is then stored FAILURE with that message, never left PENDING.
+    /// </summary>
+    public static async Task<string?> EnqueueAsync(ITaskQueue queue, ITaskStore store, TaskRecord task, TimeProvider time, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await queue.EnqueueAsync(task.Id, task.Queue, cancellationToken);
+            return null;
+        }
+        catch (QueueNotDeclaredException ex)
+        {
+            var masked = ArgumentSecrets.MaskAll(System.Text.Json.Nodes.JsonNode.Parse(task.Arguments) ?? new JsonObject()).ToJsonString();
+            await store.FinishAsync(task.Id, TaskState.Failure, null, $"QueueNotDeclared: {ex.Message}", masked, null, time.GetUtcNow(), CancellationToken.None);
+            return ex.Message;
+        }
     }
 
     /// <summary>The 400 message for queues no live worker serves, naming the ones that are.</summary>

@@ -1,18 +1,17 @@
-using Hangfire;
 using Microsoft.Extensions.Options;
 using RemoteTest.Store;
 
 namespace RemoteTest.Engine;
 
 /// <summary>
-/// Runs before the web server and the Hangfire server start: creates the store's schema, schedules the
-/// retention clean-up, and — where the job queue lives in memory — enqueues again every task the store
-/// still has PENDING or STARTED, so a restart or crash loses nothing (Celery's <c>acks_late</c>).
+/// Runs before the web server and the workers start: creates the store's schema and — where the queue lives
+/// in memory — enqueues again every task the store still has PENDING or STARTED, so a restart or crash loses
+/// nothing (Celery's <c>acks_late</c>). Scaled out, the broker keeps its messages and the store's sweeps find
+/// the rest (<see cref="WorkerHeartbeat"/>).
 /// </summary>
 public sealed class EngineStartup(
     ITaskStore store,
-    ITaskDispatcher dispatcher,
-    IRecurringJobManager recurring,
+    ITaskQueue queue,
     ServiceRoles roles,
     IOptions<RemoteTestOptions> options,
     ILogger<EngineStartup> log) : IHostedService
@@ -20,25 +19,18 @@ public sealed class EngineStartup(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await store.InitializeAsync(cancellationToken);
-        if (!roles.Worker)
+        if (!roles.Worker || options.Value.Storage.Kind == StorageKind.Postgres)
         {
             return;
         }
-
-        recurring.AddOrUpdate<RetentionJob>("remotetest-retention", roles.Queues[0],
-            j => j.RunAsync(CancellationToken.None), options.Value.Retention.CleanupCron);
-
-        if (options.Value.Storage.Kind != StorageKind.Postgres)
+        var unfinished = await store.ListUnfinishedAsync(cancellationToken);
+        foreach (var task in unfinished)
         {
-            var unfinished = await store.ListUnfinishedAsync(cancellationToken);
-            foreach (var task in unfinished)
-            {
-                dispatcher.Enqueue(task.Id, task.Queue);
-            }
-            if (unfinished.Count > 0)
-            {
-                log.LogInformation("Enqueued {Count} unfinished tasks again after start", unfinished.Count);
-            }
+            await queue.EnqueueAsync(task.Id, task.Queue, cancellationToken);
+        }
+        if (unfinished.Count > 0)
+        {
+            log.LogInformation("Enqueued {Count} unfinished tasks again after start", unfinished.Count);
         }
     }
 

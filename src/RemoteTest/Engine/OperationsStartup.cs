@@ -3,21 +3,21 @@ using Microsoft.Extensions.Options;
 namespace RemoteTest.Engine;
 
 /// <summary>
-/// Runs after <see cref="EngineStartup"/> has created the store's schema: rebuilds the schedules' recurring
-/// jobs from the store (the embedded job engine forgets them on exit) and warns about unsigned webhooks.
+/// Runs after <see cref="EngineStartup"/> has created the store's schema: creates the metrics and warns about
+/// unsigned webhooks. (Schedules need nothing at start: <see cref="EngineTimers"/> reads them from the store.)
 /// </summary>
-public sealed class OperationsStartup(Schedules schedules, RemoteTestMetrics metrics, IOptions<RemoteTestOptions> options, ILogger<OperationsStartup> log) : IHostedService
+public sealed class OperationsStartup(RemoteTestMetrics metrics, IOptions<RemoteTestOptions> options, ILogger<OperationsStartup> log) : IHostedService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         // The metrics object registers its instruments when created: create it now, so /metrics shows them before the first task.
         _ = metrics;
-        await schedules.SynchronizeAsync(cancellationToken);
         if (string.IsNullOrEmpty(options.Value.Webhooks.Secret))
         {
             log.LogWarning("{Setting} is not set: webhook deliveries are sent without the X-RemoteTest-Signature header",
                 $"{RemoteTestOptions.Section}:Webhooks:Secret");
         }
+        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

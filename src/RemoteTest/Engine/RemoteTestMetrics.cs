@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using Hangfire;
 using Microsoft.Extensions.Options;
 
 namespace RemoteTest.Engine;
@@ -28,7 +27,7 @@ public sealed class RemoteTestMetrics
     private readonly ObservabilityOptions _options;
     private readonly TimeProvider _time;
 
-    public RemoteTestMetrics(IMeterFactory meters, JobStorage jobs, RunningTasks running, IOptions<RemoteTestOptions> options, TimeProvider time, ILogger<RemoteTestMetrics> log)
+    public RemoteTestMetrics(IMeterFactory meters, ITaskQueue queue, RemoteTest.Store.IWorkerRegistry workers, ServiceRoles roles, RunningTasks running, IOptions<RemoteTestOptions> options, TimeProvider time, ILogger<RemoteTestMetrics> log)
     {
         _options = options.Value.Observability;
         _time = time;
@@ -46,15 +45,20 @@ public sealed class RemoteTestMetrics
         _scheduleFires = meter.CreateCounter<long>("remotetest_schedule_fires", description: "Tasks started by schedules, by trigger (cron or manual).");
 
         meter.CreateObservableGauge("remotetest_tasks_running", () => (long)running.Count, description: "Tasks running in this process.");
-        meter.CreateObservableGauge("remotetest_queue_depth", () => Guarded(log, () => jobs.GetMonitoringApi().Queues()
-            .Select(q => new Measurement<long>(q.Length, new KeyValuePair<string, object?>("queue", q.Name)))), description: "Jobs waiting in each queue.");
-        meter.CreateObservableGauge("remotetest_workers_alive", () => Guarded(log, () =>
+        // Scrapes are rare (seconds apart), so the broker and the store are asked at scrape time; a queue is
+        // reported when this node serves it or a live worker does.
+        meter.CreateObservableGauge("remotetest_queue_depth", () => Guarded(log, () =>
         {
-            // A server that missed heartbeats for a minute is as good as gone (Hangfire removes it after 5).
-            var cutoff = DateTime.UtcNow.AddMinutes(-1);
-            var alive = jobs.GetMonitoringApi().Servers().Count(s => s.Heartbeat is null || s.Heartbeat >= cutoff);
-            return [new Measurement<long>(alive)];
-        }), description: "Worker processes with a recent heartbeat.");
+            // One process (embedded, memory): its own queues; the local registry would list every unfinished task.
+            IEnumerable<string> served = workers is RemoteTest.Store.LocalWorkerRegistry ? []
+                : workers.ListLiveAsync(time.GetUtcNow(), CancellationToken.None).GetAwaiter().GetResult().SelectMany(w => w.Queues);
+            var names = served.Concat(roles.Worker ? roles.Queues : []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+            return names.Select(q => new Measurement<long>(queue.DepthAsync(q, CancellationToken.None).GetAwaiter().GetResult(),
+                new KeyValuePair<string, object?>("queue", q))).ToList();
+        }), description: "Tasks waiting in each queue (messages not yet handed to a worker).");
+        meter.CreateObservableGauge("remotetest_workers_alive", () => Guarded(log, () =>
+            [new Measurement<long>(workers.ListLiveAsync(time.GetUtcNow(), CancellationToken.None).GetAwaiter().GetResult().Count)]),
+            description: "Worker processes with a recent heartbeat.");
         meter.CreateObservableGauge("remotetest_ssl_earliest_cert_expiry", ObserveCertificates,
             description: "Expiry (Unix seconds) of the certificate last seen on each checked TLS endpoint, like blackbox_exporter's probe_ssl_earliest_cert_expiry.");
     }
@@ -116,7 +120,7 @@ public sealed class RemoteTestMetrics
         }
     }
 
-    /// <summary>A scrape must not fail because the job storage is briefly unreachable: report nothing instead.</summary>
+    /// <summary>A scrape must not fail because the broker or the store is briefly unreachable: report nothing instead.</summary>
     private static IEnumerable<Measurement<long>> Guarded(ILogger log, Func<IEnumerable<Measurement<long>>> observe)
     {
         try
@@ -125,7 +129,7 @@ public sealed class RemoteTestMetrics
         }
         catch (Exception ex)
         {
-            log.LogWarning(ex, "Could not read job storage for metrics");
+            log.LogWarning(ex, "Could not read the queue or the worker registry for metrics");
             return [];
         }
     }

@@ -3,7 +3,7 @@ using RemoteTest.Store;
 
 namespace RemoteTest.Engine;
 
-/// <summary>Deletes finished tasks older than <see cref="RetentionOptions.Results"/>; run by Hangfire on a schedule.</summary>
+/// <summary>Deletes finished tasks older than <see cref="RetentionOptions.Results"/>; run by <see cref="EngineTimers"/> on <see cref="RetentionOptions.CleanupCron"/>.</summary>
 public sealed class RetentionJob(ITaskStore store, IOptions<RemoteTestOptions> options, TimeProvider time, ILogger<RetentionJob> log)
 {
     public async Task RunAsync(CancellationToken cancellationToken)

@@ -1,8 +1,5 @@
 using System.Text.RegularExpressions;
 using Cronos;
-using Hangfire;
-using Hangfire.Common;
-using Hangfire.Storage;
 using RemoteTest.Store;
 
 namespace RemoteTest.Engine;
@@ -49,8 +46,8 @@ public sealed partial record ScheduleTiming(CronExpression Expression, TimeZoneI
         [TimeSpan.FromMinutes(1), TimeSpan.FromHours(1), TimeSpan.FromDays(1), TimeSpan.FromDays(32), TimeSpan.FromDays(400), TimeSpan.FromDays(8 * 366)];
 
     /// <summary>
-    /// The occurrence a fire at <paramref name="now"/> belongs to: the latest one at or before it (Hangfire fires
-    /// an occurrence seconds after it is due, or once later for a missed one). Nodes that fire the same
+    /// The occurrence a fire at <paramref name="now"/> belongs to: the latest one at or before it (the timer fires
+    /// an occurrence up to one poll interval after it is due, or once later for missed ones). Nodes that fire the same
     /// occurrence compute the same instant, so the store lets only one of them claim it.
     /// </summary>
     public DateTimeOffset Occurrence(DateTimeOffset now)
@@ -72,79 +69,103 @@ public sealed partial record ScheduleTiming(CronExpression Expression, TimeZoneI
 }
 
 /// <summary>
-/// Keeps Hangfire's recurring jobs in step with the schedules in the task store, and fires them: each
-/// schedule is one recurring job <c>schedule:{name}</c> whose only argument is the schedule's name.
+/// Fires the schedules kept in the task store. <see cref="EngineTimers"/> calls <see cref="FireDueAsync"/> on
+/// every node every <see cref="ScheduleOptions.PollInterval"/>; each occurrence is claimed once in the store, so
+/// however many nodes see it due, one task is submitted. Nothing is registered anywhere else: a schedule saved
+/// through any node is seen by every node at its next poll.
 /// </summary>
 public sealed class Schedules(
     ITaskStore store,
-    IRecurringJobManager recurring,
-    JobStorage jobStorage,
-    ITaskDispatcher dispatcher,
+    ITaskQueue queue,
     TaskEvents events,
     RemoteTestMetrics metrics,
-    ServiceRoles roles,
     TimeProvider time,
     ILogger<Schedules> log)
 {
-    private const string JobPrefix = "schedule:";
+    /// <summary>Raised when a schedule is saved or deleted here, so the timer looks again at once.</summary>
+    public event Action? Changed;
 
-    public static string JobId(string name) => JobPrefix + name;
-
-    /// <summary>Creates or updates the recurring job of a stored schedule.</summary>
+    /// <summary>Validates a stored schedule's timing (throws <see cref="FormatException"/>) and wakes the timer.</summary>
     public void Register(ScheduleRecord s)
     {
-        var timing = ScheduleTiming.Of(s);
-        // The fire job itself is tiny (insert + enqueue); it runs on this node's first queue, the task on the schedule's.
-        recurring.AddOrUpdate(JobId(s.Name), Job.FromExpression<Schedules>(x => x.FireAsync(s.Name, CancellationToken.None), roles.Queues[0]),
-            s.Cron, new RecurringJobOptions { TimeZone = timing.Zone });
+        _ = ScheduleTiming.Of(s);
+        Changed?.Invoke();
     }
 
-    public void Unregister(string name) => recurring.RemoveIfExists(JobId(name));
+    public void Unregister(string name) => Changed?.Invoke();
 
-    /// <summary>At start: registers every stored schedule, and removes recurring jobs of schedules deleted meanwhile.</summary>
-    public async Task SynchronizeAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Fires every schedule with an occurrence due since its last fire (or since it was created). A node that
+    /// was down fires a missed schedule once, not once per missed occurrence. Returns how many this node fired.
+    /// </summary>
+    public async Task<int> FireDueAsync(CancellationToken cancellationToken)
     {
-        var stored = await store.ListSchedulesAsync(cancellationToken);
-        foreach (var s in stored)
+        var now = time.GetUtcNow();
+        var fired = 0;
+        foreach (var schedule in await store.ListSchedulesAsync(cancellationToken))
         {
+            ScheduleTiming timing;
             try
             {
-                Register(s);
+                timing = ScheduleTiming.Of(schedule);
             }
-            catch (Exception ex) when (ex is FormatException or ArgumentException)
+            catch (FormatException ex)
             {
-                log.LogError("Schedule {Schedule} not registered: {Error}", s.Name, ex.Message);
+                log.LogError("Schedule {Schedule} cannot fire: {Error}", schedule.Name, ex.Message);
+                continue;
             }
+            var since = schedule.LastFired is { } last && last > schedule.Created ? last : schedule.Created;
+            if (timing.Next(since) is not { } due || due > now)
+            {
+                continue;
+            }
+            var occurrence = timing.Occurrence(now);
+            if (!await store.TryClaimScheduleFireAsync(schedule.Name, occurrence, cancellationToken))
+            {
+                log.LogDebug("Schedule {Schedule} occurrence {Occurrence:o} already fired elsewhere", schedule.Name, occurrence);
+                continue;
+            }
+            await SubmitAsync(schedule, "cron", cancellationToken);
+            fired++;
         }
-        using var connection = jobStorage.GetConnection();
-        var names = stored.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var job in connection.GetRecurringJobs().Where(j => j.Id.StartsWith(JobPrefix, StringComparison.Ordinal) && !names.Contains(j.Id[JobPrefix.Length..])))
-        {
-            recurring.RemoveIfExists(job.Id);
-        }
-        if (stored.Count > 0)
-        {
-            log.LogInformation("Registered {Count} schedules", stored.Count);
-        }
+        return fired;
     }
 
-    /// <summary>The recurring job: claims this occurrence in the store (one node wins) and submits the task.</summary>
-    [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
-    public async Task FireAsync(string name, CancellationToken cancellationToken)
+    /// <summary>Fires the occurrence due now of one schedule, unless a node already claimed it; true when this call submitted the task.</summary>
+    public async Task<bool> FireAsync(string name, CancellationToken cancellationToken)
     {
-        var schedule = await store.GetScheduleAsync(name, cancellationToken);
-        if (schedule is null)
+        if (await store.GetScheduleAsync(name, cancellationToken) is not { } schedule)
         {
-            Unregister(name);
-            return;
+            return false;
         }
         var occurrence = ScheduleTiming.Of(schedule).Occurrence(time.GetUtcNow());
         if (!await store.TryClaimScheduleFireAsync(name, occurrence, cancellationToken))
         {
             log.LogDebug("Schedule {Schedule} occurrence {Occurrence:o} already fired elsewhere", name, occurrence);
-            return;
+            return false;
         }
         await SubmitAsync(schedule, "cron", cancellationToken);
+        return true;
+    }
+
+    /// <summary>The earliest next occurrence of any schedule after <paramref name="after"/>; null when there is none.</summary>
+    public async Task<DateTimeOffset?> NextDueAsync(DateTimeOffset after, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? next = null;
+        foreach (var schedule in await store.ListSchedulesAsync(cancellationToken))
+        {
+            try
+            {
+                if (ScheduleTiming.Of(schedule).Next(after) is { } n && (next is null || n < next))
+                {
+                    next = n;
+                }
+            }
+            catch (FormatException)
+            {
+            }
+        }
+        return next;
     }
 
     /// <summary>Creates and enqueues one run of a schedule; <paramref name="trigger"/> is <c>cron</c> or <c>manual</c>.</summary>
@@ -154,8 +175,16 @@ public sealed class Schedules(
             with
         { ScheduleName = schedule.Name, Webhook = schedule.Webhook };
         await store.InsertAsync(task, cancellationToken);
-        events.Submitted(task, $"schedule {schedule.Name} ({trigger})", LogLevel.Information);   // before the job exists: never after its STARTED
-        dispatcher.Enqueue(task.Id, task.Queue);
+        events.Submitted(task, $"schedule {schedule.Name} ({trigger})", LogLevel.Information);   // before the message exists: never after its STARTED
+        try
+        {
+            await queue.EnqueueAsync(task.Id, task.Queue, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Stored PENDING: the reconciler publishes it once the queue is reachable (or declared) again.
+            log.LogWarning("Schedule {Schedule}: task {TaskId} stored but not queued yet: {Error}", schedule.Name, task.Id, ex.Message);
+        }
         metrics.ScheduleFired(trigger);
         return task;
     }

@@ -1,8 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Hangfire;
-using Hangfire.Common;
-using Hangfire.States;
 using Microsoft.Extensions.Options;
 using RemoteTest.Store;
 
@@ -10,13 +7,12 @@ namespace RemoteTest.Engine;
 
 /// <summary>
 /// What happens once a task is ready (SUCCESS, FAILURE or REVOKED): certificate and probe metrics from its
-/// result, its schedule's change and threshold detection, and the webhook delivery, queued as a job.
+/// result, its schedule's change and threshold detection, and the webhook delivery, made in the background.
 /// </summary>
 public sealed class TaskCompletion(
     ITaskStore store,
     RemoteTestMetrics metrics,
-    IBackgroundJobClient jobs,
-    ServiceRoles roles,
+    WebhookDeliveries webhooks,
     IOptions<RemoteTestOptions> options,
     TimeProvider time,
     ILogger<TaskCompletion> log)
@@ -66,7 +62,7 @@ public sealed class TaskCompletion(
         }
     }
 
-    /// <summary>Queues the webhook delivery of an ended task (a Hangfire job on this node's first queue).</summary>
+    /// <summary>Queues the webhook delivery of an ended task on this node.</summary>
     public void Notify(TaskRecord task, WebhookNotification? notification)
     {
         if (notification is null || task.Webhook is null)
@@ -75,9 +71,7 @@ public sealed class TaskCompletion(
         }
         var changes = notification.Changes.Count == 0 ? null : JsonSerializer.Serialize(
             notification.Changes.Select(c => new { key = c.Key, from = c.From, to = c.To }));
-        var id = task.Id;
-        jobs.Create(Job.FromExpression<WebhookSender>(s => s.DeliverAsync(id, notification.Event, notification.Summary, changes, CancellationToken.None)),
-            new EnqueuedState(roles.Queues[0]));
+        webhooks.Enqueue(new WebhookDelivery(task.Id, notification.Event, notification.Summary, changes));
     }
 
     /// <summary>The schedule's thresholds, or the configured defaults; highest first.</summary>

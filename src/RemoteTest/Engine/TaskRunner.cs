@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Hangfire;
 using Microsoft.Extensions.Options;
 using RemoteTest.Store;
 using RemoteTest.Tasks;
@@ -9,8 +8,9 @@ using RemoteTest.Tasks;
 namespace RemoteTest.Engine;
 
 /// <summary>
-/// The Hangfire job: loads a task from the store, runs it and writes its state and result back.
-/// Retries are off: an unreachable host is a result, and a crash is a FAILURE with its message.
+/// Runs one queue message: claims the task in the store, runs it and writes its state and result back; the
+/// queue acknowledges the message only after this returns (Celery's <c>acks_late</c>). Retries are off: an
+/// unreachable host is a result, and a crash — or a task that cannot even be loaded — is a FAILURE with its message.
 /// </summary>
 public sealed class TaskRunner(
     ITaskStore store,
@@ -27,29 +27,53 @@ public sealed class TaskRunner(
     /// <summary>How often a running task writes its progress to the store, at most.</summary>
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
-    [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
-    public async Task RunAsync(Guid taskId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the task of <paramref name="message"/>. Returns when the message may be acknowledged (the task ended
+    /// and is stored, or there is nothing to run); throws <see cref="OperationCanceledException"/> when
+    /// <paramref name="stopping"/> interrupted it and it was handed back (PENDING), so the message goes back too.
+    /// </summary>
+    /// <param name="redelivered">
+    /// The queue hands the message out again because the worker that held it lost its connection (SIGKILL,
+    /// network): the task may be taken over from that worker at once, without waiting for its heartbeat to expire.
+    /// </param>
+    public async Task RunAsync(QueueMessage message, bool redelivered, CancellationToken stopping)
+    {
+        // The task's log lines carry the TraceId of the request (or schedule fire) that queued it: an Activity
+        // made directly (not from an ActivitySource, which makes none while nobody listens) with that parent.
+        using var activity = new Activity("RemoteTest.Task");
+        if (message.TraceParent is { Length: > 0 } parent)
+        {
+            activity.SetParentId(parent);
+        }
+        activity.SetTag("task_id", message.TaskId);
+        activity.Start();
+        await RunAsync(message.TaskId, redelivered, stopping);
+    }
+
+    public async Task RunAsync(Guid taskId, bool redelivered, CancellationToken cancellationToken)
     {
         // Revocation and the time limit both cancel the one token the task and its probes' sockets use.
         using var revocation = new CancellationTokenSource();
         using var tracking = running.TryTrack(taskId, revocation);
         if (tracking is null)
         {
-            // A duplicate job (re-queued by a sweep, redelivered) while this process runs the task: nothing to do.
+            // A duplicate message (re-queued by a sweep, redelivered) while this process runs the task: nothing to do.
             return;
         }
-        var record = await store.TryStartAsync(taskId, worker.Name, time.GetUtcNow(), cancellationToken);
+        var now = time.GetUtcNow();
+        var record = redelivered
+            ? await store.TryTakeOverAsync(taskId, worker.Name, now, cancellationToken)
+            : await store.TryStartAsync(taskId, worker.Name, now, cancellationToken);
         if (record is null)
         {
-            // Revoked, already finished, or expired by retention: nothing to run.
+            // Revoked, already finished, expired by retention, or running on another live worker: nothing to run.
             return;
         }
 
         var started = Stopwatch.GetTimestamp();
         using var scope = log.BeginScope(new Dictionary<string, object?> { ["TaskId"] = taskId, ["TaskName"] = record.TaskName, ["Queue"] = record.Queue });
         events.Started(record);
-        var stored = JsonNode.Parse(record.Arguments) ?? new JsonObject();
-        var masked = ArgumentSecrets.MaskAll(stored).ToJsonString();
+        var masked = "{}";
         string? result = null;
         string? error = null;
         var state = TaskState.Success;
@@ -58,6 +82,9 @@ public sealed class TaskRunner(
         deadline.CancelAfter(options.Value.Worker.TaskTimeLimit);
         try
         {
+            // Inside the try: arguments that cannot be read or decrypted make the task a FAILURE, never a stuck STARTED.
+            var stored = JsonNode.Parse(record.Arguments) as JsonObject ?? new JsonObject();
+            masked = ArgumentSecrets.MaskAll(stored).ToJsonString();
             if (!registry.TryGet(record.TaskName, out var task))
             {
                 throw new InvalidOperationException($"task '{record.TaskName}' is not known to worker {worker.Name}");
@@ -70,8 +97,8 @@ public sealed class TaskRunner(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The process is stopping and the grace period is over: hand the task back (PENDING) and let
-            // Hangfire put the job back in its queue, so another worker (or the next start) runs it.
+            // The process is stopping and the grace period is over: hand the task back (PENDING); the caller puts
+            // the message back in its queue, so another worker (or the next start) runs it.
             await store.ReleaseAsync(taskId, worker.Name, CancellationToken.None);
             log.LogWarning("Task {TaskId} ({TaskName}) interrupted by shutdown; handed back to queue {Queue}", taskId, record.TaskName, record.Queue);
             throw;
@@ -94,7 +121,7 @@ public sealed class TaskRunner(
             log.LogError(ex, "Task {TaskId} ({TaskName}) failed", taskId, record.TaskName);
         }
 
-        var now = time.GetUtcNow();
+        now = time.GetUtcNow();
         var finished = record with { State = state, Result = result, Error = error, Arguments = masked, Done = now };
         var notification = await completion.EvaluateAsync(finished, CancellationToken.None);
         if (!await store.FinishAsync(taskId, state, result, error, masked, worker.Name, now, CancellationToken.None))

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Hangfire;
 using Microsoft.Extensions.Options;
 using RemoteTest.Api;
 using RemoteTest.Store;
@@ -12,7 +11,7 @@ using RemoteTest.Store;
 namespace RemoteTest.Engine;
 
 /// <summary>
-/// Posts a ready task to its webhook: a Hangfire job, so delivery does not hold the task's worker.
+/// Posts a ready task to its webhook, in the background (<see cref="WebhookDeliveries"/>), so delivery does not hold the task's worker.
 /// The body is signed with HMAC-SHA256 (<c>X-RemoteTest-Signature: sha256=&lt;hex&gt;</c>); retries with
 /// exponential back-off come from the resilience pipeline of the <see cref="ClientName"/> HttpClient;
 /// each delivery (after its retries) is appended to the task's <c>deliveries</c>.
@@ -33,8 +32,7 @@ public sealed class WebhookSender(
     /// <summary>Request option the attempt counter writes to; see <see cref="AttemptCounter"/>.</summary>
     internal static readonly HttpRequestOptionsKey<StrongBox> Attempts = new("RemoteTest.WebhookAttempts");
 
-    /// <summary>Retries are the resilience pipeline's; a failed delivery is recorded, not retried by Hangfire.</summary>
-    [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
+    /// <summary>Retries are the resilience pipeline's; a failed delivery is recorded, not retried again.</summary>
     public async Task DeliverAsync(Guid taskId, string eventName, string? summary, string? changesJson, CancellationToken cancellationToken)
     {
         var task = await store.GetAsync(taskId, cancellationToken);
@@ -128,7 +126,7 @@ public sealed class WebhookSender(
 
     private async Task AppendDeliveryAsync(Guid taskId, JsonObject delivery)
     {
-        // Only this job writes a task's deliveries, and a task's deliveries run one at a time in practice;
+        // Only this delivery writes a task's deliveries, and a task's deliveries run one at a time in practice;
         // a read-modify-write keeps the store's interface simple.
         var current = await store.GetAsync(taskId, CancellationToken.None);
         var list = current?.Deliveries is { } existing && JsonNode.Parse(existing) is JsonArray a ? a : [];

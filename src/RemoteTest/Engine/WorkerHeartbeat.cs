@@ -1,5 +1,4 @@
 using System.Reflection;
-using Hangfire;
 using Microsoft.Extensions.Options;
 using RemoteTest.Store;
 
@@ -8,17 +7,17 @@ namespace RemoteTest.Engine;
 /// <summary>
 /// Announces this worker in the registry (name, location, queues, running tasks) every
 /// <see cref="ClusterOptions.HeartbeatInterval"/>, and re-queues tasks whose worker stopped sending
-/// heartbeats (SIGKILL, power loss): the at-least-once half of crash safety that does not depend on the
-/// job engine's own, much slower, timeouts. It also enqueues again tasks left PENDING without a job (their API node
-/// died between storing and enqueuing them) after <see cref="ClusterOptions.RequeuePendingAfter"/>. Both sweeps
-/// run on one node at a time (advisory locks). A database outage is logged and waited out, never fatal.
-/// Registered before the Hangfire server, so it stops after it: the worker stays visible while its
+/// heartbeats (SIGKILL, power loss) — RabbitMQ redelivers a dead worker's messages at once, this sweep is the
+/// store's own safety net. It is also the reconciler: tasks left PENDING without a message (their API node died
+/// between storing and publishing them, or the broker was unreachable) are published again after
+/// <see cref="ClusterOptions.RequeuePendingAfter"/>. Both sweeps run on one node at a time (advisory locks), and a
+/// duplicate message is harmless (the worker claims the task in the store). A database outage is logged and waited
+/// out, never fatal. Registered before the queue's worker, so it stops after it: the worker stays visible while its
 /// running tasks finish within the shutdown grace period, and is removed once they are done.
 /// </summary>
 public sealed class WorkerHeartbeat(
     IWorkerRegistry registry,
-    ITaskDispatcher dispatcher,
-    JobStorage jobs,
+    ITaskQueue queue,
     WorkerIdentity identity,
     RunningTasks running,
     IOptions<RemoteTestOptions> options,
@@ -33,7 +32,7 @@ public sealed class WorkerHeartbeat(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        // The first heartbeat before the worker takes jobs: its queues count as served from the start, and a
+        // The first heartbeat before the worker takes tasks: its queues count as served from the start, and a
         // second process with the same configured name is refused instead of silently sharing its identity.
         var deadline = time.GetUtcNow() + options.Value.Cluster.WorkerTimeout * 2;
         while (true)
@@ -73,20 +72,21 @@ public sealed class WorkerHeartbeat(
         {
             var now = time.GetUtcNow();
             await registry.HeartbeatAsync(Describe(), now, cancellationToken).ConfigureAwait(false);
-            var requeued = await registry.RequeueOrphansAsync(now, (id, queue) =>
-            {
-                dispatcher.Enqueue(id, queue);
-                return Task.CompletedTask;
-            }, cancellationToken).ConfigureAwait(false);
-            if (requeued > 0)
-            {
-                log.LogWarning("Re-queued {Count} tasks left STARTED by workers that stopped sending heartbeats", requeued);
-            }
-            await RequeueStrandedAsync(now, cancellationToken).ConfigureAwait(false);
             if (!_healthy)
             {
                 log.LogInformation("Worker registry reachable again");
                 _healthy = true;
+            }
+            // Not connected to the broker (it restarts): a sweep's publishes would only wait and fail, and hold up
+            // the next heartbeat. Another worker sweeps, or this one once it is back.
+            if (queue.WorkerState.Consuming)
+            {
+                var requeued = await registry.RequeueOrphansAsync(now, (id, name) => queue.EnqueueAsync(id, name, cancellationToken), cancellationToken).ConfigureAwait(false);
+                if (requeued > 0)
+                {
+                    log.LogWarning("Re-queued {Count} tasks left STARTED by workers that stopped sending heartbeats", requeued);
+                }
+                await RequeueStrandedAsync(now, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -102,15 +102,12 @@ public sealed class WorkerHeartbeat(
     private async Task RequeueStrandedAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var age = options.Value.Cluster.RequeuePendingAfter;
-        var monitoring = jobs.GetMonitoringApi();
-        var stranded = await registry.RequeueStrandedAsync(now, age, queue => monitoring.EnqueuedCount(queue) > 0, (id, queue) =>
-        {
-            dispatcher.Enqueue(id, queue);
-            return Task.CompletedTask;
-        }, cancellationToken).ConfigureAwait(false);
+        var stranded = await registry.RequeueStrandedAsync(now, age,
+            async name => await queue.DepthAsync(name, cancellationToken).ConfigureAwait(false) > 0,
+            (id, name) => queue.EnqueueAsync(id, name, cancellationToken), cancellationToken).ConfigureAwait(false);
         if (stranded > 0)
         {
-            log.LogWarning("Enqueued again {Count} tasks PENDING for more than {Age} with no job waiting in their queue", stranded, age);
+            log.LogWarning("Published again {Count} tasks PENDING for more than {Age} with no message waiting in their queue", stranded, age);
         }
     }
 

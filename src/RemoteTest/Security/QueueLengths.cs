@@ -1,17 +1,15 @@
 using System.Collections.Concurrent;
-using Hangfire;
 
 namespace RemoteTest.Security;
 
 /// <summary>
 /// The waiting jobs of a queue, as the submission gate needs them against <c>Limits:MaxQueueLength</c>.
-/// Hangfire's monitoring API answers synchronously — a round trip to Hangfire.InMemory's dispatcher thread, a
-/// COUNT on PostgreSQL, a call to Redis — so asking it on every submit held a request thread per POST. An
-/// answer is reused for a moment while it, plus every submission let through since, stays under the limit:
+/// Scaled out, the depth is a round trip to the broker (a passive queue declare), too much to pay on every
+/// POST. An answer is reused for a moment while it, plus every submission let through since, stays under the limit:
 /// one process is refused exactly as before, and only near the limit is the engine asked each time. Other API
 /// nodes, fan-outs and schedules enqueue too, so a cluster may pass the limit by what they queue in that moment.
 /// </summary>
-public sealed class QueueLengths(JobStorage jobs, TimeProvider time)
+public sealed class QueueLengths(Engine.ITaskQueue jobs, TimeProvider time)
 {
     /// <summary>How long one answer of the engine is reused at most.</summary>
     private static readonly TimeSpan ReuseFor = TimeSpan.FromMilliseconds(250);
@@ -32,14 +30,14 @@ public sealed class QueueLengths(JobStorage jobs, TimeProvider time)
     /// The queue's length when it is at or over <paramref name="limit"/> (the caller refuses), else null, and the
     /// submission is counted as let through.
     /// </summary>
-    public long? Full(string queue, long limit)
+    public async ValueTask<long?> FullAsync(string queue, long limit, CancellationToken cancellationToken)
     {
         if (_entries.TryGetValue(queue, out var entry) && time.GetElapsedTime(entry.At) < ReuseFor
             && entry.Length + Interlocked.Increment(ref entry.PassedSince) <= limit)
         {
             return null;
         }
-        var length = jobs.GetMonitoringApi().EnqueuedCount(queue);
+        var length = await jobs.DepthAsync(queue, cancellationToken);
         if (length >= limit)
         {
             return length;

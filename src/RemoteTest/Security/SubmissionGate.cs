@@ -53,7 +53,7 @@ public sealed class SubmissionGate(TargetGuard guard, ITaskStore store, QueueLen
             return Refuse(StatusCodes.Status429TooManyRequests, limits.QueueRetryAfter, "queued",
                 $"{(caller.Anonymous ? "anonymous callers have" : $"token '{caller.Owner}' has")} {queued} tasks queued or running; at most {limits.MaxQueuedTasksPerToken}");
         }
-        if (queues.Full(queue, limits.MaxQueueLength) is { } length)
+        if (await queues.FullAsync(queue, limits.MaxQueueLength, cancellationToken) is { } length)
         {
             return Refuse(StatusCodes.Status503ServiceUnavailable, limits.QueueRetryAfter, "queue",
                 $"queue '{queue}' holds {length} tasks waiting, its limit; try again later");

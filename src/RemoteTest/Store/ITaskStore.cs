@@ -17,6 +17,14 @@ public interface ITaskStore
     /// </summary>
     Task<TaskRecord?> TryStartAsync(Guid id, string worker, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Like <see cref="TryStartAsync"/>, but also takes a task STARTED by another worker that still looks alive:
+    /// the queue redelivered its message because that worker's connection closed (it was killed), which the
+    /// queue knows long before the worker's heartbeat expires. Providers with one process need nothing more.
+    /// </summary>
+    Task<TaskRecord?> TryTakeOverAsync(Guid id, string worker, DateTimeOffset now, CancellationToken cancellationToken) =>
+        TryStartAsync(id, worker, now, cancellationToken);
+
     /// <summary>Records the outcome unless the task already ended (a revoked task stays REVOKED).</summary>
     Task<bool> FinishAsync(Guid id, TaskState state, string? result, string? error, string arguments, string? worker, DateTimeOffset now, CancellationToken cancellationToken);
 

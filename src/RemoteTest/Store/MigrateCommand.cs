@@ -1,15 +1,13 @@
 using System.Xml.Linq;
-using Hangfire;
-using Microsoft.Extensions.Logging.Abstractions;
-using RemoteTest.Engine;
 
 namespace RemoteTest.Store;
 
 /// <summary>
 /// <c>RemoteTest migrate [--from DIR_OR_FILE]</c>: copies the embedded SQLite task store (tasks, schedules)
 /// and its Data Protection keys into the PostgreSQL database named by <c>RemoteTest:Storage:ConnectionString</c>,
-/// then enqueues every unfinished task on the scaled-out engine. Rows already present are skipped, so an
-/// interrupted migration can simply be run again. The embedded service must be stopped: its lock is taken.
+/// Rows already present are skipped, so an interrupted migration can simply be run again. Unfinished tasks are
+/// copied as PENDING and need no message: the workers' reconciler publishes every PENDING task without one after
+/// <c>Cluster:RequeuePendingAfter</c> (so migrate needs no broker, and works before any worker declared its queue). The embedded service must be stopped: its lock is taken.
 /// </summary>
 public static class MigrateCommand
 {
@@ -44,7 +42,7 @@ public static class MigrateCommand
         using var source = SqliteTaskStore.OpenFile(file);
         await using var dataSource = PostgresServices.CreateDataSource(options.Storage.ConnectionString);
         var target = new PostgresTaskStore(dataSource, options.Cluster.WorkerTimeout);
-        await PostgresSchema.EnsureAsync(dataSource, includeHangfire: string.IsNullOrWhiteSpace(options.Storage.Redis), null, cancellationToken);
+        await PostgresSchema.EnsureAsync(dataSource, null, cancellationToken);
 
         // Keys first: pending tasks carry secrets encrypted with them.
         var keys = 0;
@@ -95,20 +93,8 @@ public static class MigrateCommand
             }
         }
 
-        // Jobs for the unfinished tasks, oldest first, on the engine the cluster uses (PostgreSQL or Redis).
-        if (unfinished.Count > 0)
-        {
-            GlobalConfiguration.Configuration.UseRemoteTestSerialization();
-            var storage = EngineStorage.CreateShared(options, dataSource, NullLogger.Instance);
-            var dispatcher = new HangfireTaskDispatcher(new BackgroundJobClient(storage));
-            foreach (var task in unfinished.OrderBy(t => t.Submitted))
-            {
-                dispatcher.Enqueue(task.Id, task.Queue);
-            }
-        }
-
         await output.WriteLineAsync($"migrated {copied} of {seen} tasks ({seen - copied} already present), {schedules} new schedules, " +
-                                    $"{keys} keys; {unfinished.Count} unfinished tasks enqueued");
+                                    $"{keys} keys; {unfinished.Count} unfinished tasks left PENDING for the workers to pick up");
         return 0;
     }
 }

@@ -3,8 +3,8 @@ using Npgsql;
 namespace RemoteTest.Store;
 
 /// <summary>
-/// Creates RemoteTest's tables (schema <c>remotetest</c>) and Hangfire's (schema <c>hangfire</c>) in one
-/// PostgreSQL database. Every statement is idempotent and the whole preparation runs under one advisory
+/// Creates RemoteTest's tables (schema <c>remotetest</c>) in a PostgreSQL database. A database of a version
+/// before engine v2 also holds Hangfire's schema (<c>hangfire</c>); it is left as it is (README, upgrading). Every statement is idempotent and the whole preparation runs under one advisory
 /// lock, so any number of nodes may start against a fresh database at the same moment: the first creates,
 /// the others wait for it and then find everything in place.
 /// </summary>
@@ -12,9 +12,6 @@ public static class PostgresSchema
 {
     /// <summary>Schema of RemoteTest's own tables.</summary>
     public const string Name = "remotetest";
-
-    /// <summary>Schema of Hangfire.PostgreSql's tables.</summary>
-    public const string HangfireName = "hangfire";
 
     /// <summary>Key of the advisory lock held while the schema is prepared (an arbitrary constant: "RTSCHEMA").</summary>
     private const long LockKey = 0x5254_5343_4845_4D41;
@@ -86,15 +83,15 @@ public static class PostgresSchema
         );
         """;
 
-    /// <summary>Prepares both schemas; retries while the database is not reachable yet (nodes may start before it).</summary>
-    public static async Task EnsureAsync(NpgsqlDataSource dataSource, bool includeHangfire, ILogger? log, CancellationToken cancellationToken)
+    /// <summary>Prepares the schema; retries while the database is not reachable yet (nodes may start before it).</summary>
+    public static async Task EnsureAsync(NpgsqlDataSource dataSource, ILogger? log, CancellationToken cancellationToken)
     {
         var deadline = DateTimeOffset.UtcNow + StartupPatience;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await PrepareAsync(dataSource, includeHangfire, cancellationToken).ConfigureAwait(false);
+                await PrepareAsync(dataSource, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (Exception ex) when (IsTransient(ex) && DateTimeOffset.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
@@ -114,7 +111,7 @@ public static class PostgresSchema
         _ => false,
     };
 
-    private static async Task PrepareAsync(NpgsqlDataSource dataSource, bool includeHangfire, CancellationToken cancellationToken)
+    private static async Task PrepareAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", connection))
@@ -127,12 +124,6 @@ public static class PostgresSchema
             await using (var create = new NpgsqlCommand(Tables, connection))
             {
                 await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            if (includeHangfire)
-            {
-                // Hangfire's own installer is not safe against a second node running it at the same moment
-                // (it reads the version, then upgrades); under our lock only one node runs it at a time.
-                Hangfire.PostgreSql.PostgreSqlObjectsInstaller.Install(connection, HangfireName);
             }
         }
         finally

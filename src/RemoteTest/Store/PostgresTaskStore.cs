@@ -17,9 +17,9 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, TimeSpan work
     private const string Columns = SqliteTaskStore.Columns;
     private const string ScheduleColumns = SqliteTaskStore.ScheduleColumns;
 
-    /// <summary>Hangfire's tables are created by the engine when it runs on PostgreSQL; the store needs only its own.</summary>
+    /// <summary>Creates RemoteTest's tables (under an advisory lock: several nodes may start at once).</summary>
     public Task InitializeAsync(CancellationToken cancellationToken) =>
-        PostgresSchema.EnsureAsync(dataSource, includeHangfire: false, log, cancellationToken);
+        PostgresSchema.EnsureAsync(dataSource, log, cancellationToken);
 
     public async Task InsertAsync(TaskRecord t, CancellationToken cancellationToken)
     {
@@ -53,7 +53,7 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, TimeSpan work
     /// <summary>
     /// Takes a PENDING task, or a STARTED one whose worker has stopped sending heartbeats (it crashed, or
     /// handed the task back). A STARTED task of a live worker is left alone: that is a second delivery of
-    /// the same job (Hangfire is at-least-once), and running it twice would only waste the probes.
+    /// the same message (the queue is at-least-once), and running it twice would only waste the probes.
     /// </summary>
     public Task<TaskRecord?> TryStartAsync(Guid id, string worker, DateTimeOffset now, CancellationToken cancellationToken) =>
         QuerySingleAsync($"""
@@ -65,6 +65,14 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, TimeSpan work
             """, cancellationToken,
             ("id", id.ToString()), ("worker", worker), ("now", now.ToUnixTimeMilliseconds()),
             ("live", (now - workerTimeout).ToUnixTimeMilliseconds()));
+
+    /// <summary>Takes a PENDING task or a STARTED one whatever its worker: see <see cref="ITaskStore.TryTakeOverAsync"/>.</summary>
+    public Task<TaskRecord?> TryTakeOverAsync(Guid id, string worker, DateTimeOffset now, CancellationToken cancellationToken) =>
+        QuerySingleAsync($"""
+            UPDATE {T} t SET state = 'STARTED', worker = @worker, date_started = @now, progress_done = NULL, progress_total = NULL
+            WHERE t.id = @id AND t.state IN ('PENDING', 'RETRY', 'STARTED')
+            RETURNING {Columns}
+            """, cancellationToken, ("id", id.ToString()), ("worker", worker), ("now", now.ToUnixTimeMilliseconds()));
 
     public async Task<bool> FinishAsync(Guid id, TaskState state, string? result, string? error, string arguments, string? worker, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync($"""

@@ -35,23 +35,23 @@ public interface IWorkerRegistry
     /// <summary>
     /// Hands every orphaned task to <paramref name="enqueue"/> and marks it PENDING again; returns how many.
     /// Safe to run on every worker at once: only one sweeps at a time, and a repeated enqueue is harmless
-    /// (a task runs once, the second job finds it taken).
+    /// (a task runs once, the second message finds it taken).
     /// </summary>
     Task<int> RequeueOrphansAsync(DateTimeOffset now, Func<Guid, string, Task> enqueue, CancellationToken cancellationToken);
 
     /// <summary>
     /// Hands to <paramref name="enqueue"/> every task PENDING for longer than <paramref name="age"/> on a queue a
     /// live worker serves, unless a sweep already did within <paramref name="age"/>; returns how many. Such a
-    /// task may have no job at all: its API node died between storing it and enqueuing it. One sweeper at a
-    /// time; the extra job of a task that was queued after all finds it taken and does nothing.
+    /// task may have no message at all: its API node died between storing it and enqueuing it. One sweeper at a
+    /// time; the extra message of a task that was queued after all finds it taken and does nothing.
     /// </summary>
     /// <param name="queueHasJobs">
-    /// True when a queue still has jobs waiting: its PENDING tasks are probably waiting their turn, so they are
+    /// True when a queue still has messages waiting: its PENDING tasks are probably waiting their turn, so they are
     /// left alone unless PENDING for longer than <see cref="OverdueFactor"/> times <paramref name="age"/>.
     /// </param>
-    Task<int> RequeueStrandedAsync(DateTimeOffset now, TimeSpan age, Func<string, bool> queueHasJobs, Func<Guid, string, Task> enqueue, CancellationToken cancellationToken);
+    Task<int> RequeueStrandedAsync(DateTimeOffset now, TimeSpan age, Func<string, Task<bool>> queueHasJobs, Func<Guid, string, Task> enqueue, CancellationToken cancellationToken);
 
-    /// <summary>A task PENDING this many times the age is enqueued again even while its queue has jobs waiting.</summary>
+    /// <summary>A task PENDING this many times the age is enqueued again even while its queue has messages waiting.</summary>
     const int OverdueFactor = 12;
 }
 
@@ -87,7 +87,7 @@ public sealed class LocalWorkerRegistry(ITaskStore store) : IWorkerRegistry
     public Task<int> RequeueOrphansAsync(DateTimeOffset now, Func<Guid, string, Task> enqueue, CancellationToken cancellationToken) => Task.FromResult(0);
 
     /// <summary>Nothing to do: one process stores and enqueues, and enqueues every unfinished task again when it starts.</summary>
-    public Task<int> RequeueStrandedAsync(DateTimeOffset now, TimeSpan age, Func<string, bool> queueHasJobs, Func<Guid, string, Task> enqueue, CancellationToken cancellationToken) =>
+    public Task<int> RequeueStrandedAsync(DateTimeOffset now, TimeSpan age, Func<string, Task<bool>> queueHasJobs, Func<Guid, string, Task> enqueue, CancellationToken cancellationToken) =>
         Task.FromResult(0);
 }
 
@@ -103,7 +103,7 @@ public sealed class PostgresWorkerRegistry(NpgsqlDataSource dataSource, TimeSpan
     /// <summary>Key of the advisory lock that lets one orphan sweeper run at a time ("RTORPHAN").</summary>
     private const long OrphanLockKey = 0x5254_4F52_5048_414E;
 
-    /// <summary>Key of the advisory lock of the sweep for PENDING tasks without a job ("RTSTRAND").</summary>
+    /// <summary>Key of the advisory lock of the sweep for PENDING tasks without a message ("RTSTRAND").</summary>
     private const long StrandedLockKey = 0x5254_5354_5241_4E44;
 
     public async Task<bool> HeartbeatAsync(WorkerInfo w, DateTimeOffset now, CancellationToken cancellationToken)
@@ -164,7 +164,7 @@ public sealed class PostgresWorkerRegistry(NpgsqlDataSource dataSource, TimeSpan
                 await forget.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }, cancellationToken);
 
-    public async Task<int> RequeueStrandedAsync(DateTimeOffset now, TimeSpan age, Func<string, bool> queueHasJobs, Func<Guid, string, Task> enqueue, CancellationToken cancellationToken)
+    public async Task<int> RequeueStrandedAsync(DateTimeOffset now, TimeSpan age, Func<string, Task<bool>> queueHasJobs, Func<Guid, string, Task> enqueue, CancellationToken cancellationToken)
     {
         if (age <= TimeSpan.Zero)
         {
@@ -177,7 +177,7 @@ public sealed class PostgresWorkerRegistry(NpgsqlDataSource dataSource, TimeSpan
             """;
         (string, object?)[] parameters = [("cutoff", (now - age).ToUnixTimeMilliseconds()), ("live", (now - workerTimeout).ToUnixTimeMilliseconds())];
 
-        // Which queues hold candidates, and of those which have no job waiting: there a PENDING task has no job.
+        // Which queues hold candidates, and of those which have no message waiting: there a PENDING task has no message.
         var queues = new List<string>();
         await using (var distinct = dataSource.CreateCommand($"SELECT DISTINCT t.queue {Candidates}"))
         {
@@ -192,12 +192,19 @@ public sealed class PostgresWorkerRegistry(NpgsqlDataSource dataSource, TimeSpan
         {
             return 0;
         }
-        var idle = queues.Where(q => !queueHasJobs(q)).ToArray();
+        var idle = new List<string>();
+        foreach (var q in queues)
+        {
+            if (!await queueHasJobs(q).ConfigureAwait(false))
+            {
+                idle.Add(q);
+            }
+        }
         return await SweepAsync(StrandedLockKey, now, enqueue, $"""
             SELECT t.id, t.queue {Candidates}
               AND (t.queue = ANY(@idle) OR t.date_submitted <= @overdue)
             ORDER BY t.date_submitted LIMIT 1000 FOR UPDATE OF t SKIP LOCKED
-            """, [.. parameters, ("idle", idle), ("overdue", (now - age * IWorkerRegistry.OverdueFactor).ToUnixTimeMilliseconds())],
+            """, [.. parameters, ("idle", idle.ToArray()), ("overdue", (now - age * IWorkerRegistry.OverdueFactor).ToUnixTimeMilliseconds())],
             $"UPDATE {T} SET date_requeued = @now WHERE id = ANY(@ids) AND state = 'PENDING'", null, cancellationToken).ConfigureAwait(false);
     }
 
@@ -205,7 +212,7 @@ public sealed class PostgresWorkerRegistry(NpgsqlDataSource dataSource, TimeSpan
     /// One sweep under a transaction-scoped advisory lock (a node that finds it taken skips this round): finds
     /// tasks with <paramref name="findSql"/>, enqueues them, then marks them with <paramref name="markSql"/>
     /// (<c>@ids</c>, <c>@now</c>). Enqueue first, mark in the same transaction: a crash in between leaves the
-    /// tasks as they were, so the next sweep enqueues them again, and a duplicate job is harmless.
+    /// tasks as they were, so the next sweep enqueues them again, and a duplicate message is harmless.
     /// </summary>
     private async Task<int> SweepAsync(long lockKey, DateTimeOffset now, Func<Guid, string, Task> enqueue,
         string findSql, (string Name, object? Value)[] findParameters, string markSql,

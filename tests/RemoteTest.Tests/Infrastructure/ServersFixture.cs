@@ -1,7 +1,7 @@
 namespace RemoteTest.Tests.Infrastructure;
 
 /// <summary>
-/// One PostgreSQL and one Redis server shared by the tests of the <c>servers</c> collection (which run one
+/// One PostgreSQL server and one RabbitMQ broker shared by the tests of the <c>servers</c> collection (which run one
 /// after another: they start several service processes each, and the machine has two cores). Started on
 /// first use; a test that restarts a server starts its own instead.
 /// </summary>
@@ -9,7 +9,7 @@ public sealed class ServersFixture : IAsyncLifetime
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private PostgresServer? _postgres;
-    private RedisServer? _redis;
+    private RabbitMqServer? _rabbitMq;
 
     public async Task<PostgresServer> PostgresAsync()
     {
@@ -25,13 +25,13 @@ public sealed class ServersFixture : IAsyncLifetime
         }
     }
 
-    public async Task<RedisServer> RedisAsync()
+    public async Task<RabbitMqServer> RabbitMqAsync()
     {
         Skip.If(TestServers.Skipped, TestServers.SkipReason);
         await _gate.WaitAsync();
         try
         {
-            return _redis ??= await RedisServer.StartAsync();
+            return _rabbitMq ??= await RabbitMqServer.StartAsync();
         }
         finally
         {
@@ -47,9 +47,9 @@ public sealed class ServersFixture : IAsyncLifetime
         {
             await _postgres.DisposeAsync();
         }
-        if (_redis is not null)
+        if (_rabbitMq is not null)
         {
-            await _redis.DisposeAsync();
+            await _rabbitMq.DisposeAsync();
         }
     }
 }

@@ -3,16 +3,10 @@ using System.Text.Json.Nodes;
 
 namespace RemoteTest.Tests.Infrastructure;
 
-/// <summary>Where a test cluster keeps its Hangfire queues.</summary>
-public enum QueueBackend
-{
-    Postgres,
-    Redis,
-}
-
 /// <summary>
-/// API and worker nodes as separate OS processes on one PostgreSQL database (and optionally Redis), with
-/// timings shortened so that crash recovery happens within seconds. Every process is killed at dispose.
+/// API and worker nodes as separate OS processes on one PostgreSQL database and one RabbitMQ broker (queues
+/// named with a prefix of this cluster's own), with timings shortened so that crash recovery happens within
+/// seconds. Every process is killed at dispose.
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
@@ -24,12 +18,13 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>The worker timeout of test clusters: a SIGKILLed worker's task is re-queued this soon.</summary>
     public static readonly TimeSpan WorkerTimeout = TimeSpan.FromSeconds(3);
 
-    public static TestCluster Create(string postgres, string? redis, string nameServer) => new(new Dictionary<string, string>
+    public static TestCluster Create(string postgres, string rabbitMq, string nameServer) => new(new Dictionary<string, string>
     {
         ["RemoteTest:Storage:Kind"] = "postgres",
         ["RemoteTest:Storage:ConnectionString"] = postgres,
-        ["RemoteTest:Storage:QueuePollInterval"] = "00:00:00.200",
-        ["RemoteTest:Storage:InvisibilityTimeout"] = "00:00:30",
+        ["RemoteTest:Queue:RabbitMq"] = rabbitMq,
+        // One broker serves every test: a prefix of its own keeps each cluster's queues apart.
+        ["RemoteTest:Queue:Prefix"] = $"rt-{Guid.NewGuid():N}.",
         ["RemoteTest:Cluster:HeartbeatInterval"] = "00:00:00.500",
         ["RemoteTest:Cluster:WorkerTimeout"] = WorkerTimeout.ToString(),
         ["RemoteTest:Worker:ShutdownGrace"] = "00:00:05",
@@ -41,19 +36,13 @@ public sealed class TestCluster : IAsyncDisposable
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
         // Tests count STARTED events, which are Debug.
         ["Logging:LogLevel:RemoteTest.TaskEvents"] = "Debug",
-    }.Concat(redis is null ? [] : new Dictionary<string, string>
-    {
-        ["RemoteTest:Storage:Redis"] = redis,
-        // One Redis serves every test: a prefix of its own keeps each cluster's queues apart.
-        ["RemoteTest:Storage:RedisPrefix"] = $"{{rt-{Guid.NewGuid():N}}}:",
-    }).ToDictionary());
+    });
 
-    /// <summary>A cluster on <paramref name="backend"/>: a fresh database on the shared PostgreSQL server, and the shared Redis when asked.</summary>
-    public static async Task<TestCluster> CreateAsync(ServersFixture servers, QueueBackend backend, string nameServer)
+    /// <summary>A cluster on a fresh database of the shared PostgreSQL server and the shared broker.</summary>
+    public static async Task<TestCluster> CreateAsync(ServersFixture servers, string nameServer)
     {
         var pg = await (await servers.PostgresAsync()).CreateDatabaseAsync();
-        var redis = backend == QueueBackend.Redis ? (await servers.RedisAsync()).ConnectionString : null;
-        return Create(pg, redis, nameServer);
+        return Create(pg, (await servers.RabbitMqAsync()).ConnectionString, nameServer);
     }
 
     public IReadOnlyList<ServiceProcess> Nodes => _nodes;
@@ -62,6 +51,11 @@ public sealed class TestCluster : IAsyncDisposable
     public IReadOnlyDictionary<string, string> Settings => _settings;
 
     public string ConnectionString => _settings["RemoteTest:Storage:ConnectionString"];
+
+    public string RabbitMq => _settings["RemoteTest:Queue:RabbitMq"];
+
+    /// <summary>The broker's name of one of this cluster's queues.</summary>
+    public string BrokerQueue(string queue) => _settings["RemoteTest:Queue:Prefix"] + queue;
 
     public Task<ServiceProcess> StartApiAsync(IDictionary<string, string>? extra = null) =>
         StartAsync(new Dictionary<string, string>(extra ?? new Dictionary<string, string>()) { ["RemoteTest:Roles"] = "api" }, anyAnswer: false);

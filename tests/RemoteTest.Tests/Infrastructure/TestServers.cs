@@ -4,18 +4,18 @@ using Npgsql;
 namespace RemoteTest.Tests.Infrastructure;
 
 /// <summary>
-/// Real PostgreSQL and Redis servers for the scale-out tests, started by <c>scripts/pg.sh</c> and
-/// <c>scripts/redis.sh</c> (which install Debian's packages once) on free loopback ports in a temporary
+/// Real PostgreSQL and RabbitMQ servers for the scale-out tests, started by <c>scripts/pg.sh</c> and
+/// <c>scripts/rabbitmq.sh</c> (which install Debian's packages once) on free loopback ports in a temporary
 /// directory, and stopped by PID. Tests skip only when <c>REMOTETEST_SKIP_SERVERS=1</c> says so.
 /// </summary>
 public static class TestServers
 {
     public const string SkipVariable = "REMOTETEST_SKIP_SERVERS";
 
-    /// <summary>True when the run was told to leave out tests that need PostgreSQL or Redis.</summary>
+    /// <summary>True when the run was told to leave out tests that need PostgreSQL or RabbitMQ.</summary>
     public static bool Skipped => Environment.GetEnvironmentVariable(SkipVariable) == "1";
 
-    public const string SkipReason = "REMOTETEST_SKIP_SERVERS=1: this test needs real PostgreSQL/Redis servers and was skipped as asked";
+    public const string SkipReason = "REMOTETEST_SKIP_SERVERS=1: this test needs real PostgreSQL/RabbitMQ servers and was skipped as asked";
 
     /// <summary>The repository's <c>scripts</c> directory, found from the test output directory upwards.</summary>
     public static string ScriptsDirectory
@@ -95,7 +95,10 @@ public abstract class ScriptedServer : IAsyncDisposable
     public virtual Task StopAsync() => TestServers.RunScriptAsync(_script, "stop", _dataDirectory);
 
     /// <summary>Starts the same server again on the same port, with the data it had.</summary>
-    public Task<string> StartAgainAsync() => TestServers.RunScriptAsync(_script, "start", _dataDirectory, Port.ToString());
+    public Task<string> StartAgainAsync() => TestServers.RunScriptAsync(_script, ["start", _dataDirectory, Port.ToString(), .. StartArguments]);
+
+    /// <summary>What the script's <c>start</c> takes after DIR and PORT.</summary>
+    protected virtual string[] StartArguments => [];
 
     public async ValueTask DisposeAsync()
     {
@@ -144,17 +147,24 @@ public sealed class PostgresServer : ScriptedServer
     }
 }
 
-/// <summary>A throw-away Redis server (append-only file on, so a restart keeps the queues).</summary>
-public sealed class RedisServer : ScriptedServer
+/// <summary>
+/// A throw-away RabbitMQ broker (its own node name, cookie, epmd and distribution ports, all on loopback); its
+/// quorum queues survive a stop and start. Clusters share one broker apart by a queue-name prefix of their own.
+/// </summary>
+public sealed class RabbitMqServer : ScriptedServer
 {
-    private RedisServer() : base("redis.sh", "redis")
-    {
-    }
+    private readonly TimeSpan? _consumerTimeout;
 
-    public static async Task<RedisServer> StartAsync()
+    private RabbitMqServer(TimeSpan? consumerTimeout) : base("rabbitmq.sh", "rabbitmq") => _consumerTimeout = consumerTimeout;
+
+    /// <param name="consumerTimeout">The broker's <c>consumer_timeout</c>; the script's default (1 hour) when null.</param>
+    public static async Task<RabbitMqServer> StartAsync(TimeSpan? consumerTimeout = null)
     {
-        var server = new RedisServer();
+        var server = new RabbitMqServer(consumerTimeout);
         await server.StartFirstAsync();
         return server;
     }
+
+    protected override string[] StartArguments =>
+        _consumerTimeout is { } t ? [((long)t.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture)] : [];
 }

@@ -14,7 +14,7 @@ using RemoteTest.Tests.Infrastructure;
 
 namespace RemoteTest.Tests.Operations;
 
-/// <summary>/metrics scraped and parsed, /healthz and /readyz, the API document, the dashboard, JSON logs with request-to-job correlation.</summary>
+/// <summary>/metrics scraped and parsed, /healthz and /readyz, the API document, JSON logs with request-to-task correlation.</summary>
 public sealed partial class ObservabilityTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
@@ -151,23 +151,12 @@ public sealed partial class ObservabilityTests
     }
 
     [Fact]
-    public async Task The_hangfire_dashboard_is_read_only_and_behind_the_access_seam()
+    public async Task The_hangfire_dashboard_is_gone()
     {
-        await using (var host = await ServiceHost.StartAsync())
-        {
-            using var page = await host.Http.GetAsync("/hangfire/recurring");
-            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-            var html = await page.Content.ReadAsStringAsync();
-            Assert.Contains("remotetest-retention", html);
-            Assert.DoesNotContain("js-jobs-list-command", html); // the Trigger/Delete buttons of a writable dashboard
-            // A command is refused in read-only mode.
-            using var trigger = await host.Http.PostAsync("/hangfire/recurring/trigger", new FormUrlEncodedContent([new("jobs[]", "remotetest-retention")]));
-            Assert.False(trigger.IsSuccessStatusCode);
-        }
-        await using var closed = await ServiceHost.StartAsync(services: s => s.AddSingleton<IDashboardAccess, NobodyAllowed>());
-        using var denied = await closed.Http.GetAsync("/hangfire");
-        // Hangfire answers 401 to an unauthenticated caller and 403 to an authenticated one (the security layer's anonymous identity).
-        Assert.True(denied.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, $"{denied.StatusCode}");
+        // Engine v2 has no Hangfire: GET /workers, the history, the UI and /metrics cover what the dashboard showed.
+        await using var host = await ServiceHost.StartAsync();
+        using var page = await host.Http.GetAsync("/hangfire");
+        Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
     }
 
     [Fact]
@@ -226,11 +215,6 @@ public sealed partial class ObservabilityTests
         }
         Assert.NotNull(events[2]["State"]!["DurationSeconds"]);
         Assert.NotNull(events[2]["State"]!["Worker"]);
-    }
-
-    private sealed class NobodyAllowed : IDashboardAccess
-    {
-        public bool IsAllowed(Microsoft.AspNetCore.Http.HttpContext http) => false;
     }
 }
 

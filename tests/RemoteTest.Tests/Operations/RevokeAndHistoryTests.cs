@@ -177,6 +177,8 @@ public sealed class RevokeAndHistoryTests
                 ["task_name"] = "test.echo",
                 ["data"] = new JsonObject { ["kwargs"] = new JsonObject { ["result"] = new JsonObject { ["n"] = i } } },
             }));
+            // Submission times have millisecond resolution (ties are ordered by id): keep the five apart.
+            await Task.Delay(5);
         }
         foreach (var id in echoes)
         {

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Hangfire;
-using Hangfire.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using RemoteTest.Engine;
 using RemoteTest.Fixtures.Dns;
@@ -10,7 +8,7 @@ using RemoteTest.Tests.Infrastructure;
 
 namespace RemoteTest.Tests.Operations;
 
-/// <summary>Schedules over HTTP: validation, storage, Hangfire registration, firing, change and certificate alerts to a loopback receiver.</summary>
+/// <summary>Schedules over HTTP: validation, storage, the engine's timer, firing, change and certificate alerts to a loopback receiver.</summary>
 public sealed class ScheduleTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
@@ -111,11 +109,10 @@ public sealed class ScheduleTests
         Assert.Equal(1, list["count"]!.GetValue<int>());
         Assert.Equal("0 * * * *", list["schedules"]![0]!["cron"]!.GetValue<string>());
 
-        // Registered with Hangfire's recurring jobs, in the schedule's time zone.
-        var recurring = Recurring(host);
-        var job = Assert.Single(recurring, j => j.Id == "schedule:migration");
-        Assert.Equal("0 * * * *", job.Cron);
-        Assert.Equal("Europe/Berlin", job.TimeZoneId);
+        // The next run is the cron's next occurrence in the schedule's time zone (what the engine's timer fires).
+        var next = DateTimeOffset.Parse(list["schedules"]![0]!["next_run"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(0, TimeZoneInfo.ConvertTime(next, TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin")).Minute);
+        Assert.InRange(next - DateTimeOffset.UtcNow, TimeSpan.Zero, TimeSpan.FromHours(1));
 
         var id = await RunNowAsync(host, "migration");
         var one = (await host.Http.GetFromJsonAsync<JsonObject>("/schedules/migration"))!;
@@ -128,7 +125,6 @@ public sealed class ScheduleTests
         {
             Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         }
-        Assert.DoesNotContain(Recurring(host), j => j.Id == "schedule:migration");
         using (var gone = await host.Http.GetAsync("/schedules/migration"))
         {
             Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
@@ -193,7 +189,9 @@ public sealed class ScheduleTests
                 Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             }
             await using var second = await StartAsync(settings);
-            Assert.Contains(Recurring(second), j => j.Id == "schedule:kept" && j.Cron == "*/15 * * * *");
+            var kept = (await second.Http.GetFromJsonAsync<JsonObject>("/schedules/kept"))!;
+            Assert.Equal("*/15 * * * *", kept["cron"]!.GetValue<string>());
+            Assert.NotNull(kept["next_run"]);
             await RunNowAsync(second, "kept");
         }
         finally
@@ -309,12 +307,6 @@ public sealed class ScheduleTests
                 },
             },
         };
-    }
-
-    private static List<RecurringJobDto> Recurring(ServiceHost host)
-    {
-        using var connection = host.Services.GetRequiredService<JobStorage>().GetConnection();
-        return connection.GetRecurringJobs();
     }
 }
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
 using RemoteTest.Fixtures.Dns;
 using RemoteTest.Store;
@@ -56,9 +55,8 @@ public sealed class HardeningTests
         Assert.Equal(HttpStatusCode.OK, root.StatusCode);
         var page = await host.Services.GetRequiredService<ITaskStore>().ListAsync(new TaskQuery(), CancellationToken.None);
         Assert.Empty(page.Tasks);
-        var monitoring = host.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
-        Assert.Equal(0, monitoring.EnqueuedCount("default"));
-        Assert.Equal(0, monitoring.ProcessingCount());
+        Assert.Equal(0, await host.Services.GetRequiredService<RemoteTest.Engine.ITaskQueue>().DepthAsync("default", CancellationToken.None));
+        Assert.Equal(0, host.Services.GetRequiredService<RemoteTest.Engine.RunningTasks>().Count);
         Assert.DoesNotContain(host.Logs.Lines, l => l.StartsWith("Error ") || l.StartsWith("Critical "));
         Assert.Equal(0, dns.QueriesFor("www.example.test"));
     }

@@ -5,14 +5,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using RemoteTest.Tasks;
 using RemoteTest.Tests.Infrastructure;
-using StackExchange.Redis;
+using RabbitMQ.Client;
 
 namespace RemoteTest.Tests.Security;
 
 /// <summary>
-/// Secrets at rest on the shared backends: every row of every PostgreSQL table (RemoteTest's and Hangfire's) and
-/// every Redis key and value, read raw while a task with a password is queued and running, and after it ended,
-/// hold no password in any plain encoding.
+/// Secrets at rest on the shared backends: every row of every PostgreSQL table and every message waiting in the
+/// cluster's RabbitMQ queues (body and headers), read raw while a task with a password is queued and running, and
+/// after it ended, hold no password in any plain encoding.
 /// </summary>
 [Collection(ServersCollection.Name)]
 public sealed class RawBackendStorageTests(ServersFixture servers)
@@ -37,29 +37,27 @@ public sealed class RawBackendStorageTests(ServersFixture servers)
         },
     };
 
-    [SkippableTheory]
-    [InlineData(QueueBackend.Postgres)]
-    [InlineData(QueueBackend.Redis)]
-    public async Task Raw_PostgreSQL_rows_and_Redis_keys_hold_no_password_while_tasks_wait_or_run_nor_after(QueueBackend backend)
+    [SkippableFact]
+    public async Task Raw_PostgreSQL_rows_and_RabbitMQ_messages_hold_no_password_while_tasks_wait_or_run_nor_after()
     {
         var postgres = await (await servers.PostgresAsync()).CreateDatabaseAsync();
-        var redis = backend == QueueBackend.Redis ? (await servers.RedisAsync()).ConnectionString : null;
+        var rabbitMq = (await servers.RabbitMqAsync()).ConnectionString;
+        var prefix = $"rt-{Guid.NewGuid():N}.";
         var settings = new Dictionary<string, string?>
         {
             ["RemoteTest:Storage:Kind"] = "postgres",
             ["RemoteTest:Storage:ConnectionString"] = postgres,
-            ["RemoteTest:Storage:QueuePollInterval"] = "00:00:00.200",
+            ["RemoteTest:Queue:RabbitMq"] = rabbitMq,
+            ["RemoteTest:Queue:Prefix"] = prefix,
             ["RemoteTest:Worker:Name"] = $"raw-{Guid.NewGuid():N}",
-            // The apptest waits in a queue no worker serves: it stays queued, with its job, for the first look.
+            // The apptest waits in a queue no worker serves: it stays queued, with its message, for the first look.
             ["RemoteTest:Cluster:AllowQueuesWithoutWorkers"] = "true",
             // A shared backend denies loopback targets by default; the apptests here name 127.0.0.1 and never run.
             ["RemoteTest:Targets:Allow:0"] = "127.0.0.0/8",
         };
-        if (redis is not null)
-        {
-            settings["RemoteTest:Storage:Redis"] = redis;
-            settings["RemoteTest:Storage:RedisPrefix"] = $"{{rt-{Guid.NewGuid():N}}}:";
-        }
+        // Queues a worker served once and that have none now: declared, so the broker keeps their messages.
+        string[] waiting = [prefix + "nowhere", prefix + "elsewhere"];
+        await DeclareAsync(rabbitMq, waiting);
         var task = new SecretHoldingTask();
         await using var host = await ServiceHost.StartAsync(settings, s => s.AddSingleton<IRemoteTask>(task));
 
@@ -83,14 +81,14 @@ public sealed class RawBackendStorageTests(ServersFixture servers)
         }
 
         // Queued and running: the store holds the password encrypted, the queues hold task ids only.
-        var dump = await DumpAsync(postgres, redis);
+        var dump = await DumpAsync(postgres, rabbitMq, waiting);
         Assert.Contains(running, dump.Tasks);
         Assert.Contains(queued, dump.Tasks);
         Assert.Contains(group, dump.Tasks);
         Assert.Contains("$protected", dump.Tasks);
         Assert.Contains("$protected", dump.Schedules);
-        Assert.Contains(queued, dump.Queues);   // the job of the waiting apptest was read, where the queues live
-        Assert.Contains(running, dump.Queues);
+        Assert.Contains(queued, dump.Queues);   // the message of the waiting apptest was read, where the queues live
+        Assert.Contains(group, dump.Tasks);
 
         // Ended: the running task finished, the waiting ones revoked.
         task.Release();
@@ -99,10 +97,10 @@ public sealed class RawBackendStorageTests(ServersFixture servers)
         {
         }
         Assert.Equal("REVOKED", (await host.WaitAsync(queued))["state"]!.GetValue<string>());
-        dump = await DumpAsync(postgres, redis);
+        dump = await DumpAsync(postgres, rabbitMq, waiting);
         Assert.Contains(running, dump.Tasks);
         Assert.Contains("******", dump.Tasks);
-        Assert.Contains(running, dump.Queues);   // Hangfire keeps the succeeded job (its id argument only)
+        Assert.Contains(queued, dump.Queues);   // nobody consumes "nowhere": the revoked task's message is still there
         Assert.DoesNotContain(Password, host.Logs.All);
     }
 
@@ -110,10 +108,11 @@ public sealed class RawBackendStorageTests(ServersFixture servers)
     private sealed record Dump(string Tasks, string Schedules, string Queues);
 
     /// <summary>
-    /// Reads every row of every table of the database as text (<c>row::text</c>, the whole row) and every Redis key
-    /// with its value, asserts that none holds the password, and returns them for checks that the right data was read.
+    /// Reads every row of every table of the database as text (<c>row::text</c>, the whole row) and every message
+    /// waiting in <paramref name="queues"/> (body, headers, properties), asserts that none holds the password, and
+    /// returns them for checks that the right data was read.
     /// </summary>
-    private static async Task<Dump> DumpAsync(string postgres, string? redis)
+    private static async Task<Dump> DumpAsync(string postgres, string rabbitMq, string[] queues)
     {
         var tables = new Dictionary<string, string>();
         await using (var connection = new NpgsqlConnection(postgres))
@@ -132,12 +131,6 @@ public sealed class RawBackendStorageTests(ServersFixture servers)
             }
             Assert.Contains("remotetest.tasks", names);
             Assert.Contains("remotetest.data_protection_keys", names);
-            if (redis is null)
-            {
-                Assert.Contains("hangfire.job", names);
-                Assert.Contains("hangfire.jobparameter", names);
-                Assert.Contains("hangfire.state", names);
-            }
             foreach (var table in names)
             {
                 var text = new StringBuilder();
@@ -151,68 +144,44 @@ public sealed class RawBackendStorageTests(ServersFixture servers)
                 tables[table] = text.ToString();
             }
         }
-
-        string queues;
-        if (redis is null)
-        {
-            queues = string.Join('\n', tables.Where(t => t.Key.StartsWith("hangfire.", StringComparison.Ordinal)).Select(t => t.Value));
-        }
-        else
-        {
-            queues = await DumpRedisAsync(redis);
-        }
-        return new Dump(tables["remotetest.tasks"], tables["remotetest.schedules"], queues);
+        return new Dump(tables["remotetest.tasks"], tables["remotetest.schedules"], await DumpQueuesAsync(rabbitMq, queues));
     }
 
-    /// <summary>Every key of the Redis server (SCAN) with its value read by type; each searched for the password.</summary>
-    private static async Task<string> DumpRedisAsync(string connectionString)
+    private static async Task DeclareAsync(string rabbitMq, string[] queues)
     {
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(connectionString);
-        var db = redis.GetDatabase();
-        var all = new StringBuilder();
-        var keys = 0;
-        foreach (var server in redis.GetServers())
+        await using var connection = await new ConnectionFactory { Uri = new Uri(rabbitMq) }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        foreach (var q in queues)
         {
-            await foreach (var key in server.KeysAsync(pattern: "*", pageSize: 500))
+            await channel.QueueDeclareAsync(q, durable: true, exclusive: false, autoDelete: false,
+                arguments: new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
+        }
+    }
+
+    /// <summary>Every message waiting in the queues, fetched without acknowledging (they go back when the channel closes).</summary>
+    private static async Task<string> DumpQueuesAsync(string rabbitMq, string[] queues)
+    {
+        await using var connection = await new ConnectionFactory { Uri = new Uri(rabbitMq) }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var all = new StringBuilder();
+        var messages = 0;
+        foreach (var q in queues)
+        {
+            while (await channel.BasicGetAsync(q, autoAck: false) is { } message)
             {
-                keys++;
-                var raw = new List<byte[]> { (byte[])key! };
-                switch (await db.KeyTypeAsync(key))
+                messages++;
+                var raw = new List<byte[]> { message.Body.ToArray(), Encoding.UTF8.GetBytes(message.BasicProperties.MessageId ?? "") };
+                foreach (var (key, value) in message.BasicProperties.Headers ?? new Dictionary<string, object?>())
                 {
-                    case RedisType.String:
-                        raw.Add((byte[])(await db.StringGetAsync(key))!);
-                        break;
-                    case RedisType.Hash:
-                        foreach (var entry in await db.HashGetAllAsync(key))
-                        {
-                            raw.Add((byte[])entry.Name!);
-                            raw.Add((byte[])entry.Value!);
-                        }
-                        break;
-                    case RedisType.List:
-                        raw.AddRange((await db.ListRangeAsync(key)).Select(v => (byte[])v!));
-                        break;
-                    case RedisType.Set:
-                        raw.AddRange((await db.SetMembersAsync(key)).Select(v => (byte[])v!));
-                        break;
-                    case RedisType.SortedSet:
-                        raw.AddRange((await db.SortedSetRangeByRankAsync(key)).Select(v => (byte[])v!));
-                        break;
-                    case RedisType.Stream:
-                        foreach (var entry in await db.StreamRangeAsync(key))
-                        {
-                            raw.AddRange(entry.Values.SelectMany(v => new[] { (byte[])v.Name!, (byte[])v.Value! }));
-                        }
-                        break;
-                    default:
-                        break;   // expired while scanning
+                    raw.Add(Encoding.UTF8.GetBytes(key));
+                    raw.Add(value as byte[] ?? Encoding.UTF8.GetBytes(value?.ToString() ?? ""));
                 }
-                var bytes = raw.Where(b => b is not null).SelectMany(b => b.Append((byte)'\n')).ToArray();
-                RawStorage.AssertNoSecret($"Redis key {key}", bytes, Password);
+                var bytes = raw.SelectMany(b => b.Append((byte)'\n')).ToArray();
+                RawStorage.AssertNoSecret($"RabbitMQ message in {q}", bytes, Password);
                 all.Append(Encoding.UTF8.GetString(bytes));
             }
         }
-        Assert.True(keys > 0, "Redis holds no keys: nothing was read");
+        Assert.True(messages > 0, "the queues hold no message: nothing was read");
         return all.ToString();
     }
 }

@@ -63,7 +63,7 @@ public sealed class MigrateCommandTests(ServersFixture servers) : IAsyncLifetime
         var exit = await MigrateCommand.RunAsync(["--from", _dataDirectory, $"--RemoteTest:Storage:ConnectionString={postgres}"], output);
         Assert.True(exit == 0, output.ToString());
         Assert.Contains("migrated 2 of 2 tasks", output.ToString());
-        Assert.Contains("1 unfinished tasks enqueued", output.ToString());
+        Assert.Contains("1 unfinished tasks left PENDING", output.ToString());
 
         // Running it again copies nothing twice.
         var again = new StringWriter();
@@ -74,6 +74,11 @@ public sealed class MigrateCommandTests(ServersFixture servers) : IAsyncLifetime
         {
             ["RemoteTest:Storage:Kind"] = "postgres",
             ["RemoteTest:Storage:ConnectionString"] = postgres,
+            ["RemoteTest:Queue:RabbitMq"] = (await servers.RabbitMqAsync()).ConnectionString,
+            ["RemoteTest:Queue:Prefix"] = $"rt-{Guid.NewGuid():N}.",
+            // The migrated PENDING task has no message: the reconciler publishes it.
+            ["RemoteTest:Cluster:RequeuePendingAfter"] = "00:00:01",
+            ["RemoteTest:Cluster:HeartbeatInterval"] = "00:00:00.500",
             ["RemoteTest:Dns:DefaultNameservers:0"] = _dns.NameServer,
             ["RemoteTest:Worker:Queues:0"] = "later",
             ["RemoteTest:Targets:Allow:0"] = "127.0.0.0/8",
