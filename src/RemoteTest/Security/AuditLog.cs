@@ -42,6 +42,10 @@ public sealed partial class AuditLog(ILoggerFactory loggers)
     public void TaskAction(HttpContext http, string action, string subject) =>
         Action(_log, http.Caller().Owner, Remote(http), action, subject);
 
+    /// <summary>A browser-driven request was refused by <see cref="BrowserRequestGuard"/>; <paramref name="header"/> says which rule.</summary>
+    public void BrowserRefused(HttpContext http, string header) =>
+        Browser(_log, Remote(http), http.Request.Method, http.Request.Path.Value ?? "", header, http.Request.Headers[header].ToString());
+
     private static string Remote(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     private static string Targets(IReadOnlyList<string> targets) => string.Join(",", targets.Take(50)) + (targets.Count > 50 ? ",…" : "");
@@ -71,6 +75,10 @@ public sealed partial class AuditLog(ILoggerFactory loggers)
     [LoggerMessage(EventId = 7007, EventName = "GroupSubmitted", Level = LogLevel.Information,
         Message = "audit: {Principal} from {RemoteAddress} submitted group {GroupId} {TaskName} to queues {Queues}: tasks {Tasks}; targets {Targets}; arguments {Arguments}")]
     private static partial void GroupAccepted(ILogger log, string principal, string remoteAddress, Guid groupId, string taskName, string queues, string tasks, string targets, string arguments);
+
+    [LoggerMessage(EventId = 7008, EventName = "BrowserRequestRefused", Level = LogLevel.Warning,
+        Message = "audit: refused a browser request from {RemoteAddress} on {Method} {Path}: {Header} {Value} is not allowed")]
+    private static partial void Browser(ILogger log, string remoteAddress, string method, string path, string header, string value);
 
     [LoggerMessage(EventId = 7006, EventName = "TaskAction", Level = LogLevel.Information,
         Message = "audit: {Principal} from {RemoteAddress} {Action} {Subject}")]

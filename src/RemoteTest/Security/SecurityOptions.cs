@@ -13,10 +13,16 @@ public sealed class AuthOptions
     public bool AllowAnonymous { get; set; }
 
     /// <summary>
-    /// What an anonymous caller may do when tokens exist too; empty means submit and read. With no tokens at all
-    /// it may do everything. (Empty by default because configuration adds to a list, never replaces it.)
+    /// What an anonymous caller may do; empty means submit and read, never admin. (Empty by default because
+    /// configuration adds to a list, never replaces it.)
     /// </summary>
     public string[] AnonymousScopes { get; set; } = [];
+
+    /// <summary>
+    /// Host names (beyond localhost, 127.0.0.0/8 and [::1]) the service answers to while anonymous access is on,
+    /// e.g. the name a monitoring system scrapes it by. Other names are refused, which defeats DNS rebinding.
+    /// </summary>
+    public string[] AllowedHosts { get; set; } = [];
 }
 
 /// <summary>One API token as configured.</summary>

@@ -29,7 +29,8 @@ public static class SecuritySetup
 
         var urls = ListenAddresses.From(builder.Configuration, defaultUrl);
         var loopbackOnly = ListenAddresses.AreLoopbackOnly(urls);
-        if (roles.Api && options.Auth.Tokens.Length == 0 && !loopbackOnly && !options.Auth.AllowAnonymous)
+        // A worker-only node serves /healthz and /metrics: the same rule as an API node.
+        if (options.Auth.Tokens.Length == 0 && !loopbackOnly && !options.Auth.AllowAnonymous)
         {
             throw new StartupException(
                 $"{RemoteTestOptions.Section}:Auth: no API tokens are configured and the service would listen on {string.Join(", ", urls.Where(u => !ListenAddresses.IsLoopback(u)))}, " +
@@ -44,6 +45,7 @@ public static class SecuritySetup
         services.AddSingleton(new TargetPolicy(options.Targets, loopbackTargets));
         services.AddSingleton<TargetGuard>();
         services.AddSingleton<ApiTokenDirectory>();
+        services.AddSingleton(sp => new BrowserRequestGuard(options, sp.GetRequiredService<ApiTokenDirectory>(), sp.GetRequiredService<AuditLog>()));
         services.AddSingleton<AuditLog>();
         services.AddSingleton<RequestRateLimits>();
         services.AddSingleton<QueueLengths>();
@@ -103,6 +105,7 @@ public static class SecuritySetup
         }
 
         app.Use(SecurityHeaders.Add);
+        app.Use(app.Services.GetRequiredService<BrowserRequestGuard>().InvokeAsync);
         // An answer with an error status and no body (no route, wrong method) still says what went wrong, as JSON.
         app.UseStatusCodePages(async context =>
         {
