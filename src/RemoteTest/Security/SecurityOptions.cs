@@ -53,6 +53,13 @@ public sealed class TargetsOptions
     /// <summary>Private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7): allowed unless set to false.</summary>
     public bool AllowPrivate { get; set; } = true;
 
+    /// <summary>
+    /// Cloud metadata and platform addresses (169.254.169.254, fd00:ec2::254, 100.100.100.200, 168.63.129.16, ...)
+    /// are denied even when private networks are allowed; true lets probes reach them (an Allow entry for the exact
+    /// address does too).
+    /// </summary>
+    public bool AllowPlatformAddresses { get; set; }
+
     /// <summary>Politeness: connections open at once to one address, across all tasks of this process.</summary>
     public int MaxConnectionsPerAddress { get; set; } = 32;
 }
