@@ -89,7 +89,8 @@ public static class Operations
         app.MapHealthEndpoints();
         if (options.Observability.Metrics)
         {
-            app.MapPrometheusScrapingEndpoint("/metrics");
+            // Target-level series (hosts and ports of every tenant): admin when tokens exist, see MetricsPolicy.
+            app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(Security.SecuritySetup.MetricsPolicy);
         }
         if (!roles.Api)
         {

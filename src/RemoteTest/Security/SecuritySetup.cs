@@ -15,6 +15,13 @@ public static class SecuritySetup
     public const string AdminPolicy = "admin";
 
     /// <summary>
+    /// Name of the policy of <c>/metrics</c>: its certificate gauge names every checked host and port, whoever
+    /// submitted the check, so with tokens configured (several tenants) it needs admin; without tokens (one tenant,
+    /// on loopback or behind AllowAnonymous) the read scope suffices.
+    /// </summary>
+    public const string MetricsPolicy = "metrics";
+
+    /// <summary>
     /// Registers the security services and checks their configuration; throws <see cref="StartupException"/>
     /// for a bad value, or for no tokens on a non-loopback address without <c>Auth:AllowAnonymous</c>.
     /// </summary>
@@ -61,6 +68,9 @@ public static class SecuritySetup
                 .AddRequirements(new MethodScopeRequirement()).Build();
             o.AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser()
                 .AddRequirements(new ScopeRequirement(ApiScopes.Admin)));
+            var singleTenant = options.Auth.Tokens.Length == 0;
+            o.AddPolicy(MetricsPolicy, p => p.RequireAuthenticatedUser()
+                .AddRequirements(new ScopeRequirement(singleTenant ? ApiScopes.Read : ApiScopes.Admin)));
             o.AddPolicy(ApiScopes.Read, p => p.RequireAuthenticatedUser()
                 .AddRequirements(new ScopeRequirement(ApiScopes.Read)));
             o.AddPolicy(ApiScopes.Submit, p => p.RequireAuthenticatedUser()
