@@ -34,6 +34,9 @@ public sealed class ScheduleOptions
     /// <summary>Most schedules kept.</summary>
     public int MaxSchedules { get; set; } = 1000;
 
+    /// <summary>Most schedules one token (or all anonymous callers together) may keep; past it: 429.</summary>
+    public int MaxSchedulesPerOwner { get; set; } = 100;
+
     /// <summary>
     /// How often a worker looks for due recurring jobs (Hangfire's SchedulePollingInterval, 15 s by default there).
     /// A cron with seconds fires at most this late.

@@ -84,7 +84,8 @@ public sealed class Schedules(
     RemoteTestMetrics metrics,
     ServiceRoles roles,
     TimeProvider time,
-    ILogger<Schedules> log)
+    ILogger<Schedules> log,
+    Security.ScheduleFireGate fireGate)
 {
     private const string JobPrefix = "schedule:";
 
@@ -142,6 +143,11 @@ public sealed class Schedules(
         if (!await store.TryClaimScheduleFireAsync(name, occurrence, cancellationToken))
         {
             log.LogDebug("Schedule {Schedule} occurrence {Occurrence:o} already fired elsewhere", name, occurrence);
+            return;
+        }
+        if (await fireGate.RefusalAsync(schedule, cancellationToken) is { } refusal)
+        {
+            log.LogWarning("Schedule {Schedule} occurrence {Occurrence:o} skipped: {Reason}", name, occurrence, refusal);
             return;
         }
         await SubmitAsync(schedule, "cron", cancellationToken);

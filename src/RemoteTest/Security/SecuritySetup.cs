@@ -57,6 +57,7 @@ public static class SecuritySetup
         services.AddSingleton<RequestRateLimits>();
         services.AddSingleton<QueueLengths>();
         services.AddScoped<SubmissionGate>();
+        services.AddSingleton<ScheduleFireGate>();
 
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, _ => { });
