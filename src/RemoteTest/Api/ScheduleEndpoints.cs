@@ -158,7 +158,7 @@ public static class ScheduleEndpoints
         }
 
         return new ScheduleRecord(name, submission.Task.Name, submission.Queue, secrets.Protect(submission.Arguments.Values).ToJsonString(),
-            cron, zone, submission.Webhook, notify, thresholds, Owner: null, now);
+            cron, zone, secrets.ProtectWebhook(submission.Webhook), notify, thresholds, Owner: null, now);
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, ITaskStore store, CancellationToken cancellationToken)
@@ -242,7 +242,7 @@ public static class ScheduleEndpoints
             ["cron"] = s.Cron,
             ["time_zone"] = s.TimeZone,
             ["queue"] = s.Queue,
-            ["webhook"] = s.Webhook,
+            ["webhook"] = WebhookSecret.Mask(s.Webhook),
             ["notify"] = s.Notify,
             ["thresholds"] = s.Thresholds is null ? null : JsonNode.Parse(s.Thresholds),
             ["date_created"] = Date(s.Created),
