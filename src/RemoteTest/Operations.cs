@@ -98,6 +98,7 @@ public static class Operations
         }
         app.MapHistoryEndpoints();
         app.MapScheduleEndpoints();
+        app.MapTokenEndpoints();
         app.MapRemoteTestApiDocument();
         if (options.Observability.Dashboard)
         {

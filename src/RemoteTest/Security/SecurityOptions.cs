@@ -39,6 +39,9 @@ public sealed class ApiTokenOptions
 
     /// <summary>Overrides <c>Limits:RateLimit:PermitLimit</c> for this token.</summary>
     public int? RateLimit { get; set; }
+
+    /// <summary>When the token stops working (ISO 8601, as <c>token new --expires 90d</c> prints it); null: never.</summary>
+    public DateTimeOffset? Expires { get; set; }
 }
 
 /// <summary><c>RemoteTest:Targets</c>: where probes may connect.</summary>

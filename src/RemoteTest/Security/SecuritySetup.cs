@@ -58,6 +58,8 @@ public static class SecuritySetup
         services.AddSingleton<QueueLengths>();
         services.AddScoped<SubmissionGate>();
         services.AddSingleton<ScheduleFireGate>();
+        // Managed tokens live in the task store's own table; a store without one keeps them for the process's life.
+        services.AddSingleton<IApiTokenStore>(sp => sp.GetRequiredService<Store.ITaskStore>() as IApiTokenStore ?? new ProcessApiTokenStore());
 
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, _ => { });
