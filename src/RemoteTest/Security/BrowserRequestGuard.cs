@@ -33,7 +33,7 @@ public sealed class BrowserRequestGuard
 
     public async Task InvokeAsync(HttpContext http, Func<Task> next)
     {
-        if (_checkHost && http.Request.Host.HasValue && !IsAllowedHost(http.Request.Host.Host))
+        if (_checkHost && http.Request.Host.HasValue && !IsHealthProbe(http.Request.Path) && !IsAllowedHost(http.Request.Host.Host))
         {
             _audit.BrowserRefused(http, "Host");
             http.Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -69,6 +69,13 @@ public sealed class BrowserRequestGuard
         }
         return IPAddress.TryParse(name, out var address) && IPAddress.IsLoopback(address);
     }
+
+    /// <summary>
+    /// Load balancers probe health by address or internal name; the answer names no target and changes nothing, so
+    /// a rebinding page learns nothing from it.
+    /// </summary>
+    private static bool IsHealthProbe(PathString path) =>
+        path.Equals("/healthz", StringComparison.OrdinalIgnoreCase) || path.Equals("/readyz", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsStateChanging(string method) =>
         !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method));

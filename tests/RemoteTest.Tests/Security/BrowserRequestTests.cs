@@ -66,6 +66,10 @@ public sealed class BrowserRequestTests
         read.Headers.Host = "rebind.evil.example";
         Assert.Equal(HttpStatusCode.BadRequest, (await host.Http.SendAsync(read)).StatusCode);
         Assert.Equal(0, await StoredTasksAsync(host));
+        // Load balancers probe health by any name; the answer names nothing.
+        using var health = new HttpRequestMessage(HttpMethod.Get, "/healthz");
+        health.Headers.Host = "lb.internal.example";
+        Assert.Equal(HttpStatusCode.OK, (await host.Http.SendAsync(health)).StatusCode);
     }
 
     [Fact]

@@ -61,12 +61,18 @@ public sealed class RouteFuzzTests
         var savedSchedules = new ConcurrentDictionary<string, byte>();
         var next = -1;
 
+        // Warm up the health route and the probe's connection, so the budget measures the service under load, not JIT.
+        using (var warm = await host.Http.GetAsync("/healthz"))
+        {
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        }
         using var stop = new CancellationTokenSource();
         var slowest = TimeSpan.Zero;
         var healthChecks = 0;
         var health = Task.Run(async () =>
         {
             using var probe = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+            (await probe.GetAsync("/healthz", CancellationToken.None)).Dispose();
             while (!stop.IsCancellationRequested)
             {
                 var clock = Stopwatch.StartNew();
@@ -117,21 +123,19 @@ public sealed class RouteFuzzTests
                     {
                         failures.Enqueue($"{description}: {status} {text[..Math.Min(300, text.Length)]}");
                     }
-                    if (request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath == "/task" && status == 202)
+                    // Routing ignores a trailing slash ("/task/" is "/task"): compare paths without it.
+                    var route = request.RequestUri!.AbsolutePath.TrimEnd('/');
+                    if (request.Method == HttpMethod.Post && status == 202 && (route == "/task" || route.EndsWith("/run", StringComparison.Ordinal)))
                     {
                         acceptedTasks[JsonNode.Parse(text)!["task_id"]!.GetValue<string>()] = 0;
                     }
-                    if (request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath is "/schedules" or "/schedules/" && status is 200 or 201)
+                    if (request.Method == HttpMethod.Post && route == "/schedules" && status is 200 or 201)
                     {
                         savedSchedules[JsonNode.Parse(text)!["name"]!.GetValue<string>()] = 0;
                     }
-                    if (request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath.EndsWith("/run", StringComparison.Ordinal) && status == 202)
+                    if (request.Method == HttpMethod.Delete && route.StartsWith("/schedules/", StringComparison.Ordinal) && status == 204)
                     {
-                        acceptedTasks[JsonNode.Parse(text)!["task_id"]!.GetValue<string>()] = 0;
-                    }
-                    if (request.Method == HttpMethod.Delete && request.RequestUri!.AbsolutePath.StartsWith("/schedules/", StringComparison.Ordinal) && status == 204)
-                    {
-                        savedSchedules.TryRemove(Uri.UnescapeDataString(request.RequestUri.AbsolutePath["/schedules/".Length..]), out _);
+                        savedSchedules.TryRemove(Uri.UnescapeDataString(route["/schedules/".Length..]), out _);
                     }
                 }
             }
