@@ -57,7 +57,7 @@ public sealed class TaskStatusResponse(TaskRecord task) : IResult
         if (listing)
         {
             w.WritePropertyName("args");
-            ArgumentSecrets.MaskAll(JsonNode.Parse(t.Arguments) ?? new JsonObject()).WriteTo(w);
+            w.WriteRawValue(Security.StoredArguments.Masked(t.Arguments), skipInputValidation: true);
         }
         if (t.ScheduleName is not null)
         {

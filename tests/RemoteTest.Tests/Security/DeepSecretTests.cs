@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using RemoteTest.Store;
 using RemoteTest.Tests.Infrastructure;
 
 namespace RemoteTest.Tests.Security;
@@ -64,5 +66,28 @@ public sealed class DeepSecretTests
         Assert.DoesNotContain("deep-s3cret", await listing.Content.ReadAsStringAsync());
         using var revoke = await host.Http.DeleteAsync($"/task/{id}");
         Assert.True((int)revoke.StatusCode < 500, $"DELETE answered {(int)revoke.StatusCode}");
+    }
+
+    [Fact]
+    public async Task A_task_stored_deeper_than_64_levels_is_still_listed_and_revoked()
+    {
+        // As a task stored before the request limit (or by another version) may be.
+        var arguments = new StringBuilder("{\"password\": \"deep-s3cret\"}");
+        for (var level = 0; level < 70; level++)
+        {
+            arguments.Insert(0, "{\"n\": ").Append('}');
+        }
+        await using var host = await ServiceHost.StartAsync();
+        var task = TaskRecord.New("porttest.run", "default", "{\"data\": " + arguments + "}", "anonymous", DateTimeOffset.UtcNow);
+        await host.Services.GetRequiredService<ITaskStore>().InsertAsync(task, CancellationToken.None);
+
+        using var listing = await host.Http.GetAsync("/task");
+        Assert.Equal(HttpStatusCode.OK, listing.StatusCode);
+        Assert.DoesNotContain("deep-s3cret", await listing.Content.ReadAsStringAsync());
+        using var status = await host.Http.GetAsync($"/task/{task.Id}");
+        Assert.Equal(HttpStatusCode.OK, status.StatusCode);
+        using var revoke = await host.Http.DeleteAsync($"/task/{task.Id}");
+        Assert.True((int)revoke.StatusCode < 300, $"DELETE answered {(int)revoke.StatusCode}");
+        Assert.Equal("REVOKED", JsonNode.Parse(await host.Http.GetStringAsync($"/task/{task.Id}"))!["state"]!.GetValue<string>());
     }
 }
