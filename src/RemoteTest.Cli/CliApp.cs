@@ -60,6 +60,11 @@ public static class CliApp
                 token.AddCommand<TokenNewCommand>("new")
                     .WithDescription("Make a new API token and print it with the hash the service is configured with.")
                     .WithExample("token", "new", "--name", "ci-bot", "--scopes", "submit,read");
+                token.AddCommand<TokenCreateCommand>("create")
+                    .WithDescription("Create a token kept by the service (admin); it works at once and can be revoked without a restart.")
+                    .WithExample("token", "create", "--name", "ci-bot", "--scopes", "submit,read", "--expires", "90d");
+                token.AddCommand<TokenListCommand>("list").WithDescription("List the tokens the service accepts (admin).");
+                token.AddCommand<TokenRevokeCommand>("revoke").WithDescription("Revoke a token kept by the service, at once (admin).");
             });
         });
         try

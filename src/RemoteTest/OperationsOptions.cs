@@ -34,6 +34,9 @@ public sealed class ScheduleOptions
     /// <summary>Most schedules kept.</summary>
     public int MaxSchedules { get; set; } = 1000;
 
+    /// <summary>Most schedules one token (or all anonymous callers together) may keep; past it: 429.</summary>
+    public int MaxSchedulesPerOwner { get; set; } = 100;
+
     /// <summary>
     /// How often every node looks in the store for due schedules (one query). A cron with seconds fires at most
     /// this late; a schedule saved on this node is looked at at once.

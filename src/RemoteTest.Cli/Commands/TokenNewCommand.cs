@@ -20,9 +20,13 @@ public sealed class TokenNewCommand(CliEnvironment environment) : Command<TokenN
         [CommandOption("--rate-limit <N>")]
         [Description("Requests per rate-limit window for this token (default: the service's).")]
         public int? RateLimit { get; set; }
+
+        [CommandOption("--expires <WHEN>")]
+        [Description("When the token stops working: a duration (90d, 12h, 2w) or an ISO 8601 date (default: never).")]
+        public string? Expires { get; set; }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken) =>
         TokenCommand.New(settings.Name, settings.Scopes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            settings.RateLimit, environment.Out, environment.Error) == 0 ? ExitCodes.Passed : ExitCodes.Usage;
+            settings.RateLimit, environment.Out, environment.Error, settings.Expires) == 0 ? ExitCodes.Passed : ExitCodes.Usage;
 }

@@ -100,7 +100,7 @@ public static class HistoryEndpoints
         {
             return Conflict(task);
         }
-        var masked = ArgumentSecrets.MaskAll(JsonNode.Parse(task.Arguments) ?? new JsonObject()).ToJsonString();
+        var masked = Security.StoredArguments.Masked(task.Arguments);
         switch (await store.RevokeAsync(guid, masked, "TaskRevokedError: revoked by request", time.GetUtcNow(), cancellationToken))
         {
             case RevokeOutcome.NotFound:

@@ -31,7 +31,7 @@ public static class ScheduleEndpoints
 
     private static async Task<IResult> SaveAsync(
         HttpContext http, TaskRegistry registry, ITaskStore store, ArgumentSecrets secrets, Schedules schedules, AuditLog audit,
-        IOptions<RemoteTestOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        IOptions<RemoteTestOptions> options, TimeProvider time, SubmissionGate gate, CancellationToken cancellationToken)
     {
         var limit = options.Value.Limits.MaxRequestBytes;
         JsonNode? body;
@@ -64,9 +64,24 @@ public static class ScheduleEndpoints
             // Names are global; another token's schedule is neither shown nor replaced.
             return TaskEndpoints.Error(StatusCodes.Status409Conflict, "name", $"the schedule name '{schedule.Name}' is taken; choose another");
         }
-        if (existing is null && (await store.ListSchedulesAsync(cancellationToken)).Count >= options.Value.Schedules.MaxSchedules)
+        // A schedule submits tasks for its owner: the owner's queue limit applies to saving one as to POST /task.
+        if (await gate.CheckCapacityAsync(http.Caller(), schedule.Queue, cancellationToken) is { } full)
         {
-            return TaskEndpoints.Error(StatusCodes.Status409Conflict, "name", $"there are already {options.Value.Schedules.MaxSchedules} schedules (RemoteTest:Schedules:MaxSchedules)");
+            return full;
+        }
+        if (existing is null)
+        {
+            var all = await store.ListSchedulesAsync(cancellationToken);
+            var perOwner = options.Value.Schedules.MaxSchedulesPerOwner;
+            if (all.Count(x => string.Equals(x.Owner, schedule.Owner, StringComparison.Ordinal)) >= perOwner)
+            {
+                return SubmissionGate.RetryLater(StatusCodes.Status429TooManyRequests, options.Value.Limits.QueueRetryAfter, "name",
+                    $"{(http.Caller().Anonymous ? "anonymous callers have" : $"token '{schedule.Owner}' has")} {perOwner} schedules, the limit per owner (RemoteTest:Schedules:MaxSchedulesPerOwner); delete one first");
+            }
+            if (all.Count >= options.Value.Schedules.MaxSchedules)
+            {
+                return TaskEndpoints.Error(StatusCodes.Status409Conflict, "name", $"there are already {options.Value.Schedules.MaxSchedules} schedules (RemoteTest:Schedules:MaxSchedules)");
+            }
         }
         var created = await store.SaveScheduleAsync(schedule, cancellationToken);
         schedules.Register(schedule);
@@ -143,7 +158,7 @@ public static class ScheduleEndpoints
         }
 
         return new ScheduleRecord(name, submission.Task.Name, submission.Queue, secrets.Protect(submission.Arguments.Values).ToJsonString(),
-            cron, zone, submission.Webhook, notify, thresholds, Owner: null, now);
+            cron, zone, secrets.ProtectWebhook(submission.Webhook), notify, thresholds, Owner: null, now);
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, ITaskStore store, CancellationToken cancellationToken)
@@ -186,11 +201,18 @@ public static class ScheduleEndpoints
         return Results.NoContent();
     }
 
-    private static async Task<IResult> RunNowAsync(string name, HttpContext http, ITaskStore store, Schedules schedules, AuditLog audit, CancellationToken cancellationToken)
+    private static async Task<IResult> RunNowAsync(string name, HttpContext http, ITaskStore store, Schedules schedules, AuditLog audit, SubmissionGate gate,
+        CancellationToken cancellationToken)
     {
         if (await VisibleAsync(name, http, store, cancellationToken) is not { } s)
         {
             return NotFound(name);
+        }
+        // The run is the schedule owner's task: the owner's queue limit applies (429 with Retry-After), as to POST /task.
+        var owner = new Caller(s.Owner ?? Caller.AnonymousName, new HashSet<string>(), s.Owner is null or Caller.AnonymousName);
+        if (await gate.CheckCapacityAsync(owner, s.Queue, cancellationToken) is { } full)
+        {
+            return full;
         }
         var task = await schedules.SubmitAsync(s, "manual", cancellationToken);
         audit.TaskAction(http, "ran", $"schedule {name} now as task {task.Id}");
@@ -220,7 +242,7 @@ public static class ScheduleEndpoints
             ["cron"] = s.Cron,
             ["time_zone"] = s.TimeZone,
             ["queue"] = s.Queue,
-            ["webhook"] = s.Webhook,
+            ["webhook"] = WebhookSecret.Mask(s.Webhook),
             ["notify"] = s.Notify,
             ["thresholds"] = s.Thresholds is null ? null : JsonNode.Parse(s.Thresholds),
             ["date_created"] = Date(s.Created),

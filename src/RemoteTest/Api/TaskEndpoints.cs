@@ -78,6 +78,8 @@ public static class TaskEndpoints
         }
 
         var arguments = secrets.Protect(submission.Arguments.Values).ToJsonString();
+        // The webhook URL is a secret too (chat hooks carry their credential in the path): stored encrypted.
+        submission = submission with { Webhook = secrets.ProtectWebhook(submission.Webhook) };
         var allowUnserved = options.Value.Cluster.AllowQueuesWithoutWorkers;
         if (submission.FanOut is not null)
         {

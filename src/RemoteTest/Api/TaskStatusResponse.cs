@@ -57,7 +57,7 @@ public sealed class TaskStatusResponse(TaskRecord task) : IResult
         if (listing)
         {
             w.WritePropertyName("args");
-            ArgumentSecrets.MaskAll(JsonNode.Parse(t.Arguments) ?? new JsonObject()).WriteTo(w);
+            w.WriteRawValue(Security.StoredArguments.Masked(t.Arguments), skipInputValidation: true);
         }
         if (t.ScheduleName is not null)
         {
@@ -66,7 +66,7 @@ public sealed class TaskStatusResponse(TaskRecord task) : IResult
         if (t.Webhook is not null)
         {
             w.WriteStartObject("webhook");
-            w.WriteString("url", t.Webhook);
+            w.WriteString("url", Security.WebhookSecret.Mask(t.Webhook));
             w.WritePropertyName("deliveries");
             w.WriteRawValue(t.Deliveries ?? "[]", skipInputValidation: true);
             w.WriteEndObject();

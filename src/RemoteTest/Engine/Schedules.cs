@@ -80,7 +80,8 @@ public sealed class Schedules(
     TaskEvents events,
     RemoteTestMetrics metrics,
     TimeProvider time,
-    ILogger<Schedules> log)
+    ILogger<Schedules> log,
+    Security.ScheduleFireGate fireGate)
 {
     /// <summary>Raised when a schedule is saved or deleted here, so the timer looks again at once.</summary>
     public event Action? Changed;
@@ -143,6 +144,11 @@ public sealed class Schedules(
         {
             log.LogDebug("Schedule {Schedule} occurrence {Occurrence:o} already fired elsewhere", name, occurrence);
             return false;
+        }
+        if (await fireGate.RefusalAsync(schedule, cancellationToken) is { } refusal)
+        {
+            log.LogWarning("Schedule {Schedule} occurrence {Occurrence:o} skipped: {Reason}", name, occurrence, refusal);
+            return;
         }
         await SubmitAsync(schedule, "cron", cancellationToken);
         return true;

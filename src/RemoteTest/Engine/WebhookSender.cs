@@ -22,7 +22,8 @@ public sealed class WebhookSender(
     RemoteTestMetrics metrics,
     IOptions<RemoteTestOptions> options,
     TimeProvider time,
-    ILogger<WebhookSender> log)
+    ILogger<WebhookSender> log,
+    ArgumentSecrets secrets)
 {
     public const string ClientName = "RemoteTest.Webhooks";
     public const string SignatureHeader = "X-RemoteTest-Signature";
@@ -36,10 +37,13 @@ public sealed class WebhookSender(
     public async Task DeliverAsync(Guid taskId, string eventName, string? summary, string? changesJson, CancellationToken cancellationToken)
     {
         var task = await store.GetAsync(taskId, cancellationToken);
-        if (task?.Webhook is not { } url)
+        if (task?.Webhook is not { } stored)
         {
             return;
         }
+        // Decrypted only here, to deliver; everything recorded or logged names the masked form.
+        var url = secrets.RevealWebhook(stored);
+        var shown = Security.WebhookSecret.Mask(stored);
         var deliveryId = Guid.NewGuid();
         var body = Body(task, eventName, summary, changesJson, deliveryId, time.GetUtcNow());
 
@@ -79,7 +83,7 @@ public sealed class WebhookSender(
         {
             ["delivery_id"] = deliveryId.ToString(),
             ["event"] = eventName,
-            ["url"] = url,
+            ["url"] = shown,
             ["date"] = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"),
             ["ok"] = ok,
             ["status"] = status,
@@ -90,11 +94,11 @@ public sealed class WebhookSender(
         await AppendDeliveryAsync(taskId, record);
         if (ok)
         {
-            log.LogInformation("Webhook {Event} for task {TaskId} delivered to {Url} after {Attempts} attempt(s)", eventName, taskId, url, attempts.Value);
+            log.LogInformation("Webhook {Event} for task {TaskId} delivered to {Url} after {Attempts} attempt(s)", eventName, taskId, shown, attempts.Value);
         }
         else
         {
-            log.LogWarning("Webhook {Event} for task {TaskId} to {Url} failed after {Attempts} attempt(s): {Error}", eventName, taskId, url, attempts.Value, error);
+            log.LogWarning("Webhook {Event} for task {TaskId} to {Url} failed after {Attempts} attempt(s): {Error}", eventName, taskId, shown, attempts.Value, error);
         }
     }
 

@@ -57,6 +57,8 @@ public sealed class BearerTokenHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     ApiTokenDirectory tokens,
+    IApiTokenStore stored,
+    TimeProvider time,
     AuditLog audit) : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
 {
     public const string SchemeName = "Bearer";
@@ -64,25 +66,38 @@ public sealed class BearerTokenHandler(
     private const string Realm = "RemoteTest";
     private const string FailureKey = "remotetest.auth.failure";
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
         if (string.IsNullOrEmpty(header))
         {
-            return Task.FromResult(tokens.Anonymous is { } anonymous
+            return tokens.Anonymous is { } anonymous
                 ? Success(Caller.AnonymousName, anonymous, AnonymousType)
-                : AuthenticateResult.NoResult());
+                : AuthenticateResult.NoResult();
         }
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
         {
-            return Fail("the Authorization header must be 'Bearer <token>'");
+            return await Fail("the Authorization header must be 'Bearer <token>'");
         }
-        var token = tokens.Find(header[7..].Trim());
-        if (token is null)
+        var presented = header[7..].Trim();
+        if (presented.Length is 0 or > 256)
         {
-            return Fail("the token is not valid");
+            return await Fail("the token is not valid");
         }
-        return Task.FromResult(Success(token.Name, token.Scopes, SchemeName));
+        var now = time.GetUtcNow();
+        if (tokens.Find(presented) is { } configured)
+        {
+            return configured.Expires is { } expires && expires <= now
+                ? await Fail("the token has expired")
+                : Success(configured.Name, configured.Scopes, SchemeName);
+        }
+        // Tokens created through the admin API are read from the store on every request: a revocation or an
+        // expiry takes effect at once, on every node, without a restart.
+        if (await stored.FindTokenByHashAsync(ApiTokens.Hash(presented), Context.RequestAborted) is { } managed)
+        {
+            return managed.Unusable(now) is { } why ? await Fail(why) : Success(managed.Name, managed.Scopes, SchemeName);
+        }
+        return await Fail("the token is not valid");
     }
 
     private Task<AuthenticateResult> Fail(string why)
@@ -128,8 +143,10 @@ public sealed class ApiTokenDirectory
         var auth = options.Value.Auth;
         _byHash = auth.Tokens.ToDictionary(t => t.Hash, StringComparer.Ordinal);
         ByName = auth.Tokens.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        Anonymous = auth.Tokens.Length == 0 ? ApiScopes.All
-            : auth.AllowAnonymous ? (auth.AnonymousScopes.Length > 0 ? auth.AnonymousScopes : [ApiScopes.Submit, ApiScopes.Read])
+        // Anonymous callers never get admin by default: admin sees and changes every owner's tasks and tokens, and
+        // an anonymous caller is anyone who reaches the port (any local user, any page a local browser opens).
+        Anonymous = auth.Tokens.Length == 0 || auth.AllowAnonymous
+            ? (auth.AnonymousScopes.Length > 0 ? auth.AnonymousScopes : [ApiScopes.Submit, ApiScopes.Read])
             : null;
     }
 

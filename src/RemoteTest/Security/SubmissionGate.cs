@@ -61,7 +61,10 @@ public sealed class SubmissionGate(TargetGuard guard, ITaskStore store, QueueLen
         return null;
     }
 
-    private static IResult Refuse(int status, TimeSpan retryAfter, string field, string message) => new RetryLaterResult(
+    private static IResult Refuse(int status, TimeSpan retryAfter, string field, string message) => RetryLater(status, retryAfter, field, message);
+
+    /// <summary>An error answer with <c>Retry-After</c>.</summary>
+    public static IResult RetryLater(int status, TimeSpan retryAfter, string field, string message) => new RetryLaterResult(
         TaskEndpoints.Error(status, field, message), (int)Math.Ceiling(retryAfter.TotalSeconds));
 
     private sealed class RetryLaterResult(IResult inner, int seconds) : IResult, IStatusCodeHttpResult, IValueHttpResult

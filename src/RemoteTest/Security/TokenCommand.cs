@@ -13,7 +13,7 @@ namespace RemoteTest.Security;
 /// </summary>
 public static class TokenCommand
 {
-    private const string Usage = "usage: token new --name NAME [--scopes submit,read,admin] [--rate-limit N] | token hash < token";
+    private const string Usage = "usage: token new --name NAME [--scopes submit,read,admin] [--rate-limit N] [--expires 90d|ISO-DATE] | token hash < token";
 
     public static bool Matches(string[] args) => args.Length > 0 && args[0] == "token";
 
@@ -40,6 +40,7 @@ public static class TokenCommand
         string? name = null;
         string[] scopes = [ApiScopes.Submit, ApiScopes.Read];
         int? rateLimit = null;
+        string? expires = null;
         for (var i = 2; i < args.Length; i++)
         {
             var arg = args[i];
@@ -50,18 +51,29 @@ public static class TokenCommand
                 case "--name": name = value; break;
                 case "--scopes": scopes = value?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? []; break;
                 case "--rate-limit" when int.TryParse(value, out var n) && n >= 0: rateLimit = n; break;
+                case "--expires" when value is not null: expires = value; break;
                 default:
                     stderr.WriteLine($"remotetest: token new: unknown or bad option '{arg}'; {Usage}");
                     return 2;
             }
         }
-        return New(name, scopes, rateLimit, stdout, stderr);
+        return New(name, scopes, rateLimit, stdout, stderr, expires);
     }
 
     /// <summary>Makes and prints one token with its configuration; 2 when the name or scopes are not valid.</summary>
-    public static int New(string? name, IReadOnlyList<string> scopes, int? rateLimit, TextWriter stdout, TextWriter stderr)
+    /// <remarks><paramref name="expires"/>: a duration (<c>90d</c>, <c>12h</c>, <c>2w</c>) or an ISO 8601 date; the entry gets <c>Expires</c>.</remarks>
+    public static int New(string? name, IReadOnlyList<string> scopes, int? rateLimit, TextWriter stdout, TextWriter stderr, string? expires = null)
     {
         var problems = name is null ? ["--name is required"] : TokenFormat.Problems("--", name, scopes).Select(p => p.Replace("--Name", "--name").Replace("--Scopes", "--scopes")).ToList();
+        DateTimeOffset? expiresAt = null;
+        if (expires is not null)
+        {
+            expiresAt = TokenExpiry.Parse(expires, DateTimeOffset.UtcNow, out var error);
+            if (expiresAt is null)
+            {
+                problems.Add($"--expires: {error}");
+            }
+        }
         if (problems.Count > 0)
         {
             stderr.WriteLine($"remotetest: token new: {string.Join("; ", problems)}");
@@ -74,6 +86,11 @@ public static class TokenCommand
         if (rateLimit is { } r)
         {
             entry["RateLimit"] = r;
+        }
+        var expiresText = expiresAt?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        if (expiresText is not null)
+        {
+            entry["Expires"] = expiresText;
         }
         stdout.WriteLine($"token: {token}");
         stdout.WriteLine($"hash:  {hash}");
@@ -91,6 +108,10 @@ public static class TokenCommand
         if (rateLimit is { } limit)
         {
             stdout.WriteLine($"  REMOTETEST__AUTH__TOKENS__N__RATELIMIT={limit}");
+        }
+        if (expiresText is not null)
+        {
+            stdout.WriteLine($"  REMOTETEST__AUTH__TOKENS__N__EXPIRES={expiresText}");
         }
         return 0;
     }

@@ -15,7 +15,7 @@ public static class ApiScopes
     public const string Submit = "submit";
     public const string Read = "read";
 
-    /// <summary>Includes submit and read, sees and revokes every token's tasks, opens the Hangfire dashboard.</summary>
+    /// <summary>Includes submit and read, sees and revokes every token's tasks, manages tokens.</summary>
     public const string Admin = "admin";
 
     public static readonly IReadOnlyList<string> All = [Submit, Read, Admin];

@@ -23,6 +23,14 @@ public sealed class ArgumentSecrets(IDataProtectionProvider provider)
         return n.Contains("password") || n.Contains("secret") || n.Contains("token") || n == "passwd" || n.Contains("private_key") || n.EndsWith("key_pem", StringComparison.Ordinal);
     }
 
+    private readonly IDataProtector _webhooks = provider.CreateProtector("RemoteTest.WebhookUrl.v1");
+
+    /// <summary>A webhook URL as stored: encrypted, its origin in clear (see <see cref="Security.WebhookSecret"/>).</summary>
+    public string? ProtectWebhook(string? url) => Security.WebhookSecret.Protect(url, _webhooks.Protect);
+
+    /// <summary>The webhook URL to deliver to.</summary>
+    public string RevealWebhook(string stored) => Security.WebhookSecret.Reveal(stored, _webhooks.Unprotect);
+
     /// <summary>A copy with every secret string replaced by <c>{"$protected": ciphertext}</c>.</summary>
     public JsonNode Protect(JsonNode arguments) => Rewrite(arguments, v => new JsonObject { [ProtectedKey] = _protector.Protect(v) });
 

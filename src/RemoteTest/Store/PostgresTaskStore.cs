@@ -9,7 +9,7 @@ namespace RemoteTest.Store;
 /// applies atomically across nodes: of two workers racing for one task exactly one starts it, and of two
 /// outcomes exactly one is stored.
 /// </summary>
-public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, TimeSpan workerTimeout, ILogger<PostgresTaskStore>? log = null) : ITaskStore
+public sealed partial class PostgresTaskStore(NpgsqlDataSource dataSource, TimeSpan workerTimeout, ILogger<PostgresTaskStore>? log = null) : ITaskStore
 {
     private const string T = $"{PostgresSchema.Name}.tasks";
     private const string S = $"{PostgresSchema.Name}.schedules";

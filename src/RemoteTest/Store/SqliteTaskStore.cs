@@ -12,7 +12,7 @@ namespace RemoteTest.Store;
 /// in a small pool. The statements every task runs (insert, start, finish, get) stay prepared on each
 /// connection: preparing them again each time cost about a quarter of the store's CPU per task (bench/README.md).
 /// </summary>
-public sealed class SqliteTaskStore : ITaskStore, IDisposable
+public sealed partial class SqliteTaskStore : ITaskStore, IDisposable
 {
     internal const string Columns =
         "id, task_name, queue, state, arguments, result, error, owner, worker, date_submitted, date_started, date_done, progress_done, progress_total, group_id, webhook, schedule_name, deliveries";

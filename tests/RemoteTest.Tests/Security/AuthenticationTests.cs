@@ -140,12 +140,14 @@ public sealed class AuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Health_needs_no_token_and_metrics_need_read()
+    public async Task Health_needs_no_token_and_metrics_need_admin()
     {
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/healthz", null)).Status);
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/readyz", null)).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await Send(HttpMethod.Get, "/metrics", null)).Status);
-        using var metrics = await _host.Http.SendAsync(TestTokens.Request(HttpMethod.Get, "/metrics", _tokens.Reader));
+        // With tokens, /metrics names every tenant's checked hosts and ports: admin only (issue 15, item 10).
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, "/metrics", _tokens.Reader)).Status);
+        using var metrics = await _host.Http.SendAsync(TestTokens.Request(HttpMethod.Get, "/metrics", _tokens.Admin));
         Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
         Assert.Contains("remotetest_", await metrics.Content.ReadAsStringAsync());
 

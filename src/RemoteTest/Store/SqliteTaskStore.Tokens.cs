@@ -1,0 +1,98 @@
+using Microsoft.Data.Sqlite;
+using RemoteTest.Security;
+
+namespace RemoteTest.Store;
+
+/// <summary>The API tokens managed at run time, in their own table of the same database (created on first use).</summary>
+public sealed partial class SqliteTaskStore : IApiTokenStore
+{
+    private int _tokensReady;
+
+    private async Task EnsureTokensAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _tokensReady) == 1)
+        {
+            return;
+        }
+        await WriteAsync(c =>
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = """
+                CREATE TABLE IF NOT EXISTS api_tokens (
+                    name TEXT PRIMARY KEY,
+                    hash TEXT NOT NULL UNIQUE,
+                    scopes TEXT NOT NULL,
+                    rate_limit INTEGER NULL,
+                    created INTEGER NOT NULL,
+                    expires INTEGER NULL,
+                    revoked INTEGER NULL)
+                """;
+            return cmd.ExecuteNonQuery();
+        }, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _tokensReady, 1);
+    }
+
+    public async Task<bool> AddTokenAsync(StoredApiToken token, CancellationToken cancellationToken)
+    {
+        await EnsureTokensAsync(cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(c =>
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = $"INSERT OR IGNORE INTO api_tokens ({StoredApiToken.Columns}) VALUES ($name, $hash, $scopes, $rate, $created, $expires, NULL)";
+            cmd.Parameters.AddWithValue("$name", token.Name);
+            cmd.Parameters.AddWithValue("$hash", token.Hash);
+            cmd.Parameters.AddWithValue("$scopes", string.Join(',', token.Scopes));
+            cmd.Parameters.AddWithValue("$rate", (object?)token.RateLimit ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$created", token.Created.ToUnixTimeMilliseconds());
+            cmd.Parameters.AddWithValue("$expires", (object?)token.Expires?.ToUnixTimeMilliseconds() ?? DBNull.Value);
+            return cmd.ExecuteNonQuery() == 1;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<StoredApiToken?> FindTokenByHashAsync(string hash, CancellationToken cancellationToken) => OneTokenAsync("hash", hash, cancellationToken);
+
+    public Task<StoredApiToken?> GetTokenAsync(string name, CancellationToken cancellationToken) => OneTokenAsync("name", name, cancellationToken);
+
+    public async Task<IReadOnlyList<StoredApiToken>> ListTokensAsync(CancellationToken cancellationToken)
+    {
+        await EnsureTokensAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<IReadOnlyList<StoredApiToken>>(c =>
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = $"SELECT {StoredApiToken.Columns} FROM api_tokens ORDER BY name";
+            using var reader = cmd.ExecuteReader();
+            var list = new List<StoredApiToken>();
+            while (reader.Read())
+            {
+                list.Add(StoredApiToken.Read(reader));
+            }
+            return list;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<bool> RevokeTokenAsync(string name, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await EnsureTokensAsync(cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(c =>
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "UPDATE api_tokens SET revoked = $now WHERE name = $name AND revoked IS NULL";
+            cmd.Parameters.AddWithValue("$name", name);
+            cmd.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+            return cmd.ExecuteNonQuery() == 1;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<StoredApiToken?> OneTokenAsync(string column, string value, CancellationToken cancellationToken)
+    {
+        await EnsureTokensAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(c =>
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = $"SELECT {StoredApiToken.Columns} FROM api_tokens WHERE {column} = $value";
+            cmd.Parameters.AddWithValue("$value", value);
+            using var reader = cmd.ExecuteReader();
+            return reader.Read() ? StoredApiToken.Read(reader) : null;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+}
