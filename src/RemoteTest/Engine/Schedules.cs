@@ -126,8 +126,10 @@ public sealed class Schedules(
                 log.LogDebug("Schedule {Schedule} occurrence {Occurrence:o} already fired elsewhere", schedule.Name, occurrence);
                 continue;
             }
-            await SubmitAsync(schedule, "cron", cancellationToken);
-            fired++;
+            if (await SubmitUnlessRefusedAsync(schedule, occurrence, cancellationToken))
+            {
+                fired++;
+            }
         }
         return fired;
     }
@@ -145,10 +147,19 @@ public sealed class Schedules(
             log.LogDebug("Schedule {Schedule} occurrence {Occurrence:o} already fired elsewhere", name, occurrence);
             return false;
         }
+        return await SubmitUnlessRefusedAsync(schedule, occurrence, cancellationToken);
+    }
+
+    /// <summary>
+    /// Submits a claimed occurrence unless the owner's limits refuse it (queue full, token revoked or expired):
+    /// a cron fire goes through the same gate as <c>POST /task</c>, and a refused one is skipped, not queued later.
+    /// </summary>
+    private async Task<bool> SubmitUnlessRefusedAsync(ScheduleRecord schedule, DateTimeOffset occurrence, CancellationToken cancellationToken)
+    {
         if (await fireGate.RefusalAsync(schedule, cancellationToken) is { } refusal)
         {
-            log.LogWarning("Schedule {Schedule} occurrence {Occurrence:o} skipped: {Reason}", name, occurrence, refusal);
-            return;
+            log.LogWarning("Schedule {Schedule} occurrence {Occurrence:o} skipped: {Reason}", schedule.Name, occurrence, refusal);
+            return false;
         }
         await SubmitAsync(schedule, "cron", cancellationToken);
         return true;
