@@ -182,7 +182,7 @@ public sealed class DurabilityTests : IAsyncLifetime
         await using var host = await ServiceHost.StartAsync();
         var store = host.Services.GetRequiredService<RemoteTest.Store.ITaskStore>();
         // Arguments that are not JSON (a corrupted row, or one written by a broken version): the runner cannot load them.
-        var broken = RemoteTest.Store.TaskRecord.New("dns.check_records", "default", "{not json", null, DateTimeOffset.UtcNow);
+        var broken = RemoteTest.Store.TaskRecord.New("dns.check_records", "default", "{not json", RemoteTest.Security.Caller.AnonymousName, DateTimeOffset.UtcNow);
         await store.InsertAsync(broken, CancellationToken.None);
         await host.Services.GetRequiredService<ITaskQueue>().EnqueueAsync(broken.Id, "default", CancellationToken.None);
         var done = await host.WaitAsync(broken.Id.ToString());

@@ -129,7 +129,7 @@ public sealed class BrowserRequestTests
     public void A_worker_only_node_on_a_non_loopback_address_needs_tokens_or_anonymous_access_like_an_api_node()
     {
         var ex = Assert.Throws<StartupException>(() => Program.Build(["--urls", "http://0.0.0.0:0"], b => b.Configuration.AddInMemoryCollection(
-            new Dictionary<string, string?> { ["RemoteTest:Storage:Kind"] = "postgres", ["RemoteTest:Storage:ConnectionString"] = "Host=127.0.0.1;Port=9;Database=none", ["RemoteTest:Roles"] = "worker" })));
+            new Dictionary<string, string?> { ["RemoteTest:Storage:Kind"] = "postgres", ["RemoteTest:Storage:ConnectionString"] = "Host=127.0.0.1;Port=9;Database=none", ["RemoteTest:Queue:RabbitMq"] = "amqp://127.0.0.1:9", ["RemoteTest:Roles"] = "worker" })));
         Assert.Contains("no API tokens are configured", ex.Message);
     }
 }
