@@ -53,6 +53,8 @@ public static class Operations
                 AllowAutoRedirect = false,
                 UseProxy = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                // No certificate downloads (AIA, CRL) from a webhook's TLS handshake: see TlsChainPolicy.
+                SslOptions = new System.Net.Security.SslClientAuthenticationOptions { CertificateChainPolicy = Probes.TlsChainPolicy.NoDownloads() },
             })
             .AddResilienceHandler("webhook", (pipeline, context) =>
             {
@@ -87,7 +89,8 @@ public static class Operations
         app.MapHealthEndpoints();
         if (options.Observability.Metrics)
         {
-            app.MapPrometheusScrapingEndpoint("/metrics");
+            // Target-level series (hosts and ports of every tenant): admin when tokens exist, see MetricsPolicy.
+            app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(Security.SecuritySetup.MetricsPolicy);
         }
         if (!roles.Api)
         {

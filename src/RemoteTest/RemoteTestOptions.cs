@@ -205,6 +205,15 @@ public sealed class DnsCheckOptions
     /// <summary>Most entries in the <c>nameservers</c> kwarg.</summary>
     public int MaxNameservers { get; set; } = 10;
 
+    /// <summary>Most states per domain in <c>dns_data</c> (each live answer is compared with every state).</summary>
+    public int MaxStatesPerDomain { get; set; } = 256;
+
+    /// <summary>Most values per state in <c>dns_data</c>.</summary>
+    public int MaxValuesPerState { get; set; } = 256;
+
+    /// <summary>Longest state name in <c>dns_data</c> (numeric names are parsed to sort them).</summary>
+    public int MaxStateNameLength { get; set; } = 256;
+
     /// <summary>Resolvers asked when a task names none (<c>ip</c> or <c>ip:port</c>); empty means the system's.</summary>
     public string[] DefaultNameservers { get; set; } = [];
 }

@@ -11,9 +11,10 @@ public interface IDashboardAccess
 }
 
 /// <summary>Default <see cref="IDashboardAccess"/>: callers with the admin scope (anonymous ones only when no tokens exist).</summary>
-public sealed class AdminDashboardAccess : IDashboardAccess
+public sealed class AdminDashboardAccess(ApiTokenDirectory tokens) : IDashboardAccess
 {
-    public bool IsAllowed(HttpContext http) => http.Caller().IsAdmin;
+    // Without tokens there is one tenant, and the read-only dashboard shows only its own jobs.
+    public bool IsAllowed(HttpContext http) => http.Caller().IsAdmin || (!tokens.Configured && http.Caller().Anonymous);
 }
 
 /// <summary>The Hangfire dashboard at <c>/hangfire</c>: read-only (no retry, delete or trigger buttons), behind <see cref="IDashboardAccess"/>.</summary>

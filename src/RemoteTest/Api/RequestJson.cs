@@ -4,10 +4,18 @@ using System.Text.Json.Nodes;
 
 namespace RemoteTest.Api;
 
-/// <summary>Reads a request body as JSON strictly: valid UTF-8, at most 64 levels deep, no member named twice.</summary>
+/// <summary>Reads a request body as JSON strictly: valid UTF-8, at most <see cref="MaxDepth"/> levels deep, no member named twice.</summary>
 public static class RequestJson
 {
-    private static readonly JsonDocumentOptions Strict = new() { MaxDepth = 64, AllowDuplicateProperties = false };
+    /// <summary>
+    /// The deepest request accepted. Storing a task can add levels (the single-argument <c>data</c> form is stored
+    /// as <c>{"data": ...}</c>, a protected secret becomes <c>{"$protected": ...}</c>), and every later reader and
+    /// writer of the stored JSON (runner, history, revoke, listing) uses System.Text.Json's default limit of 64: half
+    /// of it keeps every stored task readable, and no real payload comes near it (the deepest is about 6).
+    /// </summary>
+    public const int MaxDepth = 32;
+
+    private static readonly JsonDocumentOptions Strict = new() { MaxDepth = MaxDepth, AllowDuplicateProperties = false };
 
     /// <summary>
     /// Parses the body (at most <paramref name="maxBytes"/>). Every defect is a <see cref="JsonException"/>: the

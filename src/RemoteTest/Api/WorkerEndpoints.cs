@@ -7,12 +7,22 @@ public static class WorkerEndpoints
 {
     public static IEndpointRouteBuilder MapWorkerEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/workers", async (LiveWorkers live, CancellationToken cancellationToken) =>
+        app.MapGet("/workers", async (HttpContext http, LiveWorkers live, Store.ITaskStore store, CancellationToken cancellationToken) =>
         {
             var workers = await live.ListAsync(cancellationToken);
+            var caller = Security.CallerExtensions.Caller(http);
             var list = new JsonArray();
             foreach (var w in workers)
             {
+                // Running task ids are listed to their owner (admin sees all): another tenant's ids are not confirmed.
+                var visible = new List<Guid>();
+                foreach (var id in w.RunningTasks ?? [])
+                {
+                    if (caller.IsAdmin || (await store.GetAsync(id, cancellationToken) is { } task && caller.CanSee(task)))
+                    {
+                        visible.Add(id);
+                    }
+                }
                 list.Add(new JsonObject
                 {
                     ["name"] = w.Name,
@@ -21,7 +31,7 @@ public static class WorkerEndpoints
                     ["started"] = Wire(w.Started),
                     ["last_heartbeat"] = Wire(w.Heartbeat),
                     ["running"] = w.Running,
-                    ["running_tasks"] = new JsonArray((w.RunningTasks ?? []).Select(id => (JsonNode)JsonValue.Create(id.ToString())).ToArray()),
+                    ["running_tasks"] = new JsonArray(visible.Select(id => (JsonNode)JsonValue.Create(id.ToString())).ToArray()),
                     ["version"] = w.Version,
                 });
             }

@@ -48,8 +48,9 @@ public sealed class TaskRunner(
         var started = Stopwatch.GetTimestamp();
         using var scope = log.BeginScope(new Dictionary<string, object?> { ["TaskId"] = taskId, ["TaskName"] = record.TaskName, ["Queue"] = record.Queue });
         events.Started(record);
-        var stored = JsonNode.Parse(record.Arguments) ?? new JsonObject();
-        var masked = ArgumentSecrets.MaskAll(stored).ToJsonString();
+        // Anything that fails from here on, loading the arguments included, ends the task as FAILURE with the
+        // reason: a task must never stay STARTED because its stored arguments cannot be read.
+        var masked = "{}";
         string? result = null;
         string? error = null;
         var state = TaskState.Success;
@@ -62,7 +63,10 @@ public sealed class TaskRunner(
             {
                 throw new InvalidOperationException($"task '{record.TaskName}' is not known to worker {worker.Name}");
             }
-            var named = (JsonObject)secrets.Unprotect(stored);
+            var stored = JsonNode.Parse(record.Arguments) ?? new JsonObject();
+            masked = ArgumentSecrets.MaskAll(stored).ToJsonString();
+            var named = secrets.Unprotect(stored) as JsonObject
+                ?? throw new InvalidOperationException("the stored arguments are not a JSON object");
             var arguments = task.Parse(TaskArguments.FromNamed(task.Parameters, named));
             var context = new TaskContext(taskId, ProgressWriter(taskId));
             var value = await task.RunAsync(arguments, context, deadline.Token);

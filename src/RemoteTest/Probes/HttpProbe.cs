@@ -216,7 +216,7 @@ public sealed class HttpProbeSession : IDisposable
         }
         try
         {
-            var root = XDocument.Parse(body).Root;
+            var root = SafeXml.Parse(body).Root;
             var text = root?.Descendants().FirstOrDefault(e => e.Name.LocalName == "summaryEnglish")?.Value
                 ?? root?.Descendants().FirstOrDefault(e => e.Name.LocalName == "summary")?.Value;
             return string.IsNullOrWhiteSpace(text) ? null : text.Trim();

@@ -48,7 +48,7 @@ public static class OciDocument
     /// <exception cref="ProtocolViolation">XML, but not an OCI document with a command.</exception>
     public static OciCommand ParseResponse(string xml)
     {
-        var root = XDocument.Parse(xml.TrimStart('\uFEFF', ' ', '\r', '\n', '\t')).Root;
+        var root = SafeXml.Parse(xml.TrimStart('\uFEFF', ' ', '\r', '\n', '\t')).Root;
         if (root is null || root.Name.LocalName != "BroadsoftDocument")
         {
             throw new ProtocolViolation($"response is not a BroadsoftDocument (root element '{root?.Name.LocalName}')");

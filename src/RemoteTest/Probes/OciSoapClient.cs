@@ -143,7 +143,7 @@ public static class OciSoapClient
     /// <summary>The OCI document inside a SOAP answer, or null with the fault string when it is a fault.</summary>
     private static string? ReturnValue(string soap, out string? fault)
     {
-        var root = XDocument.Parse(soap).Root ?? throw new ProtocolViolation("empty SOAP response");
+        var root = SafeXml.Parse(soap).Root ?? throw new ProtocolViolation("empty SOAP response");
         var returned = root.Descendants().FirstOrDefault(e => e.Name.LocalName == "processOCIMessageReturn");
         fault = root.Descendants().FirstOrDefault(e => e.Name.LocalName == "faultstring")?.Value;
         return returned?.Value;

@@ -93,6 +93,8 @@ public sealed class TargetConnector(TcpConnector tcp, IHostResolver resolver, Ti
                 return connection.GetStream();
             },
         };
+        // No certificate downloads (AIA, CRL) during the handshake's own chain build: see TlsChainPolicy.
+        handler.SslOptions.CertificateChainPolicy = TlsChainPolicy.NoDownloads();
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
             policy.Judge(observation.TargetHost, certificate, chain, observation, time.GetUtcNow());
         return handler;

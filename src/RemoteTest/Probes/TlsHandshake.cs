@@ -32,7 +32,8 @@ public static class TlsHandshake
         var options = new SslClientAuthenticationOptions
         {
             TargetHost = request.TargetName,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            // No certificate downloads (AIA, CRL) during SslStream's own chain build: see TlsChainPolicy.
+            CertificateChainPolicy = TlsChainPolicy.NoDownloads(),
             // Accept here and judge afterwards: the certificate facts are wanted even when they fail validation,
             // and nothing is sent over the session unless the judgement passes.
             RemoteCertificateValidationCallback = (_, certificate, chain, _) =>

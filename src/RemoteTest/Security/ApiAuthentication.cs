@@ -128,8 +128,10 @@ public sealed class ApiTokenDirectory
         var auth = options.Value.Auth;
         _byHash = auth.Tokens.ToDictionary(t => t.Hash, StringComparer.Ordinal);
         ByName = auth.Tokens.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        Anonymous = auth.Tokens.Length == 0 ? ApiScopes.All
-            : auth.AllowAnonymous ? (auth.AnonymousScopes.Length > 0 ? auth.AnonymousScopes : [ApiScopes.Submit, ApiScopes.Read])
+        // Anonymous callers never get admin by default: admin sees and changes every owner's tasks and tokens, and
+        // an anonymous caller is anyone who reaches the port (any local user, any page a local browser opens).
+        Anonymous = auth.Tokens.Length == 0 || auth.AllowAnonymous
+            ? (auth.AnonymousScopes.Length > 0 ? auth.AnonymousScopes : [ApiScopes.Submit, ApiScopes.Read])
             : null;
     }
 

@@ -40,5 +40,9 @@ public static class ApiTokens
         {
             yield return $"{S}:AnonymousScopes: '{scope}' is not one of {string.Join(", ", ApiScopes.All)}";
         }
+        if (auth.AnonymousScopes.Contains(ApiScopes.Admin))
+        {
+            yield return $"{S}:AnonymousScopes: 'admin' cannot be given to anonymous callers; create a token with 'token new --scopes admin'";
+        }
     }
 }

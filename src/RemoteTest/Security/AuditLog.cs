@@ -18,29 +18,66 @@ public sealed partial class AuditLog(ILoggerFactory loggers)
 
     /// <summary>A task was accepted and stored.</summary>
     public void TaskSubmitted(HttpContext http, Caller caller, TaskRecord task, IReadOnlyList<string> targets, JsonNode arguments) =>
-        Submitted(_log, caller.Owner, Remote(http), task.Id, task.TaskName, task.Queue, Targets(targets), Truncate(ArgumentSecrets.MaskAll(arguments).ToJsonString()));
+        Submitted(_log, Clean(caller.Owner), Remote(http), task.Id, Clean(task.TaskName), Clean(task.Queue), Clean(Targets(targets)), Clean(Truncate(ArgumentSecrets.MaskAll(arguments).ToJsonString())));
 
     /// <summary>A fan-out was accepted: one event naming the group and every child task, by queue.</summary>
     public void GroupSubmitted(HttpContext http, Caller caller, Guid groupId, IReadOnlyList<TaskRecord> children, IReadOnlyList<string> targets, JsonNode arguments) =>
-        GroupAccepted(_log, caller.Owner, Remote(http), groupId, children[0].TaskName, string.Join(",", children.Select(c => c.Queue)),
-            string.Join(",", children.Select(c => $"{c.Queue}={c.Id}")), Targets(targets), Truncate(ArgumentSecrets.MaskAll(arguments).ToJsonString()));
+        GroupAccepted(_log, Clean(caller.Owner), Remote(http), groupId, Clean(children[0].TaskName), Clean(string.Join(",", children.Select(c => c.Queue))),
+            Clean(string.Join(",", children.Select(c => $"{c.Queue}={c.Id}"))), Clean(Targets(targets)), Clean(Truncate(ArgumentSecrets.MaskAll(arguments).ToJsonString())));
 
     /// <summary>A submission was refused (bad input, a denied target, a limit).</summary>
     public void SubmissionRejected(HttpContext http, int status, string field, string error) =>
-        Rejected(_log, http.Caller().Owner, Remote(http), status, field, Truncate(error));
+        Rejected(_log, Clean(http.Caller().Owner), Remote(http), status, Clean(Truncate(field)), Clean(Truncate(error)));
 
     public void AuthenticationFailed(HttpContext http, string why) =>
-        AuthFailed(_log, Remote(http), http.Request.Method, http.Request.Path.Value ?? "", why);
+        AuthFailed(_log, Remote(http), Clean(http.Request.Method), PathOf(http), Clean(why));
 
     public void Forbidden(HttpContext http, Caller caller, string scope) =>
-        ForbiddenScope(_log, caller.Owner, Remote(http), http.Request.Method, http.Request.Path.Value ?? "", scope);
+        ForbiddenScope(_log, Clean(caller.Owner), Remote(http), Clean(http.Request.Method), PathOf(http), Clean(scope));
 
     public void RateLimited(HttpContext http, string partition) =>
-        Limited(_log, http.Caller().Owner, Remote(http), partition, http.Request.Method, http.Request.Path.Value ?? "");
+        Limited(_log, Clean(http.Caller().Owner), Remote(http), Clean(partition), Clean(http.Request.Method), PathOf(http));
 
     /// <summary>Any other action on a task (revoke, schedule changes): <paramref name="action"/> names it.</summary>
     public void TaskAction(HttpContext http, string action, string subject) =>
-        Action(_log, http.Caller().Owner, Remote(http), action, subject);
+        Action(_log, Clean(http.Caller().Owner), Remote(http), Clean(action), Clean(Truncate(subject)));
+
+    /// <summary>A browser-driven request was refused by <see cref="BrowserRequestGuard"/>; <paramref name="header"/> says which rule.</summary>
+    public void BrowserRefused(HttpContext http, string header) =>
+        Browser(_log, Remote(http), Clean(http.Request.Method), PathOf(http), header, Clean(Truncate(http.Request.Headers[header].ToString())));
+
+    /// <summary>
+    /// A value safe for one log line: CR, LF and every other control character (and U+2028/U+2029) written as an
+    /// escape, so a request path or an argument cannot end the line and forge an event after it.
+    /// </summary>
+    public static string Clean(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return value ?? "";
+        }
+        if (!value.Any(NeedsEscape))
+        {
+            return value;
+        }
+        var clean = new System.Text.StringBuilder(value.Length + 8);
+        foreach (var c in value)
+        {
+            clean.Append(c switch
+            {
+                '\r' => "\\r",
+                '\n' => "\\n",
+                '\t' => "\\t",
+                _ when NeedsEscape(c) => $"\\u{(int)c:x4}",
+                _ => c.ToString(),
+            });
+        }
+        return clean.ToString();
+    }
+
+    private static bool NeedsEscape(char c) => char.IsControl(c) || c is '\u2028' or '\u2029' or '\u0085';
+
+    private static string PathOf(HttpContext http) => Clean(Truncate(http.Request.Path.Value ?? ""));
 
     private static string Remote(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
@@ -71,6 +108,10 @@ public sealed partial class AuditLog(ILoggerFactory loggers)
     [LoggerMessage(EventId = 7007, EventName = "GroupSubmitted", Level = LogLevel.Information,
         Message = "audit: {Principal} from {RemoteAddress} submitted group {GroupId} {TaskName} to queues {Queues}: tasks {Tasks}; targets {Targets}; arguments {Arguments}")]
     private static partial void GroupAccepted(ILogger log, string principal, string remoteAddress, Guid groupId, string taskName, string queues, string tasks, string targets, string arguments);
+
+    [LoggerMessage(EventId = 7008, EventName = "BrowserRequestRefused", Level = LogLevel.Warning,
+        Message = "audit: refused a browser request from {RemoteAddress} on {Method} {Path}: {Header} {Value} is not allowed")]
+    private static partial void Browser(ILogger log, string remoteAddress, string method, string path, string header, string value);
 
     [LoggerMessage(EventId = 7006, EventName = "TaskAction", Level = LogLevel.Information,
         Message = "audit: {Principal} from {RemoteAddress} {Action} {Subject}")]

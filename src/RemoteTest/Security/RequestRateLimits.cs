@@ -100,6 +100,7 @@ public sealed class AlignedWindowLimiter(int limit, TimeSpan window, TimeProvide
     private readonly Lock _lock = new();
     private long _windowIndex = -1;
     private int _used;
+    private long _lastRequestTicks = time.GetUtcNow().UtcTicks;
 
     public int Limit => limit;
 
@@ -119,13 +120,22 @@ public sealed class AlignedWindowLimiter(int limit, TimeSpan window, TimeProvide
         }
     }
 
+    /// <summary>
+    /// Null while the current window has permits in use; otherwise how long since the last request. The partitioned
+    /// limiter evicts a partition idle for longer than its own limit (10 s), so this must grow: a constant zero kept
+    /// one partition per client address for ever.
+    /// </summary>
     public override TimeSpan? IdleDuration
     {
         get
         {
             lock (_lock)
             {
-                return Index() != _windowIndex || _used == 0 ? TimeSpan.Zero : null;
+                if (Index() == _windowIndex && _used > 0)
+                {
+                    return null;
+                }
+                return TimeSpan.FromTicks(Math.Max(0, time.GetUtcNow().UtcTicks - _lastRequestTicks));
             }
         }
     }
@@ -137,6 +147,7 @@ public sealed class AlignedWindowLimiter(int limit, TimeSpan window, TimeProvide
         lock (_lock)
         {
             Roll();
+            _lastRequestTicks = time.GetUtcNow().UtcTicks;
             if (_used + permitCount <= limit)
             {
                 _used += permitCount;

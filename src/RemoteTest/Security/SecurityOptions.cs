@@ -13,10 +13,16 @@ public sealed class AuthOptions
     public bool AllowAnonymous { get; set; }
 
     /// <summary>
-    /// What an anonymous caller may do when tokens exist too; empty means submit and read. With no tokens at all
-    /// it may do everything. (Empty by default because configuration adds to a list, never replaces it.)
+    /// What an anonymous caller may do; empty means submit and read, never admin. (Empty by default because
+    /// configuration adds to a list, never replaces it.)
     /// </summary>
     public string[] AnonymousScopes { get; set; } = [];
+
+    /// <summary>
+    /// Host names (beyond localhost, 127.0.0.0/8 and [::1]) the service answers to while anonymous access is on,
+    /// e.g. the name a monitoring system scrapes it by. Other names are refused, which defeats DNS rebinding.
+    /// </summary>
+    public string[] AllowedHosts { get; set; } = [];
 }
 
 /// <summary>One API token as configured.</summary>
@@ -46,6 +52,13 @@ public sealed class TargetsOptions
 
     /// <summary>Private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7): allowed unless set to false.</summary>
     public bool AllowPrivate { get; set; } = true;
+
+    /// <summary>
+    /// Cloud metadata and platform addresses (169.254.169.254, fd00:ec2::254, 100.100.100.200, 168.63.129.16, ...)
+    /// are denied even when private networks are allowed; true lets probes reach them (an Allow entry for the exact
+    /// address does too).
+    /// </summary>
+    public bool AllowPlatformAddresses { get; set; }
 
     /// <summary>Politeness: connections open at once to one address, across all tasks of this process.</summary>
     public int MaxConnectionsPerAddress { get; set; } = 32;

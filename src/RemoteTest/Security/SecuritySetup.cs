@@ -15,6 +15,13 @@ public static class SecuritySetup
     public const string AdminPolicy = "admin";
 
     /// <summary>
+    /// Name of the policy of <c>/metrics</c>: its certificate gauge names every checked host and port, whoever
+    /// submitted the check, so with tokens configured (several tenants) it needs admin; without tokens (one tenant,
+    /// on loopback or behind AllowAnonymous) the read scope suffices.
+    /// </summary>
+    public const string MetricsPolicy = "metrics";
+
+    /// <summary>
     /// Registers the security services and checks their configuration; throws <see cref="StartupException"/>
     /// for a bad value, or for no tokens on a non-loopback address without <c>Auth:AllowAnonymous</c>.
     /// </summary>
@@ -29,7 +36,8 @@ public static class SecuritySetup
 
         var urls = ListenAddresses.From(builder.Configuration, defaultUrl);
         var loopbackOnly = ListenAddresses.AreLoopbackOnly(urls);
-        if (roles.Api && options.Auth.Tokens.Length == 0 && !loopbackOnly && !options.Auth.AllowAnonymous)
+        // A worker-only node serves /healthz and /metrics: the same rule as an API node.
+        if (options.Auth.Tokens.Length == 0 && !loopbackOnly && !options.Auth.AllowAnonymous)
         {
             throw new StartupException(
                 $"{RemoteTestOptions.Section}:Auth: no API tokens are configured and the service would listen on {string.Join(", ", urls.Where(u => !ListenAddresses.IsLoopback(u)))}, " +
@@ -44,6 +52,7 @@ public static class SecuritySetup
         services.AddSingleton(new TargetPolicy(options.Targets, loopbackTargets));
         services.AddSingleton<TargetGuard>();
         services.AddSingleton<ApiTokenDirectory>();
+        services.AddSingleton(sp => new BrowserRequestGuard(options, sp.GetRequiredService<ApiTokenDirectory>(), sp.GetRequiredService<AuditLog>()));
         services.AddSingleton<AuditLog>();
         services.AddSingleton<RequestRateLimits>();
         services.AddSingleton<QueueLengths>();
@@ -59,6 +68,9 @@ public static class SecuritySetup
                 .AddRequirements(new MethodScopeRequirement()).Build();
             o.AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser()
                 .AddRequirements(new ScopeRequirement(ApiScopes.Admin)));
+            var singleTenant = options.Auth.Tokens.Length == 0;
+            o.AddPolicy(MetricsPolicy, p => p.RequireAuthenticatedUser()
+                .AddRequirements(new ScopeRequirement(singleTenant ? ApiScopes.Read : ApiScopes.Admin)));
             o.AddPolicy(ApiScopes.Read, p => p.RequireAuthenticatedUser()
                 .AddRequirements(new ScopeRequirement(ApiScopes.Read)));
             o.AddPolicy(ApiScopes.Submit, p => p.RequireAuthenticatedUser()
@@ -103,6 +115,7 @@ public static class SecuritySetup
         }
 
         app.Use(SecurityHeaders.Add);
+        app.Use(app.Services.GetRequiredService<BrowserRequestGuard>().InvokeAsync);
         // An answer with an error status and no body (no route, wrong method) still says what went wrong, as JSON.
         app.UseStatusCodePages(async context =>
         {

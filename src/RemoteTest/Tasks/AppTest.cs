@@ -144,7 +144,8 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
 
     private static AppTestData ParseTestData(JsonObject td, string field)
     {
-        string? Text(string name, int max = 1024) => td[name] is null ? null : ArgumentReader.String(td[name], $"{field}.{name}", max);
+        // Every test_data value is written into OCI-P, SOAP, SIP or HTTP requests: no control characters (line injection).
+        string? Text(string name, int max = 1024) => td[name] is null ? null : ArgumentReader.ProtocolString(td[name], $"{field}.{name}", max);
 
         var ports = new Dictionary<string, int>();
         if (td["ports"] is { } p)
@@ -163,7 +164,7 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
         {
             foreach (var (app, value) in ArgumentReader.Object(cp, $"{field}.context_paths"))
             {
-                var path = ArgumentReader.String(value, $"{field}.context_paths.{app}", 200).TrimEnd('/');
+                var path = ArgumentReader.ProtocolString(value, $"{field}.context_paths.{app}", 200).TrimEnd('/');
                 if (path.Length > 0 && (!path.StartsWith('/') || path.Any(c => char.IsWhiteSpace(c) || c is '?' or '#')))
                 {
                     throw new TaskArgumentException($"{field}.context_paths.{app}", $"'{path}' is not a context path (like /callcenter)");

@@ -34,6 +34,13 @@ public static class ArgumentReader
         return s;
     }
 
+    /// <summary>A string that goes into a protocol message (XML, a header line, a URL): no control characters.</summary>
+    public static string ProtocolString(JsonNode? node, string field, int maxLength = 1024)
+    {
+        var s = String(node, field, maxLength);
+        return Security.ProtocolText.Refusal(s) is { } why ? throw new TaskArgumentException(field, $"{field} {why}") : s;
+    }
+
     public static bool Boolean(JsonNode? node, string field) => node?.GetValueKind() switch
     {
         JsonValueKind.True => true,

@@ -93,6 +93,7 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
     public override DnsCheckArgs ParseArguments(TaskArguments arguments)
     {
         var limits = options.Value.Limits;
+        var dns = options.Value.Dns;
         var data = ArgumentReader.Object(arguments["dns_data"], "dns_data");
         if (data.Count == 0)
         {
@@ -113,10 +114,23 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
                 throw new TaskArgumentException(field, $"{field}: '{domain}' is not a valid domain name");
             }
             var states = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-            foreach (var (state, valuesNode) in ArgumentReader.Object(statesNode, field))
+            var stateNodes = ArgumentReader.Object(statesNode, field);
+            if (stateNodes.Count > dns.MaxStatesPerDomain)
+            {
+                throw new TaskArgumentException(field, $"{field} names {stateNodes.Count} states; at most {dns.MaxStatesPerDomain} per domain");
+            }
+            foreach (var (state, valuesNode) in stateNodes)
             {
                 var stateField = ArgumentReader.Member(field, state);
+                if (state.Length > dns.MaxStateNameLength)
+                {
+                    throw new TaskArgumentException(field, $"{field}: a state name is {state.Length} characters long; at most {dns.MaxStateNameLength}");
+                }
                 var values = ArgumentReader.Array(valuesNode, stateField);
+                if (values.Count > dns.MaxValuesPerState)
+                {
+                    throw new TaskArgumentException(stateField, $"{stateField} lists {values.Count} values; at most {dns.MaxValuesPerState} per state");
+                }
                 states[state] = values.Select((v, i) => ArgumentReader.String(v, ArgumentReader.Element(stateField, i), 1024)).ToArray();
             }
             domains[domain] = states;
@@ -196,7 +210,7 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
                     context.Complete();
                 }
             }));
-            return (entry.Key, Result: Classify(entry.Key, type, entry.Value, lookups, args.IncludeText));
+            return (entry.Key, Result: Classify(entry.Key, type, entry.Value, lookups, args.IncludeText, cancellationToken));
         }).ToList();
         var finished = await Task.WhenAll(checks);
 
@@ -214,13 +228,13 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
     }
 
     private static DnsDomainResult Classify(string domain, QueryType type, IReadOnlyDictionary<string, IReadOnlyList<string>> states,
-        IReadOnlyList<DnsLookup> lookups, bool includeText)
+        IReadOnlyList<DnsLookup> lookups, bool includeText, CancellationToken cancellationToken)
     {
         // The first resolver that gave an answer (any rcode) speaks for the domain; a timeout defers to the next.
         var primary = lookups.FirstOrDefault(l => l.Rcode is not null) ?? lookups[0];
         var typeName = type.ToString();
         var retrieved = primary.Values.Order(StringComparer.Ordinal).ToList();
-        var match = primary.Error is null ? DnsStateMatch.Match(retrieved, states) : DnsStateMatch.NoMatch;
+        var match = primary.Error is null ? DnsStateMatch.Match(retrieved, states, cancellationToken) : DnsStateMatch.NoMatch;
         var text = includeText ? DnsStateMatch.Render(domain, typeName, match.State, retrieved, primary.Error) : null;
 
         Dictionary<string, DnsServerAnswer>? byServer = null;
@@ -231,7 +245,7 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
             foreach (var l in lookups)
             {
                 var values = l.Values.Order(StringComparer.Ordinal).ToList();
-                var state = l.Error is null ? DnsStateMatch.Match(values, states).State : DnsStateMatch.Unknown;
+                var state = l.Error is null ? DnsStateMatch.Match(values, states, cancellationToken).State : DnsStateMatch.Unknown;
                 byServer[l.Server] = new DnsServerAnswer(values, state, l.Rcode, l.Error, l.ErrorKind, l.Ttl, Math.Round(l.DurationSeconds, 4));
             }
             consistent = byServer.Values.Select(a => (a.Rcode, string.Join('\n', a.Retrieved))).Distinct().Count() == 1;
@@ -255,42 +269,95 @@ public sealed record DnsStateMatch(string State, string? ClosestState, IReadOnly
     /// whose value set equals the live set; else unknown, with the closest state and whether the live set is
     /// two states at once (a migration half-way).
     /// </summary>
-    public static DnsStateMatch Match(IReadOnlyList<string> retrieved, IReadOnlyDictionary<string, IReadOnlyList<string>> states)
+    /// <remarks>
+    /// Linear in the states' values, plus pairs of distinct subsets of the live set for the mixed search (bounded by
+    /// <c>Dns:MaxStatesPerDomain</c>); <paramref name="cancellationToken"/> is checked inside the pair loop, so a
+    /// revoked or timed-out task stops here too.
+    /// </remarks>
+    public static DnsStateMatch Match(IReadOnlyList<string> retrieved, IReadOnlyDictionary<string, IReadOnlyList<string>> states,
+        CancellationToken cancellationToken = default)
     {
-        var live = retrieved.ToHashSet(StringComparer.Ordinal);
+        // Each live value gets a bit; a state is a bit set of the live values it holds, plus whether it holds others.
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var value in retrieved)
+        {
+            index.TryAdd(value, index.Count);
+        }
+        var words = Math.Max(1, (index.Count + 63) / 64);
+        var full = new ulong[words];
+        for (var b = 0; b < index.Count; b++)
+        {
+            full[b / 64] |= 1UL << (b % 64);
+        }
+
         var ordered = Ordered(states.Keys);
+        string? closest = null;
+        var best = 0;
+        // Non-empty subsets of the live set, first state of each distinct subset only, in priority order.
+        var subsets = new List<(string Name, ulong[] Bits)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in ordered)
         {
-            if (live.SetEquals(states[name]))
+            var bits = new ulong[words];
+            var outside = false;
+            var common = 0;
+            foreach (var value in states[name])
+            {
+                if (index.TryGetValue(value, out var b))
+                {
+                    ref var word = ref bits[b / 64];
+                    var mask = 1UL << (b % 64);
+                    if ((word & mask) == 0)
+                    {
+                        word |= mask;
+                        common++;
+                    }
+                }
+                else
+                {
+                    outside = true;
+                }
+            }
+            if (!outside && common == index.Count)
             {
                 return new DnsStateMatch(name, null, null);
             }
-        }
-
-        string? closest = null;
-        var best = 0;
-        foreach (var name in ordered)
-        {
-            var common = states[name].Distinct(StringComparer.Ordinal).Count(live.Contains);
             if (common > best)
             {
                 (closest, best) = (name, common);
             }
+            if (!outside && common > 0 && seen.Add(Convert.ToHexString(System.Runtime.InteropServices.MemoryMarshal.AsBytes(bits.AsSpan()))))
+            {
+                subsets.Add((name, bits));
+            }
         }
 
         IReadOnlyList<string>? mixed = null;
-        for (var i = 0; i < ordered.Count && mixed is null; i++)
+        for (var i = 0; i < subsets.Count && mixed is null; i++)
         {
-            for (var j = i + 1; j < ordered.Count && mixed is null; j++)
+            cancellationToken.ThrowIfCancellationRequested();
+            for (var j = i + 1; j < subsets.Count; j++)
             {
-                var union = states[ordered[i]].Union(states[ordered[j]], StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
-                if (live.Count > 0 && union.SetEquals(live))
+                if (Covers(subsets[i].Bits, subsets[j].Bits, full))
                 {
-                    mixed = [ordered[i], ordered[j]];
+                    mixed = [subsets[i].Name, subsets[j].Name];
+                    break;
                 }
             }
         }
         return new DnsStateMatch(Unknown, closest, mixed);
+    }
+
+    private static bool Covers(ulong[] a, ulong[] b, ulong[] full)
+    {
+        for (var w = 0; w < full.Length; w++)
+        {
+            if ((a[w] | b[w]) != full[w])
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>State names in the original's priority order.</summary>
