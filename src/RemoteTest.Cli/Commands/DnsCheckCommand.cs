@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Text.Json.Nodes;
+using RemoteTest.Cli.Verdicts;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -41,9 +42,10 @@ public sealed class DnsCheckCommand(CliEnvironment environment) : SubmitCommand<
         {
             return null;
         }
+        // In the expected state by the one DNS rule: every resolver answered and agrees on it.
         var elsewhere = (result?["results"] as JsonObject ?? [])
-            .Where(d => ResultView.Text(d.Value?["state"]) != expect)
-            .Select(d => $"{d.Key} is {ResultView.Text(d.Value?["state"])}").ToList();
+            .Where(d => d.Value is not JsonObject domain || ResultView.Text(domain["state"]) != expect || !DnsVerdict.DomainOk(domain))
+            .Select(d => $"{d.Key} is {(d.Value is JsonObject o ? DnsVerdict.Outcome(o) : "?")}").ToList();
         return elsewhere.Count == 0 ? null : $"not every domain is in state {expect}: {string.Join(", ", elsewhere)}";
     }
 }

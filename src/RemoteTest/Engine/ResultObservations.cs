@@ -17,7 +17,7 @@ public sealed record ProbeObservation(string Probe, string Outcome, double? Seco
 /// What operations care about in a task result, read from the result shapes every task shares (DESIGN.md)
 /// rather than from the tasks' types, so that schedules, alerts and metrics know no task code:
 /// <list type="bullet">
-/// <item>dns: <c>results[domain].state</c></item>
+/// <item>dns: <c>results[domain].state</c>, judged by <see cref="Tasks.DnsVerdict"/></item>
 /// <item>porttest: <c>results[host].failed_ports</c>, <c>results[host].ports[port].open/error_kind/connect_ms</c>,
 /// and <c>.tls.expires_utc / not_after / days_left / error</c></item>
 /// <item>apptest: <c>results[host][app].ok</c></item>
@@ -62,9 +62,20 @@ public sealed record ResultObservations(
             }
             if (Text(entry["state"]) is { } state)
             {
-                // dns.check_records: the migration state this domain is in.
-                outcome[host] = state;
-                probes.Add(new ProbeObservation("dns", Text(entry["error"]) is null ? "ok" : Text(entry["error_kind"]) ?? "error", null));
+                // dns.check_records: the migration state this domain is in, by the one DNS rule (a resolver that
+                // disagrees makes it "inconsistent", one that went silent is named beside the state).
+                outcome[host] = Tasks.DnsVerdict.Outcome(entry);
+                if (entry["by_nameserver"] is JsonObject servers)
+                {
+                    foreach (var (_, answer) in servers)
+                    {
+                        probes.Add(new ProbeObservation("dns", Text(answer?["error"]) is null ? "ok" : Text(answer?["error_kind"]) ?? "error", null));
+                    }
+                }
+                else
+                {
+                    probes.Add(new ProbeObservation("dns", Text(entry["error"]) is null ? "ok" : Text(entry["error_kind"]) ?? "error", null));
+                }
             }
             else if (entry["ports"] is JsonObject ports)
             {

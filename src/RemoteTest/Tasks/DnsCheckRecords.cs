@@ -30,7 +30,7 @@ public sealed record DnsCheckArgs(
 public sealed record DnsCheckResult(DnsCheckSummary Summary, IReadOnlyDictionary<string, DnsDomainResult> Results);
 
 /// <param name="State">The state every domain agrees on, else null.</param>
-/// <param name="Ok">Every domain resolved and matched a known state.</param>
+/// <param name="Ok">Every domain is ok by <see cref="DnsVerdict"/>: every resolver answered, all agree, on a named state.</param>
 public sealed record DnsCheckSummary(int Domains, double DurationSec, string? State, bool Ok, IReadOnlyList<string> Nameservers);
 
 /// <summary>One domain's live records and the state they match.</summary>
@@ -50,7 +50,8 @@ public sealed record DnsDomainResult(
     bool Mixed,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? MixedStates,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, DnsServerAnswer>? ByNameserver,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Consistent);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Consistent,
+    bool Ok);
 
 /// <summary>One resolver's answer when several were asked.</summary>
 public sealed record DnsServerAnswer(IReadOnlyList<string> Retrieved, string State, string? Rcode, string? Error, string? ErrorKind, int? Ttl, double DurationSeconds);
@@ -217,11 +218,11 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
         // Keep the caller's domain order, as the original's dict did.
         var results = finished.ToDictionary(r => r.Key, r => r.Result, StringComparer.Ordinal);
         var distinct = results.Values.Select(r => r.State).Distinct().ToList();
-        var ok = results.Values.All(r => r.Error is null && r.State != DnsStateMatch.Unknown);
+        var ok = results.Values.All(r => r.Ok);
         var summary = new DnsCheckSummary(
             args.DnsData.Count,
             Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 2),
-            distinct.Count == 1 && distinct[0] != DnsStateMatch.Unknown ? distinct[0] : null,
+            distinct.Count == 1 && DnsVerdict.IsNamed(distinct[0]) ? distinct[0] : null,
             ok,
             args.Nameservers.Select(DnsQuery.Describe).ToList());
         return new DnsCheckResult(summary, results);
@@ -230,37 +231,60 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
     private static DnsDomainResult Classify(string domain, QueryType type, IReadOnlyDictionary<string, IReadOnlyList<string>> states,
         IReadOnlyList<DnsLookup> lookups, bool includeText, CancellationToken cancellationToken)
     {
-        // The first resolver that gave an answer (any rcode) speaks for the domain; a timeout defers to the next.
+        // The first resolver that gave an answer (any rcode) supplies the domain's records; a timeout defers to the next.
         var primary = lookups.FirstOrDefault(l => l.Rcode is not null) ?? lookups[0];
         var typeName = type.ToString();
         var retrieved = primary.Values.Order(StringComparer.Ordinal).ToList();
         var match = primary.Error is null ? DnsStateMatch.Match(retrieved, states, cancellationToken) : DnsStateMatch.NoMatch;
-        var text = includeText ? DnsStateMatch.Render(domain, typeName, match.State, retrieved, primary.Error) : null;
 
-        Dictionary<string, DnsServerAnswer>? byServer = null;
-        bool? consistent = null;
-        if (lookups.Count > 1)
+        if (lookups.Count <= 1)
         {
-            byServer = new Dictionary<string, DnsServerAnswer>(StringComparer.Ordinal);
-            foreach (var l in lookups)
-            {
-                var values = l.Values.Order(StringComparer.Ordinal).ToList();
-                var state = l.Error is null ? DnsStateMatch.Match(values, states, cancellationToken).State : DnsStateMatch.Unknown;
-                byServer[l.Server] = new DnsServerAnswer(values, state, l.Rcode, l.Error, l.ErrorKind, l.Ttl, Math.Round(l.DurationSeconds, 4));
-            }
-            consistent = byServer.Values.Select(a => (a.Rcode, string.Join('\n', a.Retrieved))).Distinct().Count() == 1;
+            // The original's single-resolver result, unchanged.
+            var single = DnsVerdict.DomainOk(match.State, primary.Error, []);
+            var text1 = includeText ? DnsStateMatch.Render(domain, typeName, match.State, retrieved, primary.Error) : null;
+            return new DnsDomainResult(typeName, retrieved, match.State, primary.Error, text1, primary.Rcode, primary.ErrorKind,
+                primary.Answers, primary.CnameChain, primary.Ttl, Math.Round(primary.DurationSeconds, 4),
+                match.ClosestState, match.MixedStates is not null, match.MixedStates, null, null, single);
         }
 
-        return new DnsDomainResult(typeName, retrieved, match.State, primary.Error, text, primary.Rcode, primary.ErrorKind,
+        var byServer = new Dictionary<string, DnsServerAnswer>(StringComparer.Ordinal);
+        var views = new List<DnsVerdict.ResolverView>();
+        foreach (var l in lookups)
+        {
+            var values = l.Values.Order(StringComparer.Ordinal).ToList();
+            var state = l.Error is null ? DnsStateMatch.Match(values, states, cancellationToken).State : DnsStateMatch.Unknown;
+            byServer[l.Server] = new DnsServerAnswer(values, state, l.Rcode, l.Error, l.ErrorKind, l.Ttl, Math.Round(l.DurationSeconds, 4));
+            views.Add(new DnsVerdict.ResolverView(state, l.Error, l.Rcode is not null));
+        }
+        var consistent = byServer.Values.Select(a => (a.Rcode, string.Join('\n', a.Retrieved))).Distinct().Count() == 1;
+        // One verdict over every resolver: the state the answering ones agree on, else "inconsistent".
+        var domainState = DnsVerdict.DomainState(views);
+        var ok = DnsVerdict.DomainOk(domainState, primary.Error, views);
+        var text = includeText ? RenderSeveral(domain, typeName, domainState, retrieved, primary.Error, byServer) : null;
+        return new DnsDomainResult(typeName, retrieved, domainState, primary.Error, text, primary.Rcode, primary.ErrorKind,
             primary.Answers, primary.CnameChain, primary.Ttl, Math.Round(primary.DurationSeconds, 4),
-            match.ClosestState, match.MixedStates is not null, match.MixedStates, byServer, consistent);
+            domainState == DnsStateMatch.Unknown ? match.ClosestState : null, match.MixedStates is not null, match.MixedStates, byServer, consistent, ok);
+    }
+
+    /// <summary>The text line over several resolvers: the original's line, then who disagreed or did not answer.</summary>
+    private static string RenderSeveral(string domain, string typeName, string state, IReadOnlyList<string> retrieved, string? error,
+        IReadOnlyDictionary<string, DnsServerAnswer> byServer)
+    {
+        if (state == DnsVerdict.Inconsistent)
+        {
+            return $"{domain}: is in state inconsistent (" +
+                string.Join(", ", byServer.Select(kv => $"{kv.Key}: {(kv.Value.Rcode is null ? kv.Value.ErrorKind ?? "error" : kv.Value.State)}")) + ")";
+        }
+        var line = DnsStateMatch.Render(domain, typeName, state, retrieved, error);
+        var silent = byServer.Where(kv => kv.Value.Error is not null && kv.Value.Rcode is null).Select(kv => $"{kv.Key} ({kv.Value.ErrorKind ?? "error"})").ToList();
+        return silent.Count == 0 || error is not null ? line : $"{line}; no answer from {string.Join(", ", silent)}";
     }
 }
 
 /// <summary>How live values compare to a domain's named states, with the original's tie-breaking order.</summary>
 public sealed record DnsStateMatch(string State, string? ClosestState, IReadOnlyList<string>? MixedStates)
 {
-    public const string Unknown = "unknown";
+    public const string Unknown = DnsVerdict.Unknown;
 
     public static readonly DnsStateMatch NoMatch = new(Unknown, null, null);
 

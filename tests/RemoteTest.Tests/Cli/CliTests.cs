@@ -48,6 +48,18 @@ public sealed class CliTests : CliServiceTest
     }
 
     [Fact]
+    public async Task Dns_check_over_a_stale_resolver_is_inconsistent_and_exits_1_even_with_expect()
+    {
+        await using var stale = RemoteTest.Fixtures.Dns.DnsTestServer.Start(IPAddress.Parse("127.0.0.2"));
+        stale.A("sip.example.test", "192.0.2.10").A("xsp.example.test", "192.0.2.20");
+        var file = Runner.File("dns_data.json", DnsData);
+        var run = await Runner.RunAsync("dns", "check", file, "--nameserver", $"{Dns.NameServer},{stale.NameServer}", "--expect", "13056");
+        Assert.True(run.ExitCode == ExitCodes.Failed, run.ToString());
+        Assert.Contains("inconsistent", run.Out);
+        Assert.Contains("some checks failed", run.Out);
+    }
+
+    [Fact]
     public async Task Json_prints_the_raw_task_answer_for_scripts()
     {
         var file = Runner.File("dns_data.json", DnsData);
