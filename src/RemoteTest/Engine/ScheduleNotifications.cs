@@ -76,7 +76,7 @@ public static class ScheduleNotifications
             null => WebhookNotification.Ready,
             Change when previous.Values is { } before => ChangeNotification(before, values),
             CertExpiry when crossed.Count > 0 => new WebhookNotification(CertExpiry,
-                string.Join("; ", crossed.Select(c => $"{c.Cert.Endpoint}: certificate expires in {Math.Floor(c.Cert.DaysLeft):0} days ({c.Cert.NotAfter.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}), below {c.Threshold} days")),
+                string.Join("; ", crossed.Select(c => $"{c.Cert.Endpoint}: {(c.Cert.Subject is { } who ? $"chain certificate '{who}'" : "certificate")} expires in {Math.Floor(c.Cert.DaysLeft):0} days ({c.Cert.NotAfter.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}), below {c.Threshold} days")),
                 crossed.Select(c => new OutcomeChange(c.Cert.Endpoint, null, $"{Math.Floor(c.Cert.DaysLeft):0} days left")).ToList()),
             _ => null,
         };
