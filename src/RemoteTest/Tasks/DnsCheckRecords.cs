@@ -20,6 +20,12 @@ public sealed record DnsCheckArgs(
     QueryType? RecordType,
     bool NameserversRequested = false) : ITargetedArguments
 {
+    /// <summary>Ask every authoritative server of each domain's zone directly, too (<c>authoritative: true</c>).</summary>
+    public bool Authoritative { get; init; }
+
+    /// <summary>The named resolver set <c>nameservers</c> gave (<c>"public"</c>), else null.</summary>
+    public string? ResolverSet { get; init; }
+
     /// <summary>The client's own resolvers are targets the policy judges; the operator's defaults are trusted.</summary>
     public IReadOnlyList<string> Targets => NameserversRequested ? Nameservers.Select(n => n.Address.ToString()).ToList() : [];
 
@@ -31,7 +37,16 @@ public sealed record DnsCheckResult(DnsCheckSummary Summary, IReadOnlyDictionary
 
 /// <param name="State">The state every domain agrees on, else null.</param>
 /// <param name="Ok">Every domain is ok by <see cref="DnsVerdict"/>: every resolver answered, all agree, on a named state.</param>
-public sealed record DnsCheckSummary(int Domains, double DurationSec, string? State, bool Ok, IReadOnlyList<string> Nameservers);
+public sealed record DnsCheckSummary(int Domains, double DurationSec, string? State, bool Ok, IReadOnlyList<string> Nameservers)
+{
+    /// <summary>The named resolver set asked (<c>nameservers: "public"</c>), else absent.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ResolverSet { get; init; }
+
+    /// <summary>True when every domain's authoritative servers were asked too.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Authoritative { get; init; }
+}
 
 /// <summary>One domain's live records and the state they match.</summary>
 public sealed record DnsDomainResult(
@@ -51,7 +66,38 @@ public sealed record DnsDomainResult(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? MixedStates,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, DnsServerAnswer>? ByNameserver,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Consistent,
-    bool Ok);
+    bool Ok)
+{
+    /// <summary>With <c>authoritative: true</c>: the zone, its NS set and every authoritative server's answer.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DnsAuthoritativeResult? Authoritative { get; init; }
+}
+
+/// <summary>
+/// "Has my change reached every authoritative server?": the zone found through the resolver, its NS names, and
+/// per server address (<c>ip:port</c>) its answer, rcode and the zone's SOA serial. Consistent only when every
+/// server answered, with the same rcode, the same records and the same serial.
+/// </summary>
+public sealed record DnsAuthoritativeResult(
+    string? Zone,
+    IReadOnlyList<string> Nameservers,
+    IReadOnlyDictionary<string, DnsAuthoritativeAnswer> Servers,
+    IReadOnlyList<long> Serials,
+    bool Consistent,
+    string? Error,
+    string? ErrorKind);
+
+/// <summary>One authoritative server's answer, asked directly with recursion off.</summary>
+public sealed record DnsAuthoritativeAnswer(
+    string Name,
+    string Address,
+    IReadOnlyList<string> Retrieved,
+    string State,
+    string? Rcode,
+    long? SoaSerial,
+    string? Error,
+    string? ErrorKind,
+    double DurationSeconds);
 
 /// <summary>One resolver's answer when several were asked.</summary>
 public sealed record DnsServerAnswer(IReadOnlyList<string> Retrieved, string State, string? Rcode, string? Error, string? ErrorKind, int? Ttl, double DurationSeconds);
@@ -85,8 +131,10 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
             new JsonObject { ["type"] = "object", ["additionalProperties"] = new JsonObject { ["type"] = "object", ["additionalProperties"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } } } }),
         new("timeout", false, "Seconds to wait for each resolver's answer (default 3.0).", new JsonObject { ["type"] = "number", ["default"] = 3.0 }),
         new("include_text", false, "Add a human-readable 'text' line per domain (default true).", new JsonObject { ["type"] = "boolean", ["default"] = true }),
-        new("nameservers", false, "Resolvers to ask, as 'ip' or 'ip:port' (default: the system's). With several, each is asked and compared.",
-            new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } }),
+        new("nameservers", false, "Resolvers to ask, as 'ip' or 'ip:port' (default: the system's), or the name of a configured resolver set (\"public\"). With several, each is asked and compared.",
+            new JsonObject { ["oneOf"] = new JsonArray(new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } }, new JsonObject { ["type"] = "string" }) }),
+        new("authoritative", false, "Also find each domain's zone (SOA, NS) through the resolver and ask every address of every authoritative server directly, recursion off: per server answer, rcode and SOA serial (default false).",
+            new JsonObject { ["type"] = "boolean", ["default"] = false }),
         new("record_type", false, "Query this type for every domain instead: A, AAAA, CNAME, MX, TXT, NS or SRV.",
             new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("A", "AAAA", "CNAME", "MX", "TXT", "NS", "SRV") }),
     ];
@@ -142,7 +190,16 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
 
         var nameservers = options.Value.Dns.DefaultNameservers.Select(ns => DnsQuery.ParseNameServer(ns)!).ToList();
         var requested = false;
-        if (arguments.Has("nameservers") && arguments["nameservers"] is not null)
+        string? resolverSet = null;
+        if (arguments.Has("nameservers") && arguments["nameservers"] is JsonValue setName && setName.GetValueKind() == System.Text.Json.JsonValueKind.String)
+        {
+            // A named set the operator configured (or the built-in "public"): trusted like the default resolvers.
+            resolverSet = setName.GetValue<string>();
+            var set = options.Value.Dns.ResolverSet(resolverSet)
+                ?? throw new TaskArgumentException("nameservers", $"nameservers: '{(resolverSet.Length > 64 ? resolverSet[..64] : resolverSet)}' is neither a list of resolvers nor a resolver set; sets: {string.Join(", ", options.Value.Dns.ResolverSets.Keys.Concat(DnsCheckOptions.BuiltInResolverSets.Keys).Distinct(StringComparer.OrdinalIgnoreCase).Order())}");
+            nameservers = set.Select(ns => DnsQuery.ParseNameServer(ns)!).ToList();
+        }
+        else if (arguments.Has("nameservers") && arguments["nameservers"] is not null)
         {
             requested = true;
             var list = ArgumentReader.Array(arguments["nameservers"], "nameservers");
@@ -168,7 +225,12 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
                 ? t
                 : throw new TaskArgumentException("record_type", $"record_type '{text}' is not one of {string.Join(", ", RecordTypes.Keys)}");
         }
-        return new DnsCheckArgs(domains, timeout, includeText, nameservers, recordType, requested && nameservers.Count > 0);
+        var authoritative = arguments.Has("authoritative") && arguments["authoritative"] is not null && ArgumentReader.Boolean(arguments["authoritative"], "authoritative");
+        return new DnsCheckArgs(domains, timeout, includeText, nameservers, recordType, requested && nameservers.Count > 0)
+        {
+            Authoritative = authoritative,
+            ResolverSet = resolverSet,
+        };
     }
 
     public override async Task<object> RunAsync(DnsCheckArgs args, TaskContext context, CancellationToken cancellationToken)
@@ -186,7 +248,8 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
         var client = new LookupClient(lookupOptions);
 
         var asked = args.Nameservers.Count > 0 ? args.Nameservers.Select(s => new[] { s }).ToArray() : [Array.Empty<NameServer>()];
-        context.Plan(args.DnsData.Count * asked.Length);
+        context.Plan(args.DnsData.Count * (asked.Length + (args.Authoritative ? 1 : 0)));
+        var authoritativeClient = args.Authoritative ? DnsAuthority.AuthoritativeClient(timeout) : null;
         using var gate = new SemaphoreSlim(options.Value.Dns.MaxConcurrentQueries);
 
         var checks = args.DnsData.Select(async entry =>
@@ -211,7 +274,19 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
                     context.Complete();
                 }
             }));
-            return (entry.Key, Result: Classify(entry.Key, type, entry.Value, lookups, args.IncludeText, cancellationToken));
+            DnsAuthoritativeResult? authority = null;
+            if (authoritativeClient is not null)
+            {
+                try
+                {
+                    authority = await AskAuthoritativeAsync(client, authoritativeClient, args, entry.Key, type, entry.Value, gate, cancellationToken);
+                }
+                finally
+                {
+                    context.Complete();
+                }
+            }
+            return (entry.Key, Result: Classify(entry.Key, type, entry.Value, lookups, args.IncludeText, cancellationToken, authority));
         }).ToList();
         var finished = await Task.WhenAll(checks);
 
@@ -224,11 +299,77 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
             Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 2),
             distinct.Count == 1 && DnsVerdict.IsNamed(distinct[0]) ? distinct[0] : null,
             ok,
-            args.Nameservers.Select(DnsQuery.Describe).ToList());
+            args.Nameservers.Select(DnsQuery.Describe).ToList())
+        {
+            ResolverSet = args.ResolverSet,
+            Authoritative = args.Authoritative ? true : null,
+        };
         return new DnsCheckResult(summary, results);
     }
 
+    /// <summary>The zone and every address of every authoritative server, each asked the domain and the zone's SOA directly.</summary>
+    private async Task<DnsAuthoritativeResult> AskAuthoritativeAsync(LookupClient resolver, LookupClient authoritative, DnsCheckArgs args, string domain,
+        QueryType type, IReadOnlyDictionary<string, IReadOnlyList<string>> states, SemaphoreSlim gate, CancellationToken cancellationToken)
+    {
+        var timeout = TimeSpan.FromSeconds(args.Timeout);
+        var dns = options.Value.Dns;
+        var zone = await DnsAuthority.FindAsync(resolver, args.Nameservers, domain, dns.MaxAuthoritativeServers, timeout, cancellationToken);
+        var answers = await Task.WhenAll(zone.Servers.Select(async server =>
+        {
+            var at = new NameServer(server.Address, dns.AuthoritativePort);
+            var key = DnsQuery.Describe(at);
+            // Addresses come from DNS, not from the operator: the target policy judges them like any target.
+            if (guard.Check(server.Address) is { } refusal)
+            {
+                return (key, new DnsAuthoritativeAnswer(server.Name, server.Address.ToString(), [], DnsStateMatch.Unknown, null, null, refusal, ErrorKind.NotAllowed, 0));
+            }
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                var serial = DnsAuthority.SerialAsync(authoritative, at, zone.Zone!, timeout, cancellationToken);
+                var lookup = await DnsQuery.QueryAsync(authoritative, [at], domain, type, timeout, cancellationToken);
+                var values = lookup.Values.Order(StringComparer.Ordinal).ToList();
+                var state = lookup.Error is null ? DnsStateMatch.Match(values, states, cancellationToken).State : DnsStateMatch.Unknown;
+                return (key, new DnsAuthoritativeAnswer(server.Name, server.Address.ToString(), values, state, lookup.Rcode, await serial,
+                    lookup.Error, lookup.ErrorKind, Math.Round(lookup.DurationSeconds, 4)));
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        var servers = answers.ToDictionary(a => a.key, a => a.Item2, StringComparer.Ordinal);
+        var serials = servers.Values.Where(a => a.SoaSerial is not null).Select(a => a.SoaSerial!.Value).Distinct().Order().ToList();
+        var consistent = zone.Error is null && servers.Count > 0
+            && servers.Values.All(a => a.Error is null && a.SoaSerial is not null)
+            && servers.Values.Select(a => (a.Rcode, string.Join('\n', a.Retrieved), a.SoaSerial)).Distinct().Count() == 1;
+        return new DnsAuthoritativeResult(zone.Zone, zone.NameServers, servers, serials, consistent, zone.Error, zone.ErrorKind);
+    }
+
     private static DnsDomainResult Classify(string domain, QueryType type, IReadOnlyDictionary<string, IReadOnlyList<string>> states,
+        IReadOnlyList<DnsLookup> lookups, bool includeText, CancellationToken cancellationToken, DnsAuthoritativeResult? authority = null)
+    {
+        var result = ClassifyResolvers(domain, type, states, lookups, includeText, cancellationToken);
+        if (authority is null)
+        {
+            return result;
+        }
+        // One verdict over the resolvers and every authoritative server: a stale server makes the domain inconsistent,
+        // and the domain is ok only when the authoritative servers agree (answer, rcode, SOA serial) as well.
+        var views = lookups.Select(l => new DnsVerdict.ResolverView(
+                l.Error is null ? DnsStateMatch.Match(l.Values.Order(StringComparer.Ordinal).ToList(), states, cancellationToken).State : DnsStateMatch.Unknown,
+                l.Error, l.Rcode is not null))
+            .Concat(authority.Servers.Values.Select(a => new DnsVerdict.ResolverView(a.State, a.Error, a.Rcode is not null)))
+            .ToList();
+        var state = DnsVerdict.DomainState(views);
+        var ok = DnsVerdict.DomainOk(state, result.Error, views) && authority.Consistent;
+        var text = result.Text is null ? null
+            : state == result.State ? result.Text + (authority.Consistent ? "" : $"; authoritative servers disagree (serials {string.Join(", ", authority.Serials)})")
+            : $"{domain}: is in state {state} (authoritative: " + string.Join(", ", authority.Servers.Select(kv => $"{kv.Key}: {(kv.Value.Rcode is null ? kv.Value.ErrorKind ?? "error" : kv.Value.State)}")) + ")";
+        return result with { State = state, Ok = ok, Text = text, Authoritative = authority };
+    }
+
+    private static DnsDomainResult ClassifyResolvers(string domain, QueryType type, IReadOnlyDictionary<string, IReadOnlyList<string>> states,
         IReadOnlyList<DnsLookup> lookups, bool includeText, CancellationToken cancellationToken)
     {
         // The first resolver that gave an answer (any rcode) supplies the domain's records; a timeout defers to the next.

@@ -18,7 +18,8 @@ namespace RemoteTest.Tasks;
 /// The rule: the domain's state is the state every resolver that <i>answered</i> (any rcode) agrees on, else
 /// <see cref="Inconsistent"/>; it is ok only when every resolver asked answered without an error, and that state
 /// is a named one (not <see cref="Unknown"/> nor <see cref="Inconsistent"/>). One resolver (the original's case):
-/// ok = no error and a named state, as before.
+/// ok = no error and a named state, as before. With <c>authoritative: true</c> the authoritative servers count
+/// as views too, and the domain is ok only when they also agree on the zone's SOA serial.
 /// </remarks>
 public static class DnsVerdict
 {
@@ -64,7 +65,8 @@ public static class DnsVerdict
             .Where(v => v is not null)
             .Select(v => new ResolverView(Text(v!["state"]) ?? Unknown, Text(v["error"]), Text(v["rcode"]) is not null))
             .ToList();
-        return DomainOk(Text(domain["state"]) ?? Unknown, Text(domain["error"]), views);
+        var authoritativeOk = domain["authoritative"]?["consistent"] is not JsonValue c || c.GetValueKind() != JsonValueKind.False;
+        return authoritativeOk && DomainOk(Text(domain["state"]) ?? Unknown, Text(domain["error"]), views);
     }
 
     /// <summary>
