@@ -23,6 +23,9 @@ public sealed record DnsCheckArgs(
     /// <summary>Ask every authoritative server of each domain's zone directly, too (<c>authoritative: true</c>).</summary>
     public bool Authoritative { get; init; }
 
+    /// <summary><c>record_type: "SIP"</c>: resolve each domain as RFC 3263 does.</summary>
+    public bool Sip { get; init; }
+
     /// <summary>The named resolver set <c>nameservers</c> gave (<c>"public"</c>), else null.</summary>
     public string? ResolverSet { get; init; }
 
@@ -68,6 +71,10 @@ public sealed record DnsDomainResult(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Consistent,
     bool Ok)
 {
+    /// <summary>With <c>record_type: "SIP"</c>: the RFC 3263 tree (NAPTR → SRV → addresses) and its targets.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SipResolutionResult? Sip { get; init; }
+
     /// <summary>With <c>authoritative: true</c>: the zone, its NS set and every authoritative server's answer.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DnsAuthoritativeResult? Authoritative { get; init; }
@@ -118,7 +125,24 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
         ["TXT"] = QueryType.TXT,
         ["NS"] = QueryType.NS,
         ["SRV"] = QueryType.SRV,
+        ["NAPTR"] = QueryType.NAPTR,
+        ["PTR"] = QueryType.PTR,
+        ["SOA"] = QueryType.SOA,
+        ["CAA"] = QueryType.CAA,
+        ["TLSA"] = QueryType.TLSA,
+        ["DS"] = QueryType.DS,
+        ["DNSKEY"] = QueryType.DNSKEY,
     };
+
+    /// <summary><c>record_type: "SIP"</c>: the RFC 3263 resolution (NAPTR → SRV → A/AAAA) instead of one record type.</summary>
+    public const string SipRecordType = "SIP";
+
+    /// <summary>Most SIP targets (transport, address, port) one domain resolves to.</summary>
+    public const int MaxSipTargets = 64;
+
+    /// <summary>An IP address written as one (<c>192.0.2.1</c>, <c>2001:db8::1</c>): reverse-looked-up for PTR.</summary>
+    public static bool IsIpLiteral(string text, out System.Net.IPAddress address) =>
+        System.Net.IPAddress.TryParse(text, out address!) && (text.Contains(':') || text.Count(c => c == '.') == 3);
 
     public override string Name => "dns.check_records";
 
@@ -135,8 +159,8 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
             new JsonObject { ["oneOf"] = new JsonArray(new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } }, new JsonObject { ["type"] = "string" }) }),
         new("authoritative", false, "Also find each domain's zone (SOA, NS) through the resolver and ask every address of every authoritative server directly, recursion off: per server answer, rcode and SOA serial (default false).",
             new JsonObject { ["type"] = "boolean", ["default"] = false }),
-        new("record_type", false, "Query this type for every domain instead: A, AAAA, CNAME, MX, TXT, NS or SRV.",
-            new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("A", "AAAA", "CNAME", "MX", "TXT", "NS", "SRV") }),
+        new("record_type", false, "Query this type for every domain instead: A, AAAA, CNAME, MX, TXT, NS, SRV, NAPTR, PTR, SOA, CAA, TLSA, DS, DNSKEY; or SIP for the RFC 3263 resolution (NAPTR → SRV → A/AAAA). An IP address as the domain is a PTR (reverse) lookup.",
+            new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("A", "AAAA", "CNAME", "MX", "TXT", "NS", "SRV", "NAPTR", "PTR", "SOA", "CAA", "TLSA", "DS", "DNSKEY", "SIP") }),
     ];
 
     public override DnsCheckArgs ParseArguments(TaskArguments arguments)
@@ -158,7 +182,7 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
         foreach (var (domain, statesNode) in data)
         {
             var field = ArgumentReader.Member("dns_data", domain);
-            if (!ArgumentReader.IsDnsName(domain))
+            if (!ArgumentReader.IsDnsName(domain) && !IsIpLiteral(domain, out _))
             {
                 throw new TaskArgumentException(field, $"{field}: '{domain}' is not a valid domain name");
             }
@@ -218,18 +242,21 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
         }
 
         QueryType? recordType = null;
+        var sip = false;
         if (arguments.Has("record_type") && arguments["record_type"] is not null)
         {
             var text = ArgumentReader.String(arguments["record_type"], "record_type", 16);
-            recordType = RecordTypes.TryGetValue(text, out var t)
+            sip = text.Equals(SipRecordType, StringComparison.OrdinalIgnoreCase);
+            recordType = sip ? null : RecordTypes.TryGetValue(text, out var t)
                 ? t
-                : throw new TaskArgumentException("record_type", $"record_type '{text}' is not one of {string.Join(", ", RecordTypes.Keys)}");
+                : throw new TaskArgumentException("record_type", $"record_type '{text}' is not one of {string.Join(", ", RecordTypes.Keys)}, {SipRecordType}");
         }
         var authoritative = arguments.Has("authoritative") && arguments["authoritative"] is not null && ArgumentReader.Boolean(arguments["authoritative"], "authoritative");
         return new DnsCheckArgs(domains, timeout, includeText, nameservers, recordType, requested && nameservers.Count > 0)
         {
             Authoritative = authoritative,
             ResolverSet = resolverSet,
+            Sip = sip,
         };
     }
 
@@ -254,7 +281,14 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
 
         var checks = args.DnsData.Select(async entry =>
         {
-            var type = args.RecordType ?? (entry.Key.StartsWith('_') ? QueryType.SRV : QueryType.A);
+            var isIp = IsIpLiteral(entry.Key, out var ip);
+            var type = args.RecordType ?? (isIp ? QueryType.PTR : entry.Key.StartsWith('_') ? QueryType.SRV : QueryType.A);
+            // An address is looked up by its reverse name (PTR); the result stays keyed by the address as given.
+            var name = isIp && type == QueryType.PTR ? DnsQuery.ReverseName(ip) : entry.Key;
+            if (args.Sip)
+            {
+                return (entry.Key, Result: await ResolveSipAsync(client, args, entry.Key, entry.Value, gate, asked.Length, context, cancellationToken));
+            }
             var lookups = await Task.WhenAll(asked.Select(async servers =>
             {
                 // Checked here, on the worker, too: its policy (and its own addresses) may differ from the API's.
@@ -266,7 +300,7 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
                 await gate.WaitAsync(cancellationToken);
                 try
                 {
-                    return await DnsQuery.QueryAsync(client, servers, entry.Key, type, timeout, cancellationToken);
+                    return await DnsQuery.QueryAsync(client, servers, name, type, timeout, cancellationToken);
                 }
                 finally
                 {
@@ -305,6 +339,33 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
             Authoritative = args.Authoritative ? true : null,
         };
         return new DnsCheckResult(summary, results);
+    }
+
+    /// <summary>A domain resolved as RFC 3263 does; its targets (<c>tcp 192.0.2.10:5060</c>) are what states list.</summary>
+    private static async Task<DnsDomainResult> ResolveSipAsync(LookupClient client, DnsCheckArgs args, string domain,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> states, SemaphoreSlim gate, int planned, TaskContext context, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        SipResolutionResult sip;
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            sip = await SipResolution.ResolveAsync(client, args.Nameservers, domain, TimeSpan.FromSeconds(args.Timeout), MaxSipTargets, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+            for (var i = 0; i < planned; i++)
+            {
+                context.Complete();
+            }
+        }
+        var server = args.Nameservers.Count == 0 ? "system" : DnsQuery.Describe(args.Nameservers[0]);
+        var lookup = new DnsLookup(server, sip.Error is null ? "NOERROR" : null, sip.Targets.Select(t => t.Line).ToList(), [], [], null, sip.Error, sip.ErrorKind,
+            Stopwatch.GetElapsedTime(started).TotalSeconds);
+        var result = Classify(domain, QueryType.NAPTR, states, [lookup], args.IncludeText, cancellationToken);
+        var text = args.IncludeText ? DnsStateMatch.Render(domain, SipRecordType, result.State, result.Retrieved, result.Error) : null;
+        return result with { RecordType = SipRecordType, Text = text, Sip = sip };
     }
 
     /// <summary>The zone and every address of every authoritative server, each asked the domain and the zone's SOA directly.</summary>

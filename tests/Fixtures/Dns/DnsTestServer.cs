@@ -112,6 +112,22 @@ public sealed class DnsTestServer : IAsyncDisposable
     public DnsTestServer Ns(string zone, string server) =>
         Add(zone, [new NsRecord(Name(zone), TtlSeconds, Name(server))]);
 
+    /// <summary>Any record (NAPTR, PTR, CAA, TLSA, DS, DNSKEY, ...), built with ARSoft's record types.</summary>
+    public DnsTestServer Record(DnsRecordBase record) => Add(record.Name.ToString(), [record]);
+
+    /// <summary>A NAPTR record (RFC 3403) pointing at <paramref name="replacement"/>.</summary>
+    public DnsTestServer Naptr(string name, ushort order, ushort preference, string flags, string services, string replacement) =>
+        Add(name, [new NaptrRecord(Name(name), TtlSeconds, order, preference, flags, services, "", Name(replacement))]);
+
+    /// <summary>The PTR record of an address (under in-addr.arpa or ip6.arpa).</summary>
+    public DnsTestServer Ptr(string address, string target)
+    {
+        var reverse = IPAddress.Parse(address).GetReverseLookupDomain();
+        return Add(reverse.ToString(), [new PtrRecord(reverse, TtlSeconds, Name(target))]);
+    }
+
+    public static DomainName NameOf(string name) => Name(name);
+
     public DnsTestServer A(string name, params string[] addresses) =>
         Add(name, addresses.Select(a => (DnsRecordBase)new ARecord(Name(name), TtlSeconds, IPAddress.Parse(a))));
 
