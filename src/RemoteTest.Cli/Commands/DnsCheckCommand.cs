@@ -16,6 +16,18 @@ public sealed class DnsCheckSettings : SubmitSettings
     [Description("Ask this nameserver instead of the server's resolvers; repeat (or comma separate) to compare several.")]
     public string[] Nameservers { get; set; } = [];
 
+    [CommandOption("--resolver-set <NAME>")]
+    [Description("Ask a configured resolver set instead (e.g. public); its resolvers are compared.")]
+    public string? ResolverSet { get; set; }
+
+    [CommandOption("--authoritative")]
+    [Description("Also ask every authoritative server of each zone directly (answer, rcode, SOA serial).")]
+    public bool Authoritative { get; set; }
+
+    [CommandOption("--record-type <TYPE>")]
+    [Description("Query this type for every domain: A, AAAA, CNAME, MX, TXT, NS, SRV, NAPTR, PTR, SOA, CAA, TLSA, DS, DNSKEY, or SIP (RFC 3263).")]
+    public string? RecordType { get; set; }
+
     [CommandOption("--expect <STATE>")]
     [Description("Pass only when every domain is in this state (e.g. the migration's target).")]
     public string? Expect { get; set; }
@@ -32,6 +44,18 @@ public sealed class DnsCheckCommand(CliEnvironment environment) : SubmitCommand<
         if (nameservers.Length > 0)
         {
             JsonInput.Kwargs(payload)["nameservers"] = new JsonArray(nameservers.Select(n => (JsonNode)n).ToArray());
+        }
+        if (settings.ResolverSet is { } set)
+        {
+            JsonInput.Kwargs(payload)["nameservers"] = set;
+        }
+        if (settings.Authoritative)
+        {
+            JsonInput.Kwargs(payload)["authoritative"] = true;
+        }
+        if (settings.RecordType is { } type)
+        {
+            JsonInput.Kwargs(payload)["record_type"] = type;
         }
         return payload;
     }

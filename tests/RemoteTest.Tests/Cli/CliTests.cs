@@ -60,6 +60,22 @@ public sealed class CliTests : CliServiceTest
     }
 
     [Fact]
+    public async Task Dns_check_passes_record_type_resolver_set_and_authoritative_through()
+    {
+        Dns.Srv("_sip._udp.sipcli.example.test", 10, 10, 5060, "sbc.sipcli.example.test").A("sbc.sipcli.example.test", "192.0.2.40");
+        var file = Runner.File("sip.json", """{"sipcli.example.test": {"new": ["udp 192.0.2.40:5060"]}}""");
+        var run = await Runner.RunAsync("dns", "check", file, "--record-type", "SIP", "--json");
+        Assert.True(run.ExitCode == ExitCodes.Passed, run.ToString());
+        var r = System.Text.Json.Nodes.JsonNode.Parse(run.Out)!["result"]!["results"]!["sipcli.example.test"]!;
+        Assert.Equal("SIP", r["record_type"]!.GetValue<string>());
+        Assert.Equal("srv", r["sip"]!["source"]!.GetValue<string>());
+
+        var set = await Runner.RunAsync("dns", "check", file, "--resolver-set", "nosuch", "--authoritative");
+        Assert.True(set.ExitCode == ExitCodes.Usage, set.ToString());
+        Assert.Contains("nameservers", set.Err);
+    }
+
+    [Fact]
     public async Task Json_prints_the_raw_task_answer_for_scripts()
     {
         var file = Runner.File("dns_data.json", DnsData);

@@ -95,12 +95,16 @@ function stateOrder(a, b) {
   return a.localeCompare(b);
 }
 
-/** Per-nameserver answers in either shape: {"ns": {...}} or [{"nameserver": "ns", ...}]. */
+/**
+ * Per-nameserver answers in either shape: {"ns": {...}} or [{"nameserver": "ns", ...}], then (authoritative: true)
+ * every authoritative server, labelled with its NS name and SOA serial.
+ */
 function nameserverAnswers(r) {
   const ns = r.by_nameserver || r.nameservers || r.per_nameserver;
-  if (!ns || typeof ns !== 'object') return [];
-  const list = Array.isArray(ns) ? ns.map(a => [a.nameserver || a.server || '?', a]) : Object.entries(ns);
-  return list.filter(([, a]) => a && typeof a === 'object');
+  const list = !ns || typeof ns !== 'object' ? [] : Array.isArray(ns) ? ns.map(a => [a.nameserver || a.server || '?', a]) : Object.entries(ns);
+  const auth = r.authoritative && r.authoritative.servers ? Object.entries(r.authoritative.servers)
+    .map(([k, a]) => [`${a.name || ''} ${k}${a.soa_serial != null ? ` serial ${a.soa_serial}` : ''}`.trim(), a]) : [];
+  return [...list, ...auth].filter(([, a]) => a && typeof a === 'object');
 }
 
 function nameserverTable(r, colours) {
