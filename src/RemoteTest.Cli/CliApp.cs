@@ -53,6 +53,9 @@ public static class CliApp
                 task.AddCommand<TaskListCommand>("list").WithDescription("List past tasks, newest first.");
                 task.AddCommand<TaskCancelCommand>("cancel").WithDescription("Cancel a queued or running task.");
             });
+            config.AddCommand<DiffCommand>("diff")
+                .WithDescription("What changed between two runs of a task, or since a pinned baseline (exit 1 when anything changed).")
+                .WithExample("diff", "8d0c6f3e-...", "--baseline", "pre-cutover");
             config.AddCommand<WorkersCommand>("workers").WithDescription("List live workers, their locations and queues.");
             config.AddBranch("token", token =>
             {

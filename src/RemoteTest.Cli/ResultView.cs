@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Spectre.Console.Rendering;
+using RemoteTest.Cli.Verdicts;
 
 namespace RemoteTest.Cli;
 
@@ -39,7 +40,7 @@ public static class ResultView
         }
         return KindOf(taskName, result) switch
         {
-            Kind.Dns => Hosts(result).All(d => IsNull(d.Value["error"]) && Text(d.Value["state"]) != "unknown"),
+            Kind.Dns => DnsVerdict.ResultOk(result),
             Kind.Ports => Hosts(result).All(h => (h.Value["failed_ports"] as JsonArray ?? []).Count == 0 &&
                                                  Ports(h.Value).All(p => PortStatus(p.Value) != "bad")),
             Kind.Apps => Hosts(result).All(h => Apps(h.Value).All(a => a.Value["ok"]?.GetValueKind() == System.Text.Json.JsonValueKind.True)),
@@ -66,7 +67,7 @@ public static class ResultView
     private static Table DnsTable(JsonNode? result)
     {
         var domains = Hosts(result).ToList();
-        var colours = domains.Select(d => Text(d.Value["state"])).Where(s => s is not null && s != "unknown").Distinct()
+        var colours = domains.Select(d => Text(d.Value["state"])).Where(DnsVerdict.IsNamed).Distinct()
             .Order(Comparer<string?>.Create(StateOrder)).Select((s, i) => (s!, StateColours[i % StateColours.Length])).ToDictionary();
         var perNs = domains.Any(d => NameserverAnswers(d.Value).Any());
         var table = new Table().Border(TableBorder.Rounded).AddColumns("Domain", "Type", "State", "Retrieved", "Details");
@@ -77,7 +78,7 @@ public static class ResultView
         foreach (var (domain, r) in domains)
         {
             var state = Text(r["state"]) ?? "?";
-            var bad = !IsNull(r["error"]) || state == "unknown";
+            var bad = !DnsVerdict.DomainOk(r);
             var stateCell = bad ? $"[white on red] {Markup.Escape(state)} [/]" : $"[bold {colours.GetValueOrDefault(state, "blue")}]{Markup.Escape(state)}[/]";
             if (Text(r["closest_state"]) is { } closest)
             {

@@ -97,6 +97,7 @@ public static class Operations
             return;
         }
         app.MapHistoryEndpoints();
+        app.MapDiffEndpoints();
         app.MapScheduleEndpoints();
         app.MapTokenEndpoints();
         app.MapRemoteTestApiDocument();

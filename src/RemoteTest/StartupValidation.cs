@@ -125,6 +125,17 @@ public static partial class StartupValidation
         {
             yield return $"{S}:Dns:DefaultNameservers: '{ns}' is not an IP address or ip:port";
         }
+        foreach (var (set, list) in o.Dns.ResolverSets)
+        {
+            foreach (var ns in (list ?? []).Where(ns => Probes.DnsQuery.ParseNameServer(ns) is null))
+            {
+                yield return $"{S}:Dns:ResolverSets:{set}: '{ns}' is not an IP address or ip:port";
+            }
+        }
+        if (o.Dns.AuthoritativePort is < 1 or > 65535)
+        {
+            yield return $"{S}:Dns:AuthoritativePort: must be 1-65535";
+        }
         if (o.Retention.Results <= TimeSpan.Zero)
         {
             yield return $"{S}:Retention:Results: must be positive";

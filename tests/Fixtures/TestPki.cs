@@ -24,12 +24,15 @@ public sealed class TestPki : IDisposable
     /// <summary>The root as PEM, what a client passes as <c>ca_pem</c>.</summary>
     public string RootPem => Root.ExportCertificatePem();
 
-    /// <summary>A root valid ten years either side of now and an intermediate it signed.</summary>
-    public static TestPki Create(string organization = "RemoteTest Test PKI")
+    /// <summary>
+    /// A root valid ten years either side of now and an intermediate it signed, valid nine years unless
+    /// <paramref name="intermediateNotAfter"/> ends it sooner (an intermediate that expires before its leaves).
+    /// </summary>
+    public static TestPki Create(string organization = "RemoteTest Test PKI", DateTimeOffset? intermediateNotAfter = null)
     {
         var now = DateTimeOffset.UtcNow;
         var root = CreateAuthority(Name("US", organization, "RemoteTest Test Root"), null, now.AddYears(-10), now.AddYears(10));
-        var intermediate = CreateAuthority(Name("US", organization, "RemoteTest Test Intermediate"), root, now.AddYears(-9), now.AddYears(9));
+        var intermediate = CreateAuthority(Name("US", organization, "RemoteTest Test Intermediate"), root, now.AddYears(-9), intermediateNotAfter ?? now.AddYears(9));
         return new TestPki(root, intermediate);
     }
 
@@ -104,6 +107,15 @@ public sealed class TestPki : IDisposable
         if (issuer is null)
         {
             return request.CreateSelfSigned(notBefore, notAfter);
+        }
+        if (notAfter > issuer.NotAfter)
+        {
+            // A leaf that outlives its intermediate (a chain whose intermediate expires first): .NET refuses that
+            // through the certificate overload, so sign with the issuer's key and name directly.
+            using var issuerKey = issuer.GetECDsaPrivateKey()!;
+            using var outliving = request.Create(issuer.SubjectName, X509SignatureGenerator.CreateForECDsa(issuerKey), notBefore, notAfter,
+                serial ?? RandomNumberGenerator.GetBytes(12));
+            return outliving.CopyWithPrivateKey(key);
         }
         using var signed = request.Create(issuer, notBefore, notAfter, serial ?? RandomNumberGenerator.GetBytes(12));
         return signed.CopyWithPrivateKey(key);

@@ -254,8 +254,9 @@ public sealed class DnsCheckRecordsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Several_nameservers_are_each_asked_and_compared()
+    public async Task Several_nameservers_that_disagree_make_the_domain_inconsistent_and_not_ok()
     {
+        // A stale resolver (127.0.0.2) still answers the old address: a cutover check must not pass.
         await using var other = DnsTestServer.Start(System.Net.IPAddress.Parse("127.0.0.2"));
         other.A("akixi.altvoip.com", "208.67.15.19");
         var result = await _host.RunAsync(Payload(new JsonObject
@@ -267,11 +268,65 @@ public sealed class DnsCheckRecordsTests : IAsyncLifetime
             },
         }, new JsonObject { ["nameservers"] = new JsonArray(_dns.NameServer, other.NameServer) }));
         var r = result["results"]!["akixi.altvoip.com"]!;
-        Assert.Equal("13056", r["state"]!.GetValue<string>());
+        Assert.Equal("inconsistent", r["state"]!.GetValue<string>());
+        Assert.False(r["ok"]!.GetValue<bool>());
         Assert.False(r["consistent"]!.GetValue<bool>());
         Assert.Equal("13056", r["by_nameserver"]![_dns.NameServer]!["state"]!.GetValue<string>());
         Assert.Equal("original", r["by_nameserver"]![other.NameServer]!["state"]!.GetValue<string>());
+        Assert.Equal($"akixi.altvoip.com: is in state inconsistent ({_dns.NameServer}: 13056, {other.NameServer}: original)", r["text"]!.GetValue<string>());
         Assert.Equal(2, result["summary"]!["nameservers"]!.AsArray().Count);
+        Assert.False(result["summary"]!["ok"]!.GetValue<bool>());
+        Assert.Null(result["summary"]!["state"]);
+    }
+
+    [Fact]
+    public async Task Several_nameservers_that_agree_give_their_state_and_ok()
+    {
+        await using var other = DnsTestServer.Start(System.Net.IPAddress.Parse("127.0.0.2"));
+        other.A("akixi.altvoip.com", "208.67.15.18", "208.67.15.19");
+        var result = await _host.RunAsync(Payload(new JsonObject
+        {
+            ["akixi.altvoip.com"] = new JsonObject { ["13056"] = new JsonArray("208.67.15.19", "208.67.15.18") },
+        }, new JsonObject { ["nameservers"] = new JsonArray(_dns.NameServer, other.NameServer) }));
+        var r = result["results"]!["akixi.altvoip.com"]!;
+        Assert.Equal("13056", r["state"]!.GetValue<string>());
+        Assert.True(r["ok"]!.GetValue<bool>());
+        Assert.True(r["consistent"]!.GetValue<bool>());
+        Assert.True(result["summary"]!["ok"]!.GetValue<bool>());
+        Assert.Equal("13056", result["summary"]!["state"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_resolver_timing_out_while_others_answer_makes_the_domain_not_ok_with_its_error_kind()
+    {
+        await using var other = DnsTestServer.Start(System.Net.IPAddress.Parse("127.0.0.3"));
+        other.Silent("akixi.altvoip.com");
+        var result = await _host.RunAsync(Payload(new JsonObject
+        {
+            ["akixi.altvoip.com"] = new JsonObject { ["13056"] = new JsonArray("208.67.15.19", "208.67.15.18") },
+        }, new JsonObject { ["nameservers"] = new JsonArray(_dns.NameServer, other.NameServer), ["timeout"] = 0.5 }));
+        var r = result["results"]!["akixi.altvoip.com"]!;
+        // The answering resolver's state stands, but the domain is not ok: one resolver did not answer.
+        Assert.Equal("13056", r["state"]!.GetValue<string>());
+        Assert.False(r["ok"]!.GetValue<bool>());
+        Assert.Null(r["by_nameserver"]![_dns.NameServer]!["error_kind"]);
+        Assert.Equal("timeout", r["by_nameserver"]![other.NameServer]!["error_kind"]!.GetValue<string>());
+        Assert.EndsWith($"; no answer from {other.NameServer} (timeout)", r["text"]!.GetValue<string>());
+        Assert.False(result["summary"]!["ok"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task One_resolver_keeps_the_original_result_shape()
+    {
+        var result = await _host.RunAsync(Payload(new JsonObject
+        {
+            ["akixi.altvoip.com"] = new JsonObject { ["13056"] = new JsonArray("208.67.15.19", "208.67.15.18") },
+        }));
+        var r = result["results"]!["akixi.altvoip.com"]!.AsObject();
+        Assert.False(r.ContainsKey("by_nameserver"));
+        Assert.False(r.ContainsKey("consistent"));
+        Assert.Equal("akixi.altvoip.com: is in state 13056 ['208.67.15.18', '208.67.15.19']", r["text"]!.GetValue<string>());
+        Assert.True(r["ok"]!.GetValue<bool>());
     }
 
     [Theory]
@@ -285,7 +340,7 @@ public sealed class DnsCheckRecordsTests : IAsyncLifetime
     [InlineData("""{"dns_data": {"a.test": {}}, "include_text": "yes"}""", "include_text")]
     [InlineData("""{"dns_data": {"a.test": {}}, "nameservers": ["resolver.example"]}""", "nameservers[0]")]
     [InlineData("""{"dns_data": {"a.test": {}}, "nameservers": "127.0.0.1"}""", "nameservers")]
-    [InlineData("""{"dns_data": {"a.test": {}}, "record_type": "PTR"}""", "record_type")]
+    [InlineData("""{"dns_data": {"a.test": {}}, "record_type": "BOGUS"}""", "record_type")]
     [InlineData("""{"dns_data": {"a.test": {}}, "colour": "blue"}""", "data.kwargs.colour")]
     [InlineData("""{"timeout": 3}""", "dns_data")]
     public async Task Bad_arguments_are_400_naming_the_field(string kwargs, string field)

@@ -128,7 +128,7 @@ public sealed class TaskApiTests : IAsyncLifetime
         { """{"task_name": "no.such_task", "data": {}}""", 400, "task_name" },
         { """{"task_name": "dns.check_records", "data": {"args": {"a": 1}}}""", 400, "data.args" },
         { """{"task_name": "dns.check_records", "data": {"args": [], "kwargs": []}}""", 400, "data.kwargs" },
-        { """{"task_name": "dns.check_records", "data": {"args": [{}, 3, true, [], 9, 9]}}""", 400, "data.args" },
+        { """{"task_name": "dns.check_records", "data": {"args": [{}, 3, true, [], 9, false, 9]}}""", 400, "data.args" },
         { """{"task_name": "dns.check_records", "data": {"args": [{"a.test": {}}], "kwargs": {"dns_data": {}}}}""", 400, "data.kwargs.dns_data" },
         { """{"task_name": "dns.check_records", "data": {"args": [], "kwargs": {"bogus": 1, "dns_data": {"a.test": {}}}}}""", 400, "data.kwargs.bogus" },
         { """{"task_name": "dns.check_records", "data": {"args": ["a.test"]}}""", 400, "dns_data" },

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Text.Json.Nodes;
+using RemoteTest.Cli.Verdicts;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -14,6 +15,18 @@ public sealed class DnsCheckSettings : SubmitSettings
     [CommandOption("--nameserver <IP[:PORT]>")]
     [Description("Ask this nameserver instead of the server's resolvers; repeat (or comma separate) to compare several.")]
     public string[] Nameservers { get; set; } = [];
+
+    [CommandOption("--resolver-set <NAME>")]
+    [Description("Ask a configured resolver set instead (e.g. public); its resolvers are compared.")]
+    public string? ResolverSet { get; set; }
+
+    [CommandOption("--authoritative")]
+    [Description("Also ask every authoritative server of each zone directly (answer, rcode, SOA serial).")]
+    public bool Authoritative { get; set; }
+
+    [CommandOption("--record-type <TYPE>")]
+    [Description("Query this type for every domain: A, AAAA, CNAME, MX, TXT, NS, SRV, NAPTR, PTR, SOA, CAA, TLSA, DS, DNSKEY, or SIP (RFC 3263).")]
+    public string? RecordType { get; set; }
 
     [CommandOption("--expect <STATE>")]
     [Description("Pass only when every domain is in this state (e.g. the migration's target).")]
@@ -32,6 +45,18 @@ public sealed class DnsCheckCommand(CliEnvironment environment) : SubmitCommand<
         {
             JsonInput.Kwargs(payload)["nameservers"] = new JsonArray(nameservers.Select(n => (JsonNode)n).ToArray());
         }
+        if (settings.ResolverSet is { } set)
+        {
+            JsonInput.Kwargs(payload)["nameservers"] = set;
+        }
+        if (settings.Authoritative)
+        {
+            JsonInput.Kwargs(payload)["authoritative"] = true;
+        }
+        if (settings.RecordType is { } type)
+        {
+            JsonInput.Kwargs(payload)["record_type"] = type;
+        }
         return payload;
     }
 
@@ -41,9 +66,10 @@ public sealed class DnsCheckCommand(CliEnvironment environment) : SubmitCommand<
         {
             return null;
         }
+        // In the expected state by the one DNS rule: every resolver answered and agrees on it.
         var elsewhere = (result?["results"] as JsonObject ?? [])
-            .Where(d => ResultView.Text(d.Value?["state"]) != expect)
-            .Select(d => $"{d.Key} is {ResultView.Text(d.Value?["state"])}").ToList();
+            .Where(d => d.Value is not JsonObject domain || ResultView.Text(domain["state"]) != expect || !DnsVerdict.DomainOk(domain))
+            .Select(d => $"{d.Key} is {(d.Value is JsonObject o ? DnsVerdict.Outcome(o) : "?")}").ToList();
         return elsewhere.Count == 0 ? null : $"not every domain is in state {expect}: {string.Join(", ", elsewhere)}";
     }
 }

@@ -58,6 +58,18 @@ public static class ScheduleEndpoints
         {
             return TaskEndpoints.Error(400, ex.Field, ex.Message);
         }
+        if (ScheduleNotifications.BaselineName(schedule.Notify) is { } pinned)
+        {
+            var baseline = await store.GetBaselineAsync(schedule.Owner!, pinned, cancellationToken);
+            if (baseline is null)
+            {
+                return TaskEndpoints.Error(400, "notify", $"unknown baseline '{pinned}': pin one first with POST /task/{{id}}/baseline");
+            }
+            if (baseline.TaskName != schedule.TaskName)
+            {
+                return TaskEndpoints.Error(400, "notify", $"baseline '{pinned}' is a {baseline.TaskName} task, this schedule runs {schedule.TaskName}");
+            }
+        }
         var existing = await store.GetScheduleAsync(schedule.Name, cancellationToken);
         if (existing is not null && !http.Caller().Owns(existing.Owner))
         {
@@ -135,10 +147,16 @@ public static class ScheduleEndpoints
         string? notify = null;
         if (o["notify"] is { } n)
         {
-            notify = ArgumentReader.String(n, "notify", 32);
-            if (!ScheduleNotifications.Kinds.Contains(notify))
+            notify = ArgumentReader.String(n, "notify", 80);
+            // "baseline:NAME": each run is compared with the caller's baseline NAME (issue 14), notified when it differs.
+            var baseline = ScheduleNotifications.BaselineName(notify);
+            if (baseline is not null && !DiffEndpoints.BaselineName().IsMatch(baseline))
             {
-                throw new TaskArgumentException("notify", $"'{notify}' is not a notification; use {string.Join(" or ", ScheduleNotifications.Kinds)} (or omit it for every run)");
+                throw new TaskArgumentException("notify", $"'{baseline}' is not a baseline name (letters, digits, '.', '_', '-'; at most 64)");
+            }
+            if (baseline is null && !ScheduleNotifications.Kinds.Contains(notify))
+            {
+                throw new TaskArgumentException("notify", $"'{notify}' is not a notification; use {string.Join(" or ", ScheduleNotifications.Kinds)} or baseline:NAME (or omit it for every run)");
             }
             if (submission.Webhook is null)
             {

@@ -60,7 +60,7 @@ public sealed class RemoteTestMetrics
             [new Measurement<long>(workers.ListLiveAsync(time.GetUtcNow(), CancellationToken.None).GetAwaiter().GetResult().Count)]),
             description: "Worker processes with a recent heartbeat.");
         meter.CreateObservableGauge("remotetest_ssl_earliest_cert_expiry", ObserveCertificates,
-            description: "Expiry (Unix seconds) of the certificate last seen on each checked TLS endpoint, like blackbox_exporter's probe_ssl_earliest_cert_expiry.");
+            description: "Earliest expiry (Unix seconds) over the certificate chain last seen on each checked TLS endpoint (porttest and apptest), like blackbox_exporter's probe_ssl_earliest_cert_expiry.");
     }
 
     public void Submitted(string taskName, string queue) =>

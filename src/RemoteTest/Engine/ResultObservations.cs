@@ -4,8 +4,12 @@ using System.Text.Json.Nodes;
 
 namespace RemoteTest.Engine;
 
-/// <summary>A TLS certificate seen on an endpoint by a port test.</summary>
-public sealed record CertificateObservation(string Host, string Port, DateTimeOffset NotAfter, double DaysLeft)
+/// <summary>
+/// The earliest expiry of the certificates a TLS endpoint sent (leaf and intermediates, as blackbox_exporter's
+/// probe_ssl_earliest_cert_expiry), seen by a port test or an application test (OCI-P over TLS, SIP over TLS, HTTPS).
+/// </summary>
+/// <param name="Subject">The certificate that expires first, when it is not the leaf (an intermediate); else null.</param>
+public sealed record CertificateObservation(string Host, string Port, DateTimeOffset NotAfter, double DaysLeft, string? Subject = null)
 {
     public string Endpoint => $"{Host}:{Port}";
 }
@@ -17,10 +21,10 @@ public sealed record ProbeObservation(string Probe, string Outcome, double? Seco
 /// What operations care about in a task result, read from the result shapes every task shares (DESIGN.md)
 /// rather than from the tasks' types, so that schedules, alerts and metrics know no task code:
 /// <list type="bullet">
-/// <item>dns: <c>results[domain].state</c></item>
+/// <item>dns: <c>results[domain].state</c>, judged by <see cref="Tasks.DnsVerdict"/></item>
 /// <item>porttest: <c>results[host].failed_ports</c>, <c>results[host].ports[port].open/error_kind/connect_ms</c>,
 /// and <c>.tls.expires_utc / not_after / days_left / error</c></item>
-/// <item>apptest: <c>results[host][app].ok</c></item>
+/// <item>apptest: <c>results[host][app].ok</c>, and every <c>tls.certificate</c> inside its <c>details</c></item>
 /// </list>
 /// </summary>
 public sealed record ResultObservations(
@@ -62,9 +66,20 @@ public sealed record ResultObservations(
             }
             if (Text(entry["state"]) is { } state)
             {
-                // dns.check_records: the migration state this domain is in.
-                outcome[host] = state;
-                probes.Add(new ProbeObservation("dns", Text(entry["error"]) is null ? "ok" : Text(entry["error_kind"]) ?? "error", null));
+                // dns.check_records: the migration state this domain is in, by the one DNS rule (a resolver that
+                // disagrees makes it "inconsistent", one that went silent is named beside the state).
+                outcome[host] = Tasks.DnsVerdict.Outcome(entry);
+                if (entry["by_nameserver"] is JsonObject servers)
+                {
+                    foreach (var (_, answer) in servers)
+                    {
+                        probes.Add(new ProbeObservation("dns", Text(answer?["error"]) is null ? "ok" : Text(answer?["error_kind"]) ?? "error", null));
+                    }
+                }
+                else
+                {
+                    probes.Add(new ProbeObservation("dns", Text(entry["error"]) is null ? "ok" : Text(entry["error_kind"]) ?? "error", null));
+                }
             }
             else if (entry["ports"] is JsonObject ports)
             {
@@ -85,11 +100,76 @@ public sealed record ResultObservations(
                         var passed = ok.GetValue<bool>();
                         outcome[$"{host} {app}"] = passed ? "ok" : "failed";
                         probes.Add(new ProbeObservation("app", passed ? "ok" : Text(check["error_kind"]) ?? "error", null));
+                        // The certificates its TLS checks saw (OCI-P on 2209, SIP over TLS, HTTPS): the same metric and alerts.
+                        AppCertificates(host, check["details"], now, certificates);
                     }
                 }
             }
         }
-        return new ResultObservations(outcome, certificates, probes);
+        // One observation per endpoint (several applications share a port): the earliest expiry wins.
+        var earliest = certificates.GroupBy(c => c.Endpoint, StringComparer.Ordinal).Select(g => g.MinBy(c => c.NotAfter)!).ToList();
+        return new ResultObservations(outcome, earliest, probes);
+    }
+
+    /// <summary>Every <c>{"tls": {"certificate": {...}}}</c> in an application's details, keyed by its port (or its URL's).</summary>
+    private static void AppCertificates(string host, JsonNode? node, DateTimeOffset now, List<CertificateObservation> certificates, int depth = 0)
+    {
+        // Details are a few levels deep (check, scheme/variant, probe); the bound keeps a strange result cheap.
+        if (node is not JsonObject o || depth > 6)
+        {
+            return;
+        }
+        var report = o["tls"] is JsonObject tls && tls["certificate"] is JsonObject cert ? cert : null;
+        if (report is not null && Port(o) is { } port && Earliest(report, now) is { } seen)
+        {
+            certificates.Add(new CertificateObservation(host, port, seen.NotAfter, seen.DaysLeft, seen.Subject));
+        }
+        foreach (var (name, child) in o)
+        {
+            // "tls" is also a SIP transport's name in details: only a TLS report (with its certificate) is a leaf.
+            if (!(name == "tls" && report is not null))
+            {
+                AppCertificates(host, child, now, certificates, depth + 1);
+            }
+        }
+    }
+
+    private static string? Port(JsonObject probe)
+    {
+        if (probe["port"] is JsonValue p && p.GetValueKind() == JsonValueKind.Number)
+        {
+            return p.ToJsonString();
+        }
+        return Text(probe["url"]) is { } url && Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.Port.ToString(CultureInfo.InvariantCulture) : null;
+    }
+
+    /// <summary>
+    /// The earliest end of validity over the chain the server sent (<c>chain[].not_after</c>, <c>earliest_not_after</c>),
+    /// else the leaf's; days left from it, and which certificate it is when not the leaf.
+    /// </summary>
+    private static (DateTimeOffset NotAfter, double DaysLeft, string? Subject)? Earliest(JsonObject tls, DateTimeOffset now)
+    {
+        if (NotAfter(tls) is not { } leaf)
+        {
+            return null;
+        }
+        var (end, subject) = (leaf, (string?)null);
+        if (tls["chain"] is JsonArray chain)
+        {
+            foreach (var entry in chain.OfType<JsonObject>().Skip(1))
+            {
+                if (OpenSslTime(Text(entry["not_after"])) is { } t && t < end)
+                {
+                    (end, subject) = (t, Text(entry["subject"]));
+                }
+            }
+        }
+        if (OpenSslTime(Text(tls["earliest_not_after"])) is { } e && e < end)
+        {
+            (end, subject) = (e, subject ?? "a certificate of the chain");
+        }
+        var days = subject is null && tls["days_left"] is JsonValue d && d.GetValueKind() == JsonValueKind.Number ? d.GetValue<double>() : (end - now).TotalDays;
+        return (end, days, subject);
     }
 
     private static string FailedPorts(JsonObject entry, JsonObject ports)
@@ -116,10 +196,9 @@ public sealed record ResultObservations(
         }
         var tlsError = Text(tls["error"]);
         probes.Add(new ProbeObservation("tls", tlsError is null ? "ok" : Text(tls["error_kind"]) ?? "error", null));
-        if (NotAfter(tls) is { } notAfter)
+        if (Earliest(tls, now) is { } seen)
         {
-            var days = tls["days_left"] is JsonValue d && d.GetValueKind() == JsonValueKind.Number ? d.GetValue<double>() : (notAfter - now).TotalDays;
-            certificates.Add(new CertificateObservation(host, port, notAfter, days));
+            certificates.Add(new CertificateObservation(host, port, seen.NotAfter, seen.DaysLeft, seen.Subject));
         }
     }
 
@@ -130,16 +209,20 @@ public sealed record ResultObservations(
         {
             return parsed;
         }
-        if (Text(tls["not_after"]) is { } openssl)
+        return OpenSslTime(Text(tls["not_after"]));
+    }
+
+    private static DateTimeOffset? OpenSslTime(string? openssl)
+    {
+        if (openssl is null)
         {
-            // OpenSSL pads single-digit days with a space: "Oct  9 04:00:00 2027 GMT".
-            var normalised = string.Join(' ', openssl.Split(' ', StringSplitOptions.RemoveEmptyEntries));
-            if (DateTimeOffset.TryParseExact(normalised, "MMM d HH:mm:ss yyyy 'GMT'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var o))
-            {
-                return o;
-            }
+            return null;
         }
-        return null;
+        // OpenSSL pads single-digit days with a space: "Oct  9 04:00:00 2027 GMT".
+        var normalised = string.Join(' ', openssl.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        return DateTimeOffset.TryParseExact(normalised, "MMM d HH:mm:ss yyyy 'GMT'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var o)
+            ? o
+            : null;
     }
 
     private static string? Text(JsonNode? node) =>

@@ -26,8 +26,34 @@ public static class ScheduleNotifications
     public const string Change = "change";
     public const string CertExpiry = "cert_expiry";
 
-    /// <summary>The values of <c>notify</c> a schedule may carry.</summary>
+    /// <summary>The values of <c>notify</c> a schedule may carry (besides <c>baseline:NAME</c>).</summary>
     public static readonly string[] Kinds = [Change, CertExpiry];
+
+    /// <summary><c>notify: "baseline:NAME"</c>: each run is compared with the owner's baseline NAME; the webhook is called when it differs.</summary>
+    public const string BaselinePrefix = "baseline:";
+
+    /// <summary>The event of a run that differs from its baseline.</summary>
+    public const string BaselineDiff = "baseline_diff";
+
+    /// <summary>The baseline a <c>notify</c> value names, else null.</summary>
+    public static string? BaselineName(string? notify) =>
+        notify is not null && notify.StartsWith(BaselinePrefix, StringComparison.Ordinal) ? notify[BaselinePrefix.Length..] : null;
+
+    /// <summary>The notification for a run compared with its baseline (a <c>TaskDiff</c> document); null when nothing differs.</summary>
+    public static WebhookNotification? BaselineNotification(string baseline, JsonObject diff)
+    {
+        if (diff["changed"] is not JsonValue changed || !changed.GetValue<bool>())
+        {
+            return null;
+        }
+        static string? Text(JsonNode? n) => n is null ? null : n is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : n.ToJsonString();
+        var changes = (diff["differences"] as JsonArray ?? []).OfType<JsonObject>()
+            .Select(d => new OutcomeChange(Text(d["key"]) ?? "?", Text(d["from"]), Text(d["to"]))).ToList();
+        var s = diff["summary"];
+        return new WebhookNotification(BaselineDiff,
+            $"differs from baseline {baseline} ({s?["changed"]} changed, {s?["added"]} added, {s?["removed"]} removed): " + string.Join("; ", changes.Take(20)),
+            changes);
+    }
 
     /// <summary>Returns the outcome to store for the next run, and the notification to send, if any.</summary>
     public static (string Outcome, WebhookNotification? Notification) Evaluate(
@@ -76,7 +102,7 @@ public static class ScheduleNotifications
             null => WebhookNotification.Ready,
             Change when previous.Values is { } before => ChangeNotification(before, values),
             CertExpiry when crossed.Count > 0 => new WebhookNotification(CertExpiry,
-                string.Join("; ", crossed.Select(c => $"{c.Cert.Endpoint}: certificate expires in {Math.Floor(c.Cert.DaysLeft):0} days ({c.Cert.NotAfter.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}), below {c.Threshold} days")),
+                string.Join("; ", crossed.Select(c => $"{c.Cert.Endpoint}: {(c.Cert.Subject is { } who ? $"chain certificate '{who}'" : "certificate")} expires in {Math.Floor(c.Cert.DaysLeft):0} days ({c.Cert.NotAfter.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}), below {c.Threshold} days")),
                 crossed.Select(c => new OutcomeChange(c.Cert.Endpoint, null, $"{Math.Floor(c.Cert.DaysLeft):0} days left")).ToList()),
             _ => null,
         };

@@ -51,6 +51,11 @@ public sealed class TaskCompletion(
                 var (outcome, scheduled) = ScheduleNotifications.Evaluate(schedule.Notify, Thresholds(schedule), schedule.LastOutcome, task.State.ToWire(), observed);
                 await store.SetScheduleOutcomeAsync(name, outcome, cancellationToken);
                 notification = task.Webhook is null ? null : scheduled;
+                // notify: "baseline:NAME" (issue 14): compared with the pinned run instead.
+                if (ScheduleNotifications.BaselineName(schedule.Notify) is { } baseline)
+                {
+                    notification = task.Webhook is null ? null : await BaselineComparison.NotificationAsync(store, task, baseline, cancellationToken);
+                }
             }
             return notification;
         }

@@ -149,8 +149,34 @@ public static class DnsQuery
         MxRecord m => $"{m.Preference} {Trim(m.Exchange.Value)}",
         NsRecord n => Trim(n.NSDName.Value),
         TxtRecord t => string.Concat(t.Text),
+        // One stable line per record, as `dig +short` prints it (names without the trailing dot, hex upper case).
+        NAPtrRecord n => $"{n.Order} {n.Preference} {Quoted(n.Flags)} {Quoted(n.Services)} {Quoted(n.RegularExpression)} {Trim(n.Replacement.Value)}",
+        PtrRecord p => Trim(p.PtrDomainName.Value),
+        SoaRecord o => $"{Trim(o.MName.Value)} {Trim(o.RName.Value)} {o.Serial} {o.Refresh} {o.Retry} {o.Expire} {o.Minimum}",
+        CaaRecord c => $"{c.Flags} {c.Tag} {Quoted(c.Value)}",
+        TlsaRecord t => $"{(int)t.CertificateUsage} {(int)t.Selector} {(int)t.MatchingType} {Convert.ToHexString(t.CertificateAssociationData.ToArray())}",
+        DsRecord d => $"{d.KeyTag} {(int)d.Algorithm} {d.DigestType} {Convert.ToHexString(d.Digest.ToArray())}",
+        DnsKeyRecord k => $"{k.Flags} {k.Protocol} {(int)k.Algorithm} {Convert.ToBase64String(k.PublicKey.ToArray())}",
         _ => r.ToString(),
     };
+
+    private static string Quoted(string? text) => "\"" + (text ?? "").Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    /// <summary>The reverse-lookup name of an address: <c>4.3.2.1.in-addr.arpa</c>, or nibbles under <c>ip6.arpa</c>.</summary>
+    public static string ReverseName(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+        var bytes = address.GetAddressBytes();
+        if (address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            return string.Join('.', bytes.Reverse().Select(b => b.ToString(CultureInfo.InvariantCulture))) + ".in-addr.arpa";
+        }
+        var hex = Convert.ToHexStringLower(bytes);
+        return string.Join('.', hex.Reverse()) + ".ip6.arpa";
+    }
 
     private static string Trim(string name) => name.Length > 1 ? name.TrimEnd('.') : name;
 }

@@ -17,7 +17,16 @@ public enum SipTransport
 }
 
 /// <summary>One SIP OPTIONS ping: where, over what, and how long to wait for the final answer.</summary>
-public sealed record SipOptionsRequest(string Host, int Port, SipTransport Transport, TlsClientPolicy Tls, TimeSpan Timeout);
+public sealed record SipOptionsRequest(string Host, int Port, SipTransport Transport, TlsClientPolicy Tls, TimeSpan Timeout)
+{
+    /// <summary>
+    /// The SIP domain when <see cref="Host"/> is one of its resolved addresses (RFC 3263): the Request-URI's host and
+    /// the name the TLS certificate is checked against (RFC 5922), instead of the address.
+    /// </summary>
+    public string? Domain { get; init; }
+
+    public string UriHost => Domain ?? Host;
+}
 
 /// <summary>
 /// The answer to a SIP OPTIONS: the status line, the peer's <c>Server</c>/<c>User-Agent</c>, the round-trip time
@@ -53,7 +62,7 @@ public static class SipOptionsProbe
     public static async Task<SipOptionsResult> PingAsync(TargetConnector connector, SipOptionsRequest request, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var tls = new TlsObservation { TargetHost = request.Host };
+        var tls = new TlsObservation { TargetHost = request.UriHost };
         string? address = null;
         var sent = new StrongBox<int>(0);
         double? rtt = null;
@@ -82,7 +91,7 @@ public static class SipOptionsProbe
                 address = connection.Endpoint.Address.ToString();
                 var local = (IPEndPoint)connection.Socket!.LocalEndPoint!;
                 await using Stream stream = request.Transport == SipTransport.Tls
-                    ? await connector.StartTlsAsync(connection, request.Host, request.Tls, tls, request.Timeout, limit.Token)
+                    ? await connector.StartTlsAsync(connection, request.UriHost, request.Tls, tls, request.Timeout, limit.Token)
                     : connection.GetStream();
                 var message = Encoding.UTF8.GetBytes(BuildOptions(request, local, callId));
                 var sentAt = Stopwatch.GetTimestamp();
@@ -104,7 +113,7 @@ public static class SipOptionsProbe
     private static string BuildOptions(SipOptionsRequest request, IPEndPoint local, string callId)
     {
         var transport = request.Transport.ToString().ToUpperInvariant();
-        var host = request.Host.Contains(':') && !request.Host.StartsWith('[') ? $"[{request.Host}]" : request.Host;
+        var host = request.UriHost.Contains(':') && !request.UriHost.StartsWith('[') ? $"[{request.UriHost}]" : request.UriHost;
         var localHost = local.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{local.Address}]" : local.Address.ToString();
         var branch = "z9hG4bK" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var tag = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));

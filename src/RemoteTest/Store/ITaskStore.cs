@@ -107,4 +107,17 @@ public interface ITaskStore
     /// its job goes back to the queue); false when the task is no longer this worker's.
     /// </summary>
     Task<bool> ReleaseAsync(Guid id, string worker, CancellationToken cancellationToken);
+
+    // ---------- Baselines (pinned tasks; see BaselineRecord) ----------
+
+    /// <summary>Pins a task under <see cref="BaselineRecord.Name"/> for its owner, replacing an earlier pin of that name; true when new.</summary>
+    Task<bool> SaveBaselineAsync(BaselineRecord baseline, CancellationToken cancellationToken);
+
+    Task<BaselineRecord?> GetBaselineAsync(string owner, string name, CancellationToken cancellationToken);
+
+    /// <summary>The baselines of <paramref name="owner"/> (every owner's when null), by owner then name.</summary>
+    Task<IReadOnlyList<BaselineRecord>> ListBaselinesAsync(string? owner, CancellationToken cancellationToken);
+
+    /// <summary>Unpins; the task is then subject to retention again. False when there was no such baseline.</summary>
+    Task<bool> DeleteBaselineAsync(string owner, string name, CancellationToken cancellationToken);
 }

@@ -76,6 +76,15 @@ public static class PostgresSchema
             heartbeat BIGINT NOT NULL,
             running INTEGER NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS {Name}.baselines (
+            owner TEXT NOT NULL,
+            name TEXT NOT NULL,
+            task_id TEXT COLLATE "C" NOT NULL,
+            task_name TEXT NOT NULL,
+            date_created BIGINT NOT NULL,
+            PRIMARY KEY (owner, name)
+        );
+        CREATE INDEX IF NOT EXISTS ix_baselines_task ON {Name}.baselines(task_id);
         CREATE TABLE IF NOT EXISTS {Name}.data_protection_keys (
             id TEXT PRIMARY KEY,
             xml TEXT NOT NULL,

@@ -99,7 +99,9 @@ public sealed partial class PostgresTaskStore(NpgsqlDataSource dataSource, TimeS
         QueryAsync($"SELECT {Columns} FROM {T} WHERE state IN ('PENDING', 'STARTED', 'RETRY') ORDER BY date_submitted", cancellationToken);
 
     public Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
-        ExecuteAsync($"DELETE FROM {T} WHERE date_done IS NOT NULL AND date_done < @cutoff", cancellationToken, ("cutoff", cutoff.ToUnixTimeMilliseconds()));
+        // Pinned tasks (baselines) outlive retention.
+        ExecuteAsync($"DELETE FROM {T} WHERE date_done IS NOT NULL AND date_done < @cutoff" + BaselineSql.NotPinned($"{PostgresSchema.Name}."), cancellationToken,
+            ("cutoff", cutoff.ToUnixTimeMilliseconds()));
 
     public async Task<TaskPage> ListAsync(TaskQuery query, CancellationToken cancellationToken)
     {
@@ -201,6 +203,31 @@ public sealed partial class PostgresTaskStore(NpgsqlDataSource dataSource, TimeS
             cmd.Parameters.Add(value is null ? new NpgsqlParameter(name, DBNull.Value) : new NpgsqlParameter(name, value));
         }
     }
+
+    private const string B = $"{PostgresSchema.Name}.baselines";
+
+    public async Task<bool> SaveBaselineAsync(BaselineRecord b, CancellationToken cancellationToken)
+    {
+        // xmax = 0 only for a row this statement inserted (not one it updated): tells "created" from "replaced".
+        await using var cmd = dataSource.CreateCommand($"""
+            INSERT INTO {B} ({BaselineSql.Columns}) VALUES (@owner, @name, @task, @task_name, @created)
+            ON CONFLICT (owner, name) DO UPDATE SET task_id = EXCLUDED.task_id, task_name = EXCLUDED.task_name, date_created = EXCLUDED.date_created
+            RETURNING (xmax = 0)
+            """);
+        Add(cmd, [("owner", b.Owner), ("name", b.Name), ("task", b.TaskId.ToString()), ("task_name", b.TaskName), ("created", b.Created.ToUnixTimeMilliseconds())]);
+        return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+    }
+
+    public async Task<BaselineRecord?> GetBaselineAsync(string owner, string name, CancellationToken cancellationToken) =>
+        (await QueryAsync($"SELECT {BaselineSql.Columns} FROM {B} WHERE owner = @owner AND name = @name", BaselineSql.Read, cancellationToken,
+            [("owner", owner), ("name", name)]).ConfigureAwait(false)).FirstOrDefault();
+
+    public Task<IReadOnlyList<BaselineRecord>> ListBaselinesAsync(string? owner, CancellationToken cancellationToken) => owner is null
+        ? QueryAsync($"SELECT {BaselineSql.Columns} FROM {B} ORDER BY owner, name", BaselineSql.Read, cancellationToken, [])
+        : QueryAsync($"SELECT {BaselineSql.Columns} FROM {B} WHERE owner = @owner ORDER BY owner, name", BaselineSql.Read, cancellationToken, [("owner", owner)]);
+
+    public async Task<bool> DeleteBaselineAsync(string owner, string name, CancellationToken cancellationToken) =>
+        await ExecuteAsync($"DELETE FROM {B} WHERE owner = @owner AND name = @name", cancellationToken, ("owner", owner), ("name", name)).ConfigureAwait(false) == 1;
 
     private async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {

@@ -24,7 +24,7 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
 
     public override IReadOnlyList<TaskParameter> Parameters { get; } =
     [
-        new("data", true, "{host: {\"applications\": [names], \"test_data\": {\"user_id\", \"password\", \"dms_url\", \"dms_user\", \"dms_password\", \"client_cert_pem\", \"client_key_pem\", \"ports\": {oci, oci_tls, http, https, sip, sips}, \"context_paths\": {app: path}, \"schemes\": [..], \"sip_transports\": [..]}}}; a host's \"ports\" list (porttest's) is ignored.",
+        new("data", true, "{host: {\"applications\": [names], \"test_data\": {\"user_id\", \"password\", \"dms_url\", \"dms_user\", \"dms_password\", \"client_cert_pem\", \"client_key_pem\", \"ports\": {oci, oci_tls, http, https, sip, sips}, \"context_paths\": {app: path}, \"schemes\": [..], \"sip_transports\": [..], \"sip_domain\": \"a SIP domain SipOptions resolves (RFC 3263) and probes at every target\"}}}; a host's \"ports\" list (porttest's) is ignored.",
             new JsonObject { ["type"] = "object", ["additionalProperties"] = new JsonObject { ["type"] = "object" } }),
         new("timeout", false, "Seconds each network step may take (default 5.0).", new JsonObject { ["type"] = "number", ["default"] = 5.0 }),
         new("verify_ssl", false, "Validate certificates (chain and name) on every TLS and HTTPS check (default true).", new JsonObject { ["type"] = "boolean", ["default"] = true }),
@@ -77,6 +77,22 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
         return new AppTestArgs(hosts, timeout, verify, roots);
     }
 
+    /// <summary>RFC 3263 through the service's resolvers (<c>Dns:DefaultNameservers</c>, else the system's).</summary>
+    private Task<SipResolutionResult> ResolveSipAsync(string domain, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var servers = options.Value.Dns.DefaultNameservers.Select(ns => DnsQuery.ParseNameServer(ns)!).ToList();
+        var lookup = new DnsClient.LookupClient(new DnsClient.LookupClientOptions(servers.ToArray())
+        {
+            UseCache = false,
+            Retries = 0,
+            Timeout = timeout,
+            ThrowDnsErrors = false,
+            ContinueOnDnsError = false,
+            ContinueOnEmptyResponse = false,
+        });
+        return SipResolution.ResolveAsync(lookup, servers, domain, timeout, DnsCheckRecords.MaxSipTargets, cancellationToken);
+    }
+
     public override async Task<object> RunAsync(AppTestArgs arguments, TaskContext context, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -87,7 +103,10 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(deadlineAfter);
         using var gate = new SemaphoreSlim(o.MaxConcurrentChecks);
-        var settings = new ApplicationCheckSettings(timeout, new TlsClientPolicy(arguments.VerifySsl, roots), o.MaxResponseBytes, deadlineAfter);
+        var settings = new ApplicationCheckSettings(timeout, new TlsClientPolicy(arguments.VerifySsl, roots), o.MaxResponseBytes, deadlineAfter)
+        {
+            ResolveSip = (domain, ct) => ResolveSipAsync(domain, timeout, ct),
+        };
 
         var hosts = arguments.Hosts.OrderBy(h => h.Key, StringComparer.Ordinal).ToList();
         context.Plan(hosts.Sum(h => h.Applications.Distinct().Count()));
@@ -184,8 +203,12 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
             DmsPassword = NoControl(Text("dms_password", 256), $"{field}.dms_password"),
             ClientCertPem = certPem,
             ClientKeyPem = keyPem,
+            SipDomain = SipDomain(Text("sip_domain", 253), $"{field}.sip_domain"),
         };
     }
+
+    private static string? SipDomain(string? value, string field) =>
+        value is not null && !ArgumentReader.IsDnsName(value) ? throw new TaskArgumentException(field, $"{field}: '{value}' is not a domain name") : value;
 
     /// <summary>Device credentials go into a Digest header: no control characters (a line break would end the header).</summary>
     private static string? NoControl(string? value, string field) =>

@@ -44,6 +44,9 @@ public sealed record AppTestData(
     /// <summary>The client certificate's private key (PEM): a secret, masked and encrypted like the password.</summary>
     public string? ClientKeyPem { get; init; }
 
+    /// <summary>A SIP domain: SipOptions resolves it (RFC 3263, NAPTR → SRV → A/AAAA) and probes every target.</summary>
+    public string? SipDomain { get; init; }
+
     /// <summary>Every secret of this test data, for redacting what servers send back.</summary>
     public IReadOnlyList<string> Secrets => new[] { Password, DmsPassword, ClientKeyPem }.Where(s => !string.IsNullOrEmpty(s)).ToList()!;
 

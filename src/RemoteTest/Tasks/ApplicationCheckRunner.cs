@@ -7,7 +7,11 @@ using RemoteTest.Probes;
 namespace RemoteTest.Tasks;
 
 /// <summary>What every check of one task shares: the per-step timeout, the TLS policy, the body cap, the deadline.</summary>
-public sealed record ApplicationCheckSettings(TimeSpan Timeout, TlsClientPolicy Tls, long MaxResponseBytes, TimeSpan Deadline);
+public sealed record ApplicationCheckSettings(TimeSpan Timeout, TlsClientPolicy Tls, long MaxResponseBytes, TimeSpan Deadline)
+{
+    /// <summary>RFC 3263 resolution of a SIP domain (<c>test_data.sip_domain</c>), through the service's resolvers.</summary>
+    public Func<string, CancellationToken, Task<SipResolutionResult>>? ResolveSip { get; init; }
+}
 
 /// <summary>
 /// Runs one catalog application on one host: each check (and each scheme or transport of it) as one probe, all at
@@ -44,7 +48,23 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
             return new AppCheckResult(false, missing, ErrorKind.MissingInput, [], app.Confidence);
         }
 
-        var probes = app.Checks.SelectMany(check => Plan(app, check, host)).ToList();
+        // test_data.sip_domain: SIP OPTIONS go to every target the domain resolves to (RFC 3263), not to the host.
+        SipResolutionResult? sip = null;
+        var sipChecks = app.Checks.Where(c => c.Kind == CheckKind.SipOptions).ToList();
+        if (host.TestData.SipDomain is { } sipDomain && sipChecks.Count > 0 && settings.ResolveSip is { } resolveSip)
+        {
+            sip = await resolveSip(sipDomain, deadline);
+        }
+        var probes = app.Checks.SelectMany(check => sip is not null && check.Kind == CheckKind.SipOptions
+            ? PlanSipTargets(check, host.TestData, sip)
+            : Plan(app, check, host)).ToList();
+        if (sip is not null)
+        {
+            // The resolution tree beside the probes; a failed resolution is the failure of the application.
+            var tree = JsonSerializer.SerializeToNode(sip, RemoteTestJson.Options)!;
+            probes.Add(("resolution", null, _ => Task.FromResult<(JsonNode, ProbeFailure?)>((tree,
+                sip.Error is null ? null : new ProbeFailure(sip.Error, sip.ErrorKind ?? ErrorKind.Dns)))));
+        }
         if (probes.Count == 0)
         {
             return new AppCheckResult(false, "nothing to check: test_data.schemes or test_data.sip_transports exclude every check", ErrorKind.MissingInput, [], app.Confidence);
@@ -88,6 +108,11 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
         var counted = outcomes.Where(o => !detailOnly.Contains(o.Check)).ToList();
         var checkOk = counted.GroupBy(o => o.Check).Select(g => g.Any(o => o.Failure is null)).ToList();
         var ok = app.OkWhen == "all" ? checkOk.All(c => c) : checkOk.Any(c => c);
+        if (sip is not null)
+        {
+            // Every resolved target must answer: a migration moves calls to all of them.
+            ok = counted.Count > 0 && counted.All(o => o.Failure is null);
+        }
         var failed = counted.Where(o => o.Failure is not null).ToList();
         var failedLabels = failed.Count == 0 ? null : failed.Select(o => o.Label).ToList();
         if (ok)
@@ -228,6 +253,33 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
     }
 
     /// <summary>Runs one probe within the concurrency gate; the task deadline turns into a timeout result, not an exception.</summary>
+    /// <summary>One SIP OPTIONS probe per resolved target of this check's transport, keyed <c>address:port</c>.</summary>
+    private IEnumerable<(string Check, string? Variant, Func<CancellationToken, Task<(JsonNode, ProbeFailure?)>> Run)> PlanSipTargets(
+        CatalogCheck check, AppTestData data, SipResolutionResult sip)
+    {
+        if (data.SipTransports is { } only && !only.Contains(check.Transport!))
+        {
+            yield break;
+        }
+        var transport = Enum.Parse<SipTransport>(check.Transport!, ignoreCase: true);
+        foreach (var target in sip.Targets.Where(t => t.Transport == check.Transport))
+        {
+            var endpoint = target.Address.Contains(':') ? $"[{target.Address}]:{target.Port}" : $"{target.Address}:{target.Port}";
+            yield return (check.Name, endpoint, async ct =>
+            {
+                var r = await SipOptionsProbe.PingAsync(connector,
+                    new SipOptionsRequest(target.Address, target.Port, transport, settings.Tls, settings.Timeout) { Domain = data.SipDomain }, ct);
+                var node = Node(r);
+                if (node is JsonObject o)
+                {
+                    o["target"] = target.Host;
+                }
+                return (node, r.Ok ? null : new ProbeFailure(r.Error!, r.ErrorKind!));
+            }
+            );
+        }
+    }
+
     private async Task<ProbeOutcome> GuardedAsync((string Check, string? Variant, Func<CancellationToken, Task<(JsonNode, ProbeFailure?)>> Run) probe,
         CancellationToken deadline, CancellationToken cancellationToken)
     {

@@ -17,6 +17,8 @@ public sealed class DnsTestServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ReturnCode> _codes = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, bool> _silent = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, int> _queries = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, uint> _zones = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentQueue<(string Name, RecordType Type, bool RecursionDesired)> _log = new();
     private readonly CancellationTokenSource _stopping = new();
     private DnsServer? _server;
 
@@ -33,21 +35,24 @@ public sealed class DnsTestServer : IAsyncDisposable
 
     public int TtlSeconds { get; set; } = 300;
 
-    /// <summary>Starts on <paramref name="address"/> (default 127.0.0.1) on a port free for both UDP and TCP.</summary>
-    public static DnsTestServer Start(IPAddress? address = null)
+    /// <summary>
+    /// Starts on <paramref name="address"/> (default 127.0.0.1) on <paramref name="port"/>, or on a port free for
+    /// both UDP and TCP when 0.
+    /// </summary>
+    public static DnsTestServer Start(IPAddress? address = null, int port = 0)
     {
         var server = new DnsTestServer(address ?? IPAddress.Loopback);
+        if (port != 0)
+        {
+            server.Listen(port);
+            return server;
+        }
         for (var attempt = 0; ; attempt++)
         {
-            var port = FreePort(server.Address);
+            port = FreePort(server.Address);
             try
             {
-                var endpoint = new IPEndPoint(server.Address, port);
-                var dns = new DnsServer(new UdpServerTransport(endpoint, 5000), new TcpServerTransport(endpoint, 5000, 5000));
-                dns.QueryReceived += server.OnQueryAsync;
-                dns.Start();
-                server._server = dns;
-                server.Port = port;
+                server.Listen(port);
                 return server;
             }
             catch (SocketException) when (attempt < 5)
@@ -56,6 +61,72 @@ public sealed class DnsTestServer : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Several authoritative servers of one zone, one per address (127.0.0.2, 127.0.0.3, ...), all on one port
+    /// (authoritative servers are asked on a fixed port, 53 in the world): a port free on every address.
+    /// </summary>
+    public static IReadOnlyList<DnsTestServer> StartMany(params IPAddress[] addresses)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = FreePort(addresses[0]);
+            var started = new List<DnsTestServer>();
+            try
+            {
+                foreach (var address in addresses)
+                {
+                    started.Add(Start(address, port));
+                }
+                return started;
+            }
+            catch (SocketException) when (attempt < 10)
+            {
+                // Taken on one of the other addresses: stop those started and try another port.
+                foreach (var s in started)
+                {
+                    s.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                }
+            }
+        }
+    }
+
+    private void Listen(int port)
+    {
+        var endpoint = new IPEndPoint(Address, port);
+        var dns = new DnsServer(new UdpServerTransport(endpoint, 5000), new TcpServerTransport(endpoint, 5000, 5000));
+        dns.QueryReceived += OnQueryAsync;
+        dns.Start();
+        _server = dns;
+        Port = port;
+    }
+
+    /// <summary>The zone's SOA (its apex; answers NXDOMAIN and no-data under it with this SOA in the authority section).</summary>
+    public DnsTestServer Soa(string zone, uint serial, string primary = "ns1", string mailbox = "hostmaster")
+    {
+        _zones[Key(zone)] = serial;
+        return Add(zone, [new SoaRecord(Name(zone), TtlSeconds, Name($"{primary}.{zone}"), Name($"{mailbox}.{zone}"), serial, 3600, 600, 86400, 300)]);
+    }
+
+    /// <summary>An NS record of <paramref name="zone"/>; its A/AAAA records (added with <see cref="A"/>) go out as glue.</summary>
+    public DnsTestServer Ns(string zone, string server) =>
+        Add(zone, [new NsRecord(Name(zone), TtlSeconds, Name(server))]);
+
+    /// <summary>Any record (NAPTR, PTR, CAA, TLSA, DS, DNSKEY, ...), built with ARSoft's record types.</summary>
+    public DnsTestServer Record(DnsRecordBase record) => Add(record.Name.ToString(), [record]);
+
+    /// <summary>A NAPTR record (RFC 3403) pointing at <paramref name="replacement"/>.</summary>
+    public DnsTestServer Naptr(string name, ushort order, ushort preference, string flags, string services, string replacement) =>
+        Add(name, [new NaptrRecord(Name(name), TtlSeconds, order, preference, flags, services, "", Name(replacement))]);
+
+    /// <summary>The PTR record of an address (under in-addr.arpa or ip6.arpa).</summary>
+    public DnsTestServer Ptr(string address, string target)
+    {
+        var reverse = IPAddress.Parse(address).GetReverseLookupDomain();
+        return Add(reverse.ToString(), [new PtrRecord(reverse, TtlSeconds, Name(target))]);
+    }
+
+    public static DomainName NameOf(string name) => Name(name);
 
     public DnsTestServer A(string name, params string[] addresses) =>
         Add(name, addresses.Select(a => (DnsRecordBase)new ARecord(Name(name), TtlSeconds, IPAddress.Parse(a))));
@@ -99,6 +170,22 @@ public sealed class DnsTestServer : IAsyncDisposable
     /// <summary>Replaces the records of <paramref name="name"/> (a DNS change during a migration).</summary>
     public void Clear(string name) => _records.TryRemove(Key(name), out _);
 
+    /// <summary>Every question received: name, type, and whether it asked for recursion (RD).</summary>
+    public IReadOnlyList<(string Name, RecordType Type, bool RecursionDesired)> Queries => [.. _log];
+
+    /// <summary>The longest zone (added with <see cref="Soa"/>) that <paramref name="key"/> is in, else null.</summary>
+    private string? ZoneOf(string key)
+    {
+        for (var name = key; name.Length > 0; name = name.Contains('.') ? name[(name.IndexOf('.') + 1)..] : "")
+        {
+            if (_zones.ContainsKey(name))
+            {
+                return name;
+            }
+        }
+        return null;
+    }
+
     /// <summary>How many queries arrived for <paramref name="name"/>, any type.</summary>
     public int QueriesFor(string name) => _queries.GetValueOrDefault(Key(name));
 
@@ -121,6 +208,7 @@ public sealed class DnsTestServer : IAsyncDisposable
         var question = query.Questions[0];
         var key = Key(question.Name.ToString());
         _queries.AddOrUpdate(key, 1, (_, n) => n + 1);
+        _log.Enqueue((key, question.RecordType, query.IsRecursionDesired));
 
         if (_silent.ContainsKey(key))
         {
@@ -167,6 +255,25 @@ public sealed class DnsTestServer : IAsyncDisposable
             }
             response.AnswerRecords.Add(cname);
             name = Key(cname.CanonicalName.ToString());
+        }
+        if (response.AnswerRecords.Count == 0 && ZoneOf(key) is { } zone && _records.TryGetValue(zone, out var apex))
+        {
+            // NXDOMAIN or no data under a zone this server holds: its SOA in the authority section (RFC 2308).
+            lock (apex)
+            {
+                response.AuthorityRecords.AddRange(apex.OfType<SoaRecord>());
+            }
+        }
+        foreach (var ns in response.AnswerRecords.OfType<NsRecord>().ToList())
+        {
+            // Glue: the addresses of the zone's name servers, when this server knows them.
+            if (_records.TryGetValue(Key(ns.NameServer.ToString()), out var glue))
+            {
+                lock (glue)
+                {
+                    response.AdditionalRecords.AddRange(glue.Where(r => r.RecordType is RecordType.A or RecordType.Aaaa));
+                }
+            }
         }
         e.Response = response;
     }

@@ -48,6 +48,34 @@ public sealed class CliTests : CliServiceTest
     }
 
     [Fact]
+    public async Task Dns_check_over_a_stale_resolver_is_inconsistent_and_exits_1_even_with_expect()
+    {
+        await using var stale = RemoteTest.Fixtures.Dns.DnsTestServer.Start(IPAddress.Parse("127.0.0.2"));
+        stale.A("sip.example.test", "192.0.2.10").A("xsp.example.test", "192.0.2.20");
+        var file = Runner.File("dns_data.json", DnsData);
+        var run = await Runner.RunAsync("dns", "check", file, "--nameserver", $"{Dns.NameServer},{stale.NameServer}", "--expect", "13056");
+        Assert.True(run.ExitCode == ExitCodes.Failed, run.ToString());
+        Assert.Contains("inconsistent", run.Out);
+        Assert.Contains("some checks failed", run.Out);
+    }
+
+    [Fact]
+    public async Task Dns_check_passes_record_type_resolver_set_and_authoritative_through()
+    {
+        Dns.Srv("_sip._udp.sipcli.example.test", 10, 10, 5060, "sbc.sipcli.example.test").A("sbc.sipcli.example.test", "192.0.2.40");
+        var file = Runner.File("sip.json", """{"sipcli.example.test": {"new": ["udp 192.0.2.40:5060"]}}""");
+        var run = await Runner.RunAsync("dns", "check", file, "--record-type", "SIP", "--json");
+        Assert.True(run.ExitCode == ExitCodes.Passed, run.ToString());
+        var r = System.Text.Json.Nodes.JsonNode.Parse(run.Out)!["result"]!["results"]!["sipcli.example.test"]!;
+        Assert.Equal("SIP", r["record_type"]!.GetValue<string>());
+        Assert.Equal("srv", r["sip"]!["source"]!.GetValue<string>());
+
+        var set = await Runner.RunAsync("dns", "check", file, "--resolver-set", "nosuch", "--authoritative");
+        Assert.True(set.ExitCode == ExitCodes.Usage, set.ToString());
+        Assert.Contains("nameservers", set.Err);
+    }
+
+    [Fact]
     public async Task Json_prints_the_raw_task_answer_for_scripts()
     {
         var file = Runner.File("dns_data.json", DnsData);

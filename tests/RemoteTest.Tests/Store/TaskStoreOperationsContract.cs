@@ -214,6 +214,42 @@ public abstract class TaskStoreOperationsContract
         // The provider's own count agrees with the interface's paging fallback.
         Assert.Equal(4, await ITaskStore.CountUnfinishedByPagingAsync(store, "alice", 100, CancellationToken.None));
     }
+
+    [SkippableFact]
+    public async Task Baselines_are_per_owner_replaceable_and_pinned_tasks_outlive_retention()
+    {
+        var store = await CreateStoreAsync();
+        var pinned = Task("dns.check_records", T0) with { Owner = "alice" };
+        var loose = Task("dns.check_records", T0) with { Owner = "alice" };
+        foreach (var t in new[] { pinned, loose })
+        {
+            await store.InsertAsync(t, CancellationToken.None);
+            await store.TryStartAsync(t.Id, "w", T0, CancellationToken.None);
+            await store.FinishAsync(t.Id, TaskState.Success, "{}", null, "{}", null, T0, CancellationToken.None);
+        }
+
+        Assert.True(await store.SaveBaselineAsync(new BaselineRecord("alice", "pre-cutover", loose.Id, "dns.check_records", T0), CancellationToken.None));
+        // The same name again re-pins (not new); bob's namespace is his own.
+        Assert.False(await store.SaveBaselineAsync(new BaselineRecord("alice", "pre-cutover", pinned.Id, "dns.check_records", T0.AddMinutes(1)), CancellationToken.None));
+        Assert.True(await store.SaveBaselineAsync(new BaselineRecord("bob", "pre-cutover", pinned.Id, "dns.check_records", T0), CancellationToken.None));
+        var got = await store.GetBaselineAsync("alice", "pre-cutover", CancellationToken.None);
+        Assert.Equal((pinned.Id, T0.AddMinutes(1)), (got!.TaskId, got.Created));
+        Assert.Null(await store.GetBaselineAsync("carol", "pre-cutover", CancellationToken.None));
+        Assert.Single(await store.ListBaselinesAsync("alice", CancellationToken.None));
+        Assert.Equal(["alice", "bob"], (await store.ListBaselinesAsync(null, CancellationToken.None)).Select(b => b.Owner));
+
+        // Retention deletes the loose task, keeps the pinned one.
+        Assert.Equal(1, await store.DeleteFinishedBeforeAsync(T0.AddDays(1), CancellationToken.None));
+        Assert.NotNull(await store.GetAsync(pinned.Id, CancellationToken.None));
+        Assert.Null(await store.GetAsync(loose.Id, CancellationToken.None));
+
+        // Unpinned by both owners, it goes with the next sweep.
+        Assert.True(await store.DeleteBaselineAsync("alice", "pre-cutover", CancellationToken.None));
+        Assert.False(await store.DeleteBaselineAsync("alice", "pre-cutover", CancellationToken.None));
+        Assert.Equal(0, await store.DeleteFinishedBeforeAsync(T0.AddDays(1), CancellationToken.None));
+        Assert.True(await store.DeleteBaselineAsync("bob", "pre-cutover", CancellationToken.None));
+        Assert.Equal(1, await store.DeleteFinishedBeforeAsync(T0.AddDays(1), CancellationToken.None));
+    }
 }
 
 /// <summary>The contract on the SQLite provider, both in memory and on a file (WAL, separate read connections).</summary>

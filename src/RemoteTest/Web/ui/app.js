@@ -1,9 +1,10 @@
-// The UI's router: /ui/run[/kind], /ui/task/{id}, /ui/history, /ui/schedules, /ui/workers. Links inside the
+// The UI's router: /ui/run[/kind], /ui/task/{id}, /ui/diff/{id}[?against=], /ui/history, /ui/schedules, /ui/workers. Links inside the
 // UI are followed without a page load; every URL also works when opened directly (the server answers the page).
 import { h, mount, emptyState } from './util.js';
 import { get, getToken, setToken } from './api.js';
 import { runPage } from './forms.js';
 import { taskPage, historyPage, schedulesPage, workersPage } from './pages.js';
+import { diffPage } from './diff.js';
 
 const root = document.getElementById('app');
 let generation = 0;
@@ -23,7 +24,8 @@ async function route() {
   try {
     switch (page) {
       case 'run': return await runPage(root, parts[1], navigate);
-      case 'task': return parts[1] ? await taskPage(root, parts[1], alive) : navigate('/ui/history', true);
+      case 'task': return parts[1] ? await taskPage(root, parts[1], alive, navigate) : navigate('/ui/history', true);
+      case 'diff': return parts[1] ? await diffPage(root, parts[1], new URLSearchParams(location.search), navigate) : navigate('/ui/history', true);
       case 'history': return await historyPage(root, new URLSearchParams(location.search), navigate);
       case 'schedules': return await schedulesPage(root, navigate);
       case 'workers': return await workersPage(root);

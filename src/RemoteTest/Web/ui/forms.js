@@ -206,7 +206,13 @@ function dnsForm(form) {
   }, '+ Add domain');
   const options = h('fieldset', { class: 'options' }, h('legend', {}, 'Options'),
     field('Nameservers', h('input', { name: 'nameservers', placeholder: 'system resolvers', dataset: { path: path('nameservers') } }),
-      'Optional: IP or IP:PORT, comma separated; with several, each one\'s answer is compared.'),
+      'Optional: IP or IP:PORT, comma separated, or a resolver set\'s name (public); with several, each one\'s answer is compared.'),
+    field('Record type', h('select', { name: 'record_type', dataset: { path: path('record_type') } },
+      ['', 'A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'SRV', 'NAPTR', 'PTR', 'SOA', 'CAA', 'TLSA', 'DS', 'DNSKEY', 'SIP'].map(t =>
+        h('option', { value: t }, t || 'automatic (SRV for _names, PTR for addresses, else A)'))),
+      'SIP: the RFC 3263 resolution (NAPTR → SRV → addresses); states list targets as "udp 192.0.2.10:5060".'),
+    field('Authoritative', h('input', { type: 'checkbox', name: 'authoritative', dataset: { path: path('authoritative') } }),
+      'Also ask every authoritative server of each zone directly (answer, SOA serial).'),
     field('Timeout (s)', number('timeout', '3', '0.5')));
   form.append(domains, options);
 }
@@ -228,7 +234,12 @@ FORMS.dns.payload = form => {
   if (!Object.keys(data).length) throw new FormError('', 'add at least one domain with its states');
   const kwargs = { timeout: num(form, 'timeout'), include_text: true };
   const ns = listOf(form.querySelector('[name=nameservers]').value);
-  if (ns.length) kwargs.nameservers = ns;
+  // One word that is no address (no dot, no colon) names a resolver set.
+  if (ns.length === 1 && !/[.:]/.test(ns[0])) kwargs.nameservers = ns[0];
+  else if (ns.length) kwargs.nameservers = ns;
+  const type = form.querySelector('[name=record_type]').value;
+  if (type) kwargs.record_type = type;
+  if (form.querySelector('[name=authoritative]').checked) kwargs.authoritative = true;
   return { task_name: 'dns.check_records', data: { args: [data], kwargs } };
 };
 

@@ -3,6 +3,7 @@ import { h, mount, formatDate, durationBetween, stateBadge, emptyState, download
 import { get, del, post, taskList } from './api.js';
 import { renderResult, csvRows, passed } from './results.js';
 import { showError, clearErrors } from './forms.js';
+import { compareControls } from './diff.js';
 
 const POLL_FIRST_MS = 300;
 const POLL_MAX_MS = 2000;
@@ -11,7 +12,7 @@ const HISTORY_PAGE = 50;
 // ---------- one task ----------
 
 /** Shows a task and follows it until it is ready; <alive> turns false when the user navigates away. */
-export async function taskPage(root, id, alive) {
+export async function taskPage(root, id, alive, navigate) {
   const head = h('div', { class: 'task-head' });
   const progress = h('div', { class: 'progress-area' });
   const body = h('div', { class: 'task-body' });
@@ -31,7 +32,7 @@ export async function taskPage(root, id, alive) {
     renderHead(head, id, status, alive, notice);
     renderProgress(progress, status);
     if (status.ready || isGroupReady(status)) {
-      await renderOutcome(body, status);
+      await renderOutcome(body, status, navigate);
       return;
     }
     await renderGroupSoFar(body, status);
@@ -115,7 +116,7 @@ async function renderGroupSoFar(body, s) {
   if (groupChildren(s).length) await renderOutcome(body, s);
 }
 
-async function renderOutcome(body, s) {
+async function renderOutcome(body, s, navigate) {
   const children = groupChildren(s);
   const exports = h('div', { class: 'exports' },
     h('button', { type: 'button', dataset: { export: 'json' }, onclick: () => download(`task-${s.task_id}.json`, JSON.stringify(maskSecrets(s), null, 2), 'application/json') }, 'Export JSON'),
@@ -129,7 +130,8 @@ async function renderOutcome(body, s) {
         outcomeOf(s.task_name || c.task_name, c)))));
     return;
   }
-  mount(body, s.state === 'SUCCESS' ? verdict(s) : null, outcomeOf(s.task_name, s), s.state === 'SUCCESS' ? exports : null);
+  mount(body, s.state === 'SUCCESS' ? verdict(s) : null, s.state === 'SUCCESS' ? compareControls(s, navigate) : null,
+    outcomeOf(s.task_name, s), s.state === 'SUCCESS' ? exports : null);
 }
 
 function verdict(s) {
@@ -274,7 +276,7 @@ function historyRow(t) {
     h('td', {}, t.date_done ? durationBetween(t.date_started || t.date_submitted, t.date_done) : ''),
     h('td', {}, t.queue || ''), h('td', {}, t.worker || ''),
     h('td', {}, h('code', { title: t.task_id }, String(t.task_id).slice(0, 8))),
-    h('td', {}, revoke, note));
+    h('td', {}, t.state === 'SUCCESS' ? h('a', { href: `/ui/diff/${encodeURIComponent(t.task_id)}`, dataset: { diff: t.task_id }, title: 'What changed since the previous run or a baseline' }, 'Diff') : null, revoke, note));
   return row;
 }
 

@@ -53,7 +53,7 @@ const dns = {
     const colours = stateColours(entries(result));
     const hasNs = entries(result).some(([, r]) => nameserverAnswers(r).length > 0);
     const rows = entries(result).map(([domain, r]) => {
-      const bad = r.error || r.state === 'unknown';
+      const bad = !dnsDomainOk(r);
       const state = h('span', { class: `state ${bad ? 'state-bad' : 'state-c' + colours.get(r.state)}` }, r.state ?? '?');
       return h('tr', { class: bad ? 'row-bad' : 'row-ok', dataset: { domain } },
         h('td', {}, domain),
@@ -71,9 +71,19 @@ const dns = {
   },
 };
 
+/**
+ * A domain's verdict: the "ok" the service wrote by its one DNS rule (Tasks/DnsVerdict.cs: every resolver
+ * answered, all agree, on a named state). Only results stored before that field existed fall back to their
+ * error and state, which is what that rule said of them (they could not be "inconsistent").
+ */
+export function dnsDomainOk(r) {
+  if (r && typeof r.ok === 'boolean') return r.ok;
+  return !!r && !r.error && r.state !== 'unknown' && r.state !== 'inconsistent';
+}
+
 /** One colour per named state in this result, so "which state is everything in" is seen without reading. */
 function stateColours(list) {
-  const names = [...new Set(list.map(([, r]) => r.state).filter(s => s && s !== 'unknown'))].sort(stateOrder);
+  const names = [...new Set(list.map(([, r]) => r.state).filter(s => s && s !== 'unknown' && s !== 'inconsistent'))].sort(stateOrder);
   return new Map(names.map((n, i) => [n, i % PALETTE]));
 }
 
@@ -85,12 +95,16 @@ function stateOrder(a, b) {
   return a.localeCompare(b);
 }
 
-/** Per-nameserver answers in either shape: {"ns": {...}} or [{"nameserver": "ns", ...}]. */
+/**
+ * Per-nameserver answers in either shape: {"ns": {...}} or [{"nameserver": "ns", ...}], then (authoritative: true)
+ * every authoritative server, labelled with its NS name and SOA serial.
+ */
 function nameserverAnswers(r) {
   const ns = r.by_nameserver || r.nameservers || r.per_nameserver;
-  if (!ns || typeof ns !== 'object') return [];
-  const list = Array.isArray(ns) ? ns.map(a => [a.nameserver || a.server || '?', a]) : Object.entries(ns);
-  return list.filter(([, a]) => a && typeof a === 'object');
+  const list = !ns || typeof ns !== 'object' ? [] : Array.isArray(ns) ? ns.map(a => [a.nameserver || a.server || '?', a]) : Object.entries(ns);
+  const auth = r.authoritative && r.authoritative.servers ? Object.entries(r.authoritative.servers)
+    .map(([k, a]) => [`${a.name || ''} ${k}${a.soa_serial != null ? ` serial ${a.soa_serial}` : ''}`.trim(), a]) : [];
+  return [...list, ...auth].filter(([, a]) => a && typeof a === 'object');
 }
 
 function nameserverTable(r, colours) {
@@ -99,8 +113,8 @@ function nameserverTable(r, colours) {
   const reference = JSON.stringify([...(r.retrieved || [])].sort());
   return h('table', { class: 'inner' }, list.map(([ns, a]) => {
     const values = [...(a.retrieved || a.values || [])].sort();
-    const differs = a.error || JSON.stringify(values) !== reference;
-    const state = a.state ? h('span', { class: `state ${a.state === 'unknown' ? 'state-bad' : 'state-c' + (colours.get(a.state) ?? 0)}` }, a.state) : null;
+    const differs = a.error || a.state !== r.state || JSON.stringify(values) !== reference;
+    const state = a.state ? h('span', { class: `state ${a.state === 'unknown' || a.error ? 'state-bad' : 'state-c' + (colours.get(a.state) ?? 0)}` }, a.state) : null;
     return h('tr', { class: differs ? 'differs' : '' },
       h('td', {}, ns), h('td', {}, state), h('td', {}, a.error ? h('span', { class: 'error-text' }, a.error) : values.join(' ')));
   }));
@@ -201,7 +215,7 @@ function appsOf(r) {
 export function passed(taskName, result) {
   if (result && result.summary && typeof result.summary.ok === 'boolean') return result.summary.ok;
   const kind = kindOf(taskName, result);
-  if (kind === dns) return entries(result).every(([, r]) => !r.error && r.state !== 'unknown');
+  if (kind === dns) return entries(result).every(([, r]) => dnsDomainOk(r));
   if (kind === ports) return entries(result).every(([, r]) => !(r.failed_ports || []).length && Object.values(r.ports || {}).every(p => portStatus(p) !== 'bad'));
   if (kind === apps) return entries(result).every(([, r]) => Object.values(appsOf(r)).every(a => a.ok));
   return true;
