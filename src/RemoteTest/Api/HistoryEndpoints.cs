@@ -57,7 +57,7 @@ public static class HistoryEndpoints
         }
         var includeResult = q["include_result"].ToString() is "true" or "1";
 
-        var query = new TaskQuery(state, NonEmpty(q["task_name"]), NonEmpty(q["queue"]), since, Owner: http.Caller().ListingOwner, ScheduleName: NonEmpty(q["schedule"]), After: cursor, Limit: limit, Until: until);
+        var query = new TaskQuery(state, NonEmpty(q["task_name"]), NonEmpty(q["queue"]), since, Owner: http.Caller().ListingOwner, ScheduleName: NonEmpty(q["schedule"]) is { } schedule && !http.Caller().IsAdmin && !schedule.Contains(':') ? ScheduleEndpoints.ScheduleKey(http.Caller(), schedule) : NonEmpty(q["schedule"]), After: cursor, Limit: limit, Until: until);
         var page = await store.ListAsync(query, cancellationToken);
         return new TaskListResponse(page, includeResult, http.Request);
     }

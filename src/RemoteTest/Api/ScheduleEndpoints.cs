@@ -53,6 +53,8 @@ public static class ScheduleEndpoints
         {
             // Runs of a schedule belong to whoever saved it, so they show in that caller's history.
             schedule = Parse(body, registry, secrets, options.Value, time.GetUtcNow()) with { Owner = http.Caller().Owner };
+            // Names are per owner (stored as "owner:name" for a token), so saving never reveals another owner's name.
+            schedule = schedule with { Name = ScheduleKey(http.Caller(), schedule.Name) };
         }
         catch (TaskArgumentException ex)
         {
@@ -100,9 +102,9 @@ public static class ScheduleEndpoints
         audit.TaskAction(http, created ? "created" : "replaced",
             $"schedule {schedule.Name}: {schedule.TaskName} on queue {schedule.Queue} at '{schedule.Cron}' ({schedule.TimeZone})");
         var saved = (await store.GetScheduleAsync(schedule.Name, cancellationToken))!;
-        var json = Describe(saved);
+        var json = Describe(saved, http.Caller());
         return created
-            ? Results.Json(json, statusCode: StatusCodes.Status201Created).WithLocation($"/schedules/{Uri.EscapeDataString(saved.Name)}")
+            ? Results.Json(json, statusCode: StatusCodes.Status201Created).WithLocation($"/schedules/{Uri.EscapeDataString(json["name"]!.GetValue<string>())}")
             : Results.Json(json);
     }
 
@@ -183,7 +185,7 @@ public static class ScheduleEndpoints
     {
         var caller = http.Caller();
         var all = (await store.ListSchedulesAsync(cancellationToken)).Where(s => caller.Owns(s.Owner)).ToList();
-        return Results.Json(new JsonObject { ["schedules"] = new JsonArray(all.Select(s => (JsonNode)Describe(s)).ToArray()), ["count"] = all.Count });
+        return Results.Json(new JsonObject { ["schedules"] = new JsonArray(all.Select(s => (JsonNode)Describe(s, caller)).ToArray()), ["count"] = all.Count });
     }
 
     private static async Task<IResult> GetAsync(string name, HttpContext http, ITaskStore store, IOptions<RemoteTestOptions> options, CancellationToken cancellationToken)
@@ -192,8 +194,8 @@ public static class ScheduleEndpoints
         {
             return NotFound(name);
         }
-        var json = Describe(s);
-        var runs = await store.ListAsync(new TaskQuery(ScheduleName: name, Limit: options.Value.Schedules.RecentRuns), cancellationToken);
+        var json = Describe(s, http.Caller());
+        var runs = await store.ListAsync(new TaskQuery(ScheduleName: s.Name, Limit: options.Value.Schedules.RecentRuns), cancellationToken);
         json["last_runs"] = new JsonArray(runs.Tasks.Select(t => (JsonNode)new JsonObject
         {
             ["task_id"] = t.Id.ToString(),
@@ -210,11 +212,11 @@ public static class ScheduleEndpoints
 
     private static async Task<IResult> DeleteAsync(string name, HttpContext http, ITaskStore store, Schedules schedules, AuditLog audit, CancellationToken cancellationToken)
     {
-        if (await VisibleAsync(name, http, store, cancellationToken) is null || !await store.DeleteScheduleAsync(name, cancellationToken))
+        if (await VisibleAsync(name, http, store, cancellationToken) is not { } s || !await store.DeleteScheduleAsync(s.Name, cancellationToken))
         {
             return NotFound(name);
         }
-        schedules.Unregister(name);
+        schedules.Unregister(s.Name);
         audit.TaskAction(http, "deleted", $"schedule {name}");
         return Results.NoContent();
     }
@@ -238,11 +240,27 @@ public static class ScheduleEndpoints
     }
 
     /// <summary>The schedule when the caller owns it (admin: any); another token's schedule answers 404, as its tasks do.</summary>
-    private static async Task<ScheduleRecord?> VisibleAsync(string name, HttpContext http, ITaskStore store, CancellationToken cancellationToken) =>
-        await store.GetScheduleAsync(name, cancellationToken) is { } s && http.Caller().Owns(s.Owner) ? s : null;
+    private static async Task<ScheduleRecord?> VisibleAsync(string name, HttpContext http, ITaskStore store, CancellationToken cancellationToken)
+    {
+        var caller = http.Caller();
+        // The caller's own schedule first; then the name as stored (admin addresses others' as "owner:name"; a
+        // schedule saved before names were per owner is stored under its bare name).
+        if (await store.GetScheduleAsync(ScheduleKey(caller, name), cancellationToken) is { } own && caller.Owns(own.Owner))
+        {
+            return own;
+        }
+        return await store.GetScheduleAsync(name, cancellationToken) is { } s && caller.Owns(s.Owner) ? s : null;
+    }
+
+    /// <summary>How a schedule is stored: its bare name for anonymous callers (one tenant), <c>owner:name</c> for a token.</summary>
+    public static string ScheduleKey(Caller caller, string name) => caller.Anonymous ? name : $"{caller.Owner}:{name}";
+
+    /// <summary>The name a caller knows a stored schedule by: without its own owner prefix (admin sees others' in full).</summary>
+    public static string DisplayName(Caller caller, string key) =>
+        !caller.Anonymous && key.StartsWith(caller.Owner + ":", StringComparison.Ordinal) ? key[(caller.Owner.Length + 1)..] : key;
 
     /// <summary>A schedule as the API shows it: arguments with secrets masked, and when it runs next.</summary>
-    private static JsonObject Describe(ScheduleRecord s)
+    private static JsonObject Describe(ScheduleRecord s, Caller caller)
     {
         DateTimeOffset? next = null;
         try
@@ -254,7 +272,7 @@ public static class ScheduleEndpoints
         }
         return new JsonObject
         {
-            ["name"] = s.Name,
+            ["name"] = DisplayName(caller, s.Name),
             ["task_name"] = s.TaskName,
             ["data"] = new JsonObject { ["kwargs"] = ArgumentSecrets.MaskAll(JsonNode.Parse(s.Arguments) ?? new JsonObject()) },
             ["cron"] = s.Cron,

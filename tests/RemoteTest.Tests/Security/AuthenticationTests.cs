@@ -122,13 +122,18 @@ public sealed class AuthenticationTests : IAsyncLifetime
         static IEnumerable<string> Names(JsonObject? list) => list!["schedules"]!.AsArray().Select(s => s!["name"]!.GetValue<string>());
         Assert.Contains(name, Names((await Send(HttpMethod.Get, "/schedules", _tokens.Alice)).Body));
         Assert.DoesNotContain(name, Names((await Send(HttpMethod.Get, "/schedules", _tokens.Bob)).Body));
-        Assert.Contains(name, Names((await Send(HttpMethod.Get, "/schedules", _tokens.Admin)).Body));
+        // Admin sees every owner's schedules, named owner:name.
+        Assert.Contains($"alice:{name}", Names((await Send(HttpMethod.Get, "/schedules", _tokens.Admin)).Body));
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, $"/schedules/alice:{name}", _tokens.Admin)).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, $"/schedules/{name}", _tokens.Bob)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, $"/schedules/alice:{name}", _tokens.Bob)).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Post, $"/schedules/{name}/run", _tokens.Bob)).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Delete, $"/schedules/{name}", _tokens.Bob)).Status);
-        var (taken, error, _) = await Send(HttpMethod.Post, "/schedules", _tokens.Bob, schedule);
-        Assert.Equal(HttpStatusCode.Conflict, taken);
-        Assert.Equal("name", error!["field"]!.GetValue<string>());
+        // Names are per owner: Bob saving the same name gets his own schedule, and learns nothing of Alice's (issue 15, item 10).
+        var (own, _, _) = await Send(HttpMethod.Post, "/schedules", _tokens.Bob, schedule);
+        Assert.Equal(HttpStatusCode.Created, own);
+        Assert.Single(Names((await Send(HttpMethod.Get, "/schedules", _tokens.Bob)).Body), name);
+        Assert.Equal(HttpStatusCode.NoContent, (await Send(HttpMethod.Delete, $"/schedules/{name}", _tokens.Bob)).Status);
 
         // Still Alice's, unchanged, and hers to run and delete.
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, $"/schedules/{name}", _tokens.Alice)).Status);

@@ -144,7 +144,7 @@ public sealed class ManagedTokenTests
 
         async Task<int> RunsAsync()
         {
-            using var response = await Send(host, HttpMethod.Get, "/task?schedule=every-second&limit=500", tokens.Admin);
+            using var response = await Send(host, HttpMethod.Get, "/task?schedule=nightly-bot:every-second&limit=500", tokens.Admin);
             return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["tasks"]!.AsArray().Count;
         }
 
@@ -154,7 +154,7 @@ public sealed class ManagedTokenTests
         var afterRevoke = await RunsAsync();
         await Task.Delay(TimeSpan.FromSeconds(4));
         Assert.Equal(afterRevoke, await RunsAsync());
-        Assert.Contains(host.Logs.Lines, l => l.Contains("Schedule every-second") && l.Contains("revoked"));
+        Assert.Contains(host.Logs.Lines, l => l.Contains("Schedule nightly-bot:every-second") && l.Contains("revoked"));
     }
 
     [Fact]

@@ -84,6 +84,6 @@ public sealed class ScheduleLimitTests
         await Eventually.GetAsync(() => TasksOf(host, tokens.Alice), n => n >= 1, TimeSpan.FromSeconds(20), "the first run");
         await Task.Delay(TimeSpan.FromSeconds(4));
         Assert.Equal(1, await TasksOf(host, tokens.Alice));
-        Assert.Contains(host.Logs.Lines, l => l.Contains("Schedule flood") && l.Contains("skipped"));
+        Assert.Contains(host.Logs.Lines, l => l.Contains("Schedule alice:flood") && l.Contains("skipped"));
     }
 }
