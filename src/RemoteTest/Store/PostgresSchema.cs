@@ -85,6 +85,15 @@ public static class PostgresSchema
             PRIMARY KEY (owner, name)
         );
         CREATE INDEX IF NOT EXISTS ix_baselines_task ON {Name}.baselines(task_id);
+        CREATE TABLE IF NOT EXISTS {Name}.api_tokens (
+            name TEXT PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,
+            scopes TEXT NOT NULL,
+            rate_limit INTEGER NULL,
+            created BIGINT NOT NULL,
+            expires BIGINT NULL,
+            revoked BIGINT NULL
+        );
         CREATE TABLE IF NOT EXISTS {Name}.data_protection_keys (
             id TEXT PRIMARY KEY,
             xml TEXT NOT NULL,

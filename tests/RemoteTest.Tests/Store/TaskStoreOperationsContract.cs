@@ -250,6 +250,32 @@ public abstract class TaskStoreOperationsContract
         Assert.True(await store.DeleteBaselineAsync("bob", "pre-cutover", CancellationToken.None));
         Assert.Equal(1, await store.DeleteFinishedBeforeAsync(T0.AddDays(1), CancellationToken.None));
     }
+
+    [SkippableFact]
+    public async Task Managed_tokens_are_added_once_found_by_hash_listed_and_revoked_once()
+    {
+        var tokens = Assert.IsAssignableFrom<RemoteTest.Security.IApiTokenStore>(await CreateStoreAsync());
+        var ci = new RemoteTest.Security.StoredApiToken("ci", "hash-ci", ["submit", "read"], 30, T0, T0.AddDays(90), null);
+        Assert.True(await tokens.AddTokenAsync(ci, CancellationToken.None));
+        // A name is taken once, and a hash belongs to one token only.
+        Assert.False(await tokens.AddTokenAsync(ci with { Hash = "hash-other" }, CancellationToken.None));
+        Assert.True(await tokens.AddTokenAsync(new RemoteTest.Security.StoredApiToken("ops", "hash-ops", ["admin"], null, T0, null, null), CancellationToken.None));
+
+        var found = await tokens.FindTokenByHashAsync("hash-ci", CancellationToken.None);
+        Assert.NotNull(found);
+        Assert.Equal("ci", found.Name);
+        Assert.Equal(["submit", "read"], found.Scopes);
+        Assert.Equal(30, found.RateLimit);
+        Assert.Equal(T0.AddDays(90), found.Expires);
+        Assert.Null(found.Revoked);
+        Assert.Null(await tokens.FindTokenByHashAsync("hash-nobody", CancellationToken.None));
+
+        Assert.Equal(["ci", "ops"], (await tokens.ListTokensAsync(CancellationToken.None)).Select(t => t.Name));
+        Assert.True(await tokens.RevokeTokenAsync("ci", T0.AddDays(1), CancellationToken.None));
+        Assert.False(await tokens.RevokeTokenAsync("ci", T0.AddDays(2), CancellationToken.None));
+        Assert.False(await tokens.RevokeTokenAsync("nobody", T0, CancellationToken.None));
+        Assert.Equal(T0.AddDays(1), (await tokens.GetTokenAsync("ci", CancellationToken.None))!.Revoked);
+    }
 }
 
 /// <summary>The contract on the SQLite provider, both in memory and on a file (WAL, separate read connections).</summary>
