@@ -18,16 +18,7 @@ public sealed record ZoneAuthority(string? Zone, IReadOnlyList<string> NameServe
 public static class DnsAuthority
 {
     /// <summary>A client for questions to authoritative servers: recursion desired off, no cache, no retries, TCP on truncation.</summary>
-    public static LookupClient AuthoritativeClient(TimeSpan timeout) => new(new LookupClientOptions
-    {
-        Recursion = false,
-        UseCache = false,
-        Retries = 0,
-        Timeout = timeout,
-        ThrowDnsErrors = false,
-        ContinueOnDnsError = false,
-        ContinueOnEmptyResponse = false,
-    });
+    public static LookupClient AuthoritativeClient(TimeSpan timeout) => DnsQuery.Client([], timeout, recursion: false);
 
     /// <summary>The zone of <paramref name="domain"/> and its authoritative servers, found through <paramref name="resolvers"/>.</summary>
     public static async Task<ZoneAuthority> FindAsync(ILookupClient client, IReadOnlyCollection<NameServer> resolvers, string domain, int maxServers,
@@ -35,14 +26,14 @@ public static class DnsAuthority
     {
         try
         {
-            var soa = await AskAsync(client, resolvers, domain, QueryType.SOA, timeout, cancellationToken);
+            var soa = await DnsQuery.AskAsync(client, resolvers, domain, QueryType.SOA, timeout, cancellationToken);
             var soaRecord = soa.Answers.OfType<SoaRecord>().FirstOrDefault() ?? soa.Authorities.OfType<SoaRecord>().FirstOrDefault();
             if (soaRecord is null)
             {
                 return new ZoneAuthority(null, [], [], $"no SOA for {domain} from the resolver ({soa.Header.ResponseCode})", ErrorKind.NoAnswer);
             }
             var zone = Trim(soaRecord.DomainName.Value);
-            var ns = await AskAsync(client, resolvers, zone, QueryType.NS, timeout, cancellationToken);
+            var ns = await DnsQuery.AskAsync(client, resolvers, zone, QueryType.NS, timeout, cancellationToken);
             var names = ns.Answers.OfType<NsRecord>().Select(n => Trim(n.NSDName.Value)).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
             if (names.Count == 0)
             {
@@ -58,7 +49,7 @@ public static class DnsAuthority
                 {
                     foreach (var type in new[] { QueryType.A, QueryType.AAAA })
                     {
-                        var answer = await AskAsync(client, resolvers, name, type, timeout, cancellationToken);
+                        var answer = await DnsQuery.AskAsync(client, resolvers, name, type, timeout, cancellationToken);
                         glue.AddRange(answer.Answers.Select(AddressOf).OfType<IPAddress>());
                     }
                 }
@@ -78,7 +69,7 @@ public static class DnsAuthority
     {
         try
         {
-            var response = await AskAsync(authoritative, [server], zone, QueryType.SOA, timeout, cancellationToken);
+            var response = await DnsQuery.AskAsync(authoritative, [server], zone, QueryType.SOA, timeout, cancellationToken);
             return response.Answers.OfType<SoaRecord>().FirstOrDefault()?.Serial;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is DnsResponseException or OperationCanceledException or TimeoutException or System.Net.Sockets.SocketException)
@@ -87,15 +78,6 @@ public static class DnsAuthority
         }
     }
 
-    private static async Task<IDnsQueryResponse> AskAsync(ILookupClient client, IReadOnlyCollection<NameServer> servers, string name, QueryType type,
-        TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        return servers.Count == 0
-            ? await client.QueryAsync(name, type, QueryClass.IN, deadline.Token)
-            : await client.QueryServerAsync(servers, name, type, QueryClass.IN, deadline.Token);
-    }
 
     private static IPAddress? AddressOf(DnsResourceRecord r) => r switch
     {

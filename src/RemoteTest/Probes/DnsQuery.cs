@@ -30,6 +30,35 @@ public sealed record DnsLookup(
 public static class DnsQuery
 {
     /// <summary>
+    /// A client that asks exactly what it is told, once: no cache, no retries (one try within the timeout, like the
+    /// original's resolver lifetime), errors as answers. <paramref name="servers"/> empty: the system's resolvers.
+    /// <paramref name="recursion"/> off for questions to authoritative servers.
+    /// </summary>
+    public static LookupClient Client(IReadOnlyCollection<NameServer> servers, TimeSpan timeout, bool recursion = true)
+    {
+        var options = servers.Count > 0 ? new LookupClientOptions(servers.ToArray()) : new LookupClientOptions();
+        options.Recursion = recursion;
+        options.UseCache = false;
+        options.Retries = 0;
+        options.Timeout = timeout;
+        options.ThrowDnsErrors = false;
+        options.ContinueOnDnsError = false;
+        options.ContinueOnEmptyResponse = false;
+        return new LookupClient(options);
+    }
+
+    /// <summary>One raw question under its own deadline, to <paramref name="servers"/> or (none given) the client's own.</summary>
+    public static async Task<IDnsQueryResponse> AskAsync(ILookupClient client, IReadOnlyCollection<NameServer> servers, string name, QueryType type,
+        TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        return servers.Count == 0
+            ? await client.QueryAsync(name, type, QueryClass.IN, deadline.Token)
+            : await client.QueryServerAsync(servers, name, type, QueryClass.IN, deadline.Token);
+    }
+
+    /// <summary>
     /// Asks <paramref name="servers"/> (tried in order, as a stub resolver does) for <paramref name="type"/> records
     /// of <paramref name="domain"/>. A NOERROR answer without records of the type is an error, as it was for
     /// the original's resolver; so are NXDOMAIN, SERVFAIL, REFUSED and a timeout.

@@ -49,7 +49,7 @@ public static class SipResolution
     {
         try
         {
-            var naptr = await AskAsync(client, servers, domain, QueryType.NAPTR, timeout, cancellationToken);
+            var naptr = await DnsQuery.AskAsync(client, servers, domain, QueryType.NAPTR, timeout, cancellationToken);
             var records = naptr.Answers.OfType<NAPtrRecord>()
                 .Where(n => n.Flags.Equals("S", StringComparison.OrdinalIgnoreCase) && Services.ContainsKey(n.Services))
                 .OrderBy(n => n.Order).ThenBy(n => n.Preference).ToList();
@@ -99,7 +99,7 @@ public static class SipResolution
     private static async Task<IReadOnlyList<SipSrvNode>> SrvAsync(ILookupClient client, IReadOnlyCollection<NameServer> servers, string name,
         TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var response = await AskAsync(client, servers, name, QueryType.SRV, timeout, cancellationToken);
+        var response = await DnsQuery.AskAsync(client, servers, name, QueryType.SRV, timeout, cancellationToken);
         var list = new List<SipSrvNode>();
         // Lower priority first; within one, heavier weight first (a stable order instead of the weighted draw).
         foreach (var s in response.Answers.OfType<SrvRecord>().OrderBy(s => s.Priority).ThenByDescending(s => s.Weight).ThenBy(s => s.Target.Value, StringComparer.Ordinal))
@@ -124,21 +124,12 @@ public static class SipResolution
         var list = new List<string>();
         foreach (var type in new[] { QueryType.A, QueryType.AAAA })
         {
-            var response = await AskAsync(client, servers, name, type, timeout, cancellationToken);
+            var response = await DnsQuery.AskAsync(client, servers, name, type, timeout, cancellationToken);
             list.AddRange(response.Answers.Select(AddressOf).OfType<string>());
         }
         return list.Distinct().ToList();
     }
 
-    private static async Task<IDnsQueryResponse> AskAsync(ILookupClient client, IReadOnlyCollection<NameServer> servers, string name, QueryType type,
-        TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        return servers.Count == 0
-            ? await client.QueryAsync(name, type, QueryClass.IN, deadline.Token)
-            : await client.QueryServerAsync(servers, name, type, QueryClass.IN, deadline.Token);
-    }
 
     private static string? AddressOf(DnsResourceRecord r) => r switch
     {

@@ -81,15 +81,7 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
     private Task<SipResolutionResult> ResolveSipAsync(string domain, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var servers = options.Value.Dns.DefaultNameservers.Select(ns => DnsQuery.ParseNameServer(ns)!).ToList();
-        var lookup = new DnsClient.LookupClient(new DnsClient.LookupClientOptions(servers.ToArray())
-        {
-            UseCache = false,
-            Retries = 0,
-            Timeout = timeout,
-            ThrowDnsErrors = false,
-            ContinueOnDnsError = false,
-            ContinueOnEmptyResponse = false,
-        });
+        var lookup = DnsQuery.Client(servers, timeout);
         return SipResolution.ResolveAsync(lookup, servers, domain, timeout, DnsCheckRecords.MaxSipTargets, cancellationToken);
     }
 

@@ -264,15 +264,7 @@ public sealed class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetG
     {
         var started = Stopwatch.GetTimestamp();
         var timeout = TimeSpan.FromSeconds(args.Timeout);
-        // One try per resolver within the timeout, like the original's resolver lifetime; the probe enforces the deadline.
-        var lookupOptions = args.Nameservers.Count > 0 ? new LookupClientOptions(args.Nameservers.ToArray()) : new LookupClientOptions();
-        lookupOptions.UseCache = false;
-        lookupOptions.Retries = 0;
-        lookupOptions.Timeout = timeout;
-        lookupOptions.ThrowDnsErrors = false;
-        lookupOptions.ContinueOnDnsError = false;
-        lookupOptions.ContinueOnEmptyResponse = false;
-        var client = new LookupClient(lookupOptions);
+        var client = DnsQuery.Client(args.Nameservers, timeout);
 
         var asked = args.Nameservers.Count > 0 ? args.Nameservers.Select(s => new[] { s }).ToArray() : [Array.Empty<NameServer>()];
         context.Plan(args.DnsData.Count * (asked.Length + (args.Authoritative ? 1 : 0)));
