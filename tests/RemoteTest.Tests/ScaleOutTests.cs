@@ -137,6 +137,9 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, undeclared);
         Assert.Equal("queue", refusal["field"]!.GetValue<string>());
         Assert.Contains("'never'", refusal["error"]!.GetValue<string>());
+        // Refused before anything is stored: no FAILURE row is left behind for it.
+        var stored = await lenient.Http.GetFromJsonAsync<JsonObject>("/task?queue=never");
+        Assert.Empty(stored!["tasks"]!.AsArray());
 
         // A lenient node accepts a queue whose worker is gone (it declared the queue): that child waits, shown
         // "offline", the others finish.

@@ -91,6 +91,10 @@ public static class TaskEndpoints
         {
             return Error(StatusCodes.Status400BadRequest, "queue", TaskGroups.UnservedMessage([submission.Queue], served.Keys));
         }
+        if (!await queue.ExistsAsync(submission.Queue, cancellationToken))
+        {
+            return Error(StatusCodes.Status400BadRequest, "queue", new QueueNotDeclaredException(submission.Queue).Message);
+        }
         var record = TaskRecord.New(submission.Task.Name, submission.Queue, arguments, owner: caller.Owner, time.GetUtcNow()) with { Webhook = submission.Webhook };
         await store.InsertAsync(record, cancellationToken);
         // PENDING is logged before the message exists, so it never trails the worker's STARTED.

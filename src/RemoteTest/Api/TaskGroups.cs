@@ -60,6 +60,13 @@ public static class TaskGroups
             {
                 return TaskEndpoints.Error(StatusCodes.Status400BadRequest, "queues", UnservedMessage(unserved, served.Keys));
             }
+            foreach (var q in unserved)
+            {
+                if (!await queue.ExistsAsync(q, cancellationToken))
+                {
+                    return TaskEndpoints.Error(StatusCodes.Status400BadRequest, "queues", new QueueNotDeclaredException(q).Message);
+                }
+            }
         }
 
         var group = Guid.NewGuid();

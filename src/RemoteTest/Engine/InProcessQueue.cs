@@ -29,6 +29,9 @@ public sealed class InProcessQueue(RunningTasks running) : ITaskQueue
         return Task.CompletedTask;
     }
 
+    /// <summary>Always: an in-process channel holds its messages until a configuration serves the queue.</summary>
+    public Task<bool> ExistsAsync(string queue, CancellationToken cancellationToken) => Task.FromResult(true);
+
     public Task<long> DepthAsync(string queue, CancellationToken cancellationToken) =>
         Task.FromResult(_channels.TryGetValue(queue, out var channel) ? (long)channel.Reader.Count : 0);
 

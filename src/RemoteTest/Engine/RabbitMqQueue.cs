@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
@@ -240,6 +241,49 @@ public sealed class RabbitMqQueue : ITaskQueue, IAsyncDisposable
         {
             _publishers.Writer.TryWrite(null);   // give the slot back
             throw;
+        }
+    }
+
+    /// <summary>Queues seen declared: durable, so once seen they stay (a deleted one is still caught by the mandatory publish).</summary>
+    private readonly ConcurrentDictionary<string, bool> _declared = new(StringComparer.Ordinal);
+
+    /// <summary>A passive declare: the broker answers 404 (and closes the channel) for a queue nobody declared.</summary>
+    public async Task<bool> ExistsAsync(string queue, CancellationToken cancellationToken)
+    {
+        if (_declared.ContainsKey(queue))
+        {
+            return true;
+        }
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(DepthTimeout);
+        try
+        {
+            await _inspect.WaitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return true;
+        }
+        try
+        {
+            var channel = await InspectorAsync(deadline.Token);
+            await channel.QueueDeclarePassiveAsync(QueueName(queue), deadline.Token);
+            _declared[queue] = true;
+            return true;
+        }
+        catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
+        {
+            return false;
+        }
+        catch (Exception ex) when (ex is AlreadyClosedException or OperationInterruptedException or BrokerUnreachableException or IOException
+                                   || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            // Unknown now: the publish that follows waits for the broker, or the reconciler publishes later.
+            return true;
+        }
+        finally
+        {
+            _inspect.Release();
         }
     }
 

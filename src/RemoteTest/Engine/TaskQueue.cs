@@ -15,6 +15,12 @@ public interface ITaskQueue
     /// </summary>
     Task EnqueueAsync(Guid taskId, string queue, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether a task sent to the queue would be taken: false only when the queue is known not to exist (no worker
+    /// ever declared it), so submit refuses it before anything is stored; true when it cannot be told now.
+    /// </summary>
+    Task<bool> ExistsAsync(string queue, CancellationToken cancellationToken);
+
     /// <summary>Messages waiting in the queue (not yet handed to a worker).</summary>
     Task<long> DepthAsync(string queue, CancellationToken cancellationToken);
 
