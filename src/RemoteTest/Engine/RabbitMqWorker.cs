@@ -35,7 +35,6 @@ public sealed class RabbitMqWorker(
     private IChannel? _tasks;
     private IChannel? _revocations;
     private readonly List<string> _consumerTags = [];
-    private volatile bool _stopping;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -186,7 +185,6 @@ public sealed class RabbitMqWorker(
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        _stopping = true;
         queue.NotConsuming = "stopping";
         // No new messages from here; the ones held unacknowledged go back when the channel closes.
         if (_tasks is { IsOpen: true } channel)
@@ -224,7 +222,6 @@ public sealed class RabbitMqWorker(
 
     public override void Dispose()
     {
-        _ = _stopping;
         _interrupt.Dispose();
         base.Dispose();
     }
