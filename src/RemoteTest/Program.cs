@@ -191,6 +191,8 @@ public partial class Program
         services.TryAddSingleton<RemoteTest.Probes.IHostResolver, RemoteTest.Probes.SystemHostResolver>();
         services.TryAddSingleton<RemoteTest.Probes.TcpConnector>();
         services.TryAddSingleton<RemoteTest.Probes.TlsTrust>();
+        services.TryAddSingleton<RemoteTest.Probes.TraceSockets>();
+        services.AddHostedService<PathTraceStartupCheck>();
         services.TryAddSingleton<RemoteTest.Probes.TargetConnector>();
         services.TryAddSingleton(_ => RemoteTest.Catalog.ApplicationCatalog.LoadEmbedded());
     }
