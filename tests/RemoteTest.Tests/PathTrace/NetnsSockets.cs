@@ -1,0 +1,68 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using RemoteTest.Probes;
+
+namespace RemoteTest.Tests.PathTrace;
+
+/// <summary>
+/// Creates sockets inside a network namespace: a dedicated thread enters the namespace with setns(2) once and then
+/// only creates sockets. A socket stays in the namespace it was created in, so the probes use it from any thread.
+/// </summary>
+public sealed class NetnsSockets : TraceSockets, IDisposable
+{
+    private const int CloneNewNet = 0x40000000;
+    private readonly BlockingCollection<(Func<Socket> Create, TaskCompletionSource<Socket> Done)> _requests = new();
+    private readonly Thread _thread;
+
+    public NetnsSockets(string netns)
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _thread = new Thread(() =>
+        {
+            try
+            {
+                using var handle = File.OpenHandle($"/run/netns/{netns}");
+                if (SetNs((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
+                {
+                    throw new InvalidOperationException($"setns({netns}) failed: errno {Marshal.GetLastPInvokeError()}");
+                }
+                entered.SetResult();
+            }
+            catch (Exception ex)
+            {
+                entered.SetException(ex);
+                return;
+            }
+            foreach (var (create, done) in _requests.GetConsumingEnumerable())
+            {
+                try
+                {
+                    done.SetResult(create());
+                }
+                catch (Exception ex)
+                {
+                    done.SetException(ex);
+                }
+            }
+        }) { IsBackground = true, Name = $"netns {netns}" };
+        _thread.Start();
+        entered.Task.GetAwaiter().GetResult();
+    }
+
+    public override Socket Create(AddressFamily family, SocketType type, ProtocolType protocol) =>
+        Run(() => new Socket(family, type, protocol));
+
+    /// <summary>Runs <paramref name="create"/> on the namespace's thread (e.g. a listener's socket).</summary>
+    public Socket Run(Func<Socket> create)
+    {
+        var done = new TaskCompletionSource<Socket>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _requests.Add((create, done));
+        return done.Task.GetAwaiter().GetResult();
+    }
+
+    public void Dispose() => _requests.CompleteAdding();
+
+    [DllImport("libc", EntryPoint = "setns", SetLastError = true)]
+    private static extern int SetNs(int fd, int nstype);
+}
