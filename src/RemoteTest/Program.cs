@@ -205,6 +205,7 @@ public partial class Program
         {
             services.AddSingleton(typeof(IRemoteTask), type);
         }
+        services.TryAddSingleton<PathTrace>(); // porttest.run's trace_failed traces with it
         services.AddSingleton<TaskRegistry>();
     }
 }

@@ -12,7 +12,7 @@ namespace RemoteTest.Tests.PathTrace;
 public sealed class NetnsSockets : TraceSockets, IDisposable
 {
     private const int CloneNewNet = 0x40000000;
-    private readonly BlockingCollection<(Func<Socket> Create, TaskCompletionSource<Socket> Done)> _requests = new();
+    private readonly BlockingCollection<Action> _requests = new();
     private readonly Thread _thread;
 
     public NetnsSockets(string netns)
@@ -34,16 +34,9 @@ public sealed class NetnsSockets : TraceSockets, IDisposable
                 entered.SetException(ex);
                 return;
             }
-            foreach (var (create, done) in _requests.GetConsumingEnumerable())
+            foreach (var request in _requests.GetConsumingEnumerable())
             {
-                try
-                {
-                    done.SetResult(create());
-                }
-                catch (Exception ex)
-                {
-                    done.SetException(ex);
-                }
+                request();
             }
         }) { IsBackground = true, Name = $"netns {netns}" };
         _thread.Start();
@@ -54,11 +47,27 @@ public sealed class NetnsSockets : TraceSockets, IDisposable
         Run(() => new Socket(family, type, protocol));
 
     /// <summary>Runs <paramref name="create"/> on the namespace's thread (e.g. a listener's socket).</summary>
-    public Socket Run(Func<Socket> create)
+    public Socket Run(Func<Socket> create) => Start(() => Task.FromResult(create())).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Starts <paramref name="body"/> on the namespace's thread: what it does before its first real await (code that
+    /// creates its sockets up front, like porttest's connects) happens inside the namespace.
+    /// </summary>
+    public Task<T> Start<T>(Func<Task<T>> body)
     {
-        var done = new TaskCompletionSource<Socket>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _requests.Add((create, done));
-        return done.Task.GetAwaiter().GetResult();
+        var done = new TaskCompletionSource<Task<T>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _requests.Add(() =>
+        {
+            try
+            {
+                done.SetResult(body());
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        });
+        return done.Task.Unwrap();
     }
 
     public void Dispose() => _requests.CompleteAdding();
