@@ -169,6 +169,7 @@ public partial class Program
         }
         if (roles.Worker)
         {
+            services.AddHostedService<PathTraceStartupCheck>(); // says whether path.trace has CAP_NET_RAW here
             // Before the queue's worker, so it stops after it (hosted services stop in reverse order): the worker
             // stays visible in the registry while its running tasks finish within the grace period.
             services.AddHostedService<WorkerHeartbeat>();
@@ -192,7 +193,6 @@ public partial class Program
         services.TryAddSingleton<RemoteTest.Probes.TcpConnector>();
         services.TryAddSingleton<RemoteTest.Probes.TlsTrust>();
         services.TryAddSingleton<RemoteTest.Probes.TraceSockets>();
-        services.AddHostedService<PathTraceStartupCheck>();
         services.TryAddSingleton<RemoteTest.Probes.TargetConnector>();
         services.TryAddSingleton(_ => RemoteTest.Catalog.ApplicationCatalog.LoadEmbedded());
     }

@@ -10,6 +10,9 @@ namespace RemoteTest.Probes;
 /// <param name="RoundInterval">From the start of one round to the start of the next (at least).</param>
 public sealed record TraceSettings(int MaxHops, int Rounds, TimeSpan ProbeTimeout, TimeSpan Spacing, TimeSpan RoundInterval);
 
+/// <summary>A trace's probes, and why sending stopped early (e.g. no route to the target), if it did.</summary>
+public sealed record TraceRun(IReadOnlyList<HopProbe> Probes, string? SendError);
+
 /// <summary>One probe's fate: who answered how, and the round trip (null: lost).</summary>
 public sealed record HopProbe(int Ttl, int Round, IPAddress? From, TraceAnswerKind? Kind, int IcmpCode, double? RttMs);
 
@@ -19,7 +22,7 @@ public sealed record HopProbe(int Ttl, int Round, IPAddress? From, TraceAnswerKi
 /// </summary>
 public static class HopTracer
 {
-    public static async Task<IReadOnlyList<HopProbe>> RunAsync(ITraceProbe probe, TraceSettings settings, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<TraceRun> RunAsync(ITraceProbe probe, TraceSettings settings, TimeProvider time, CancellationToken cancellationToken)
     {
         var total = settings.MaxHops * settings.Rounds;
         var sentAt = new long[total];
@@ -31,6 +34,7 @@ public static class HopTracer
         }
         var endTtl = int.MaxValue;
         var gate = new Lock();
+        string? sendError = null;
 
         using var listening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var listener = probe.ListenAsync(answer =>
@@ -70,7 +74,16 @@ public static class HopTracer
                     var id = round * settings.MaxHops + ttl - 1;
                     lastSend = time.GetTimestamp();
                     Volatile.Write(ref sentAt[id], lastSend);
-                    probe.Send(ttl, id);
+                    try
+                    {
+                        probe.Send(ttl, id);
+                    }
+                    catch (System.Net.Sockets.SocketException ex)
+                    {
+                        // The kernel refused the send (no route, no neighbour): the probe is lost and the trace says why.
+                        sendError ??= $"sending the TTL {ttl} probe failed: {ex.Message}";
+                        continue;
+                    }
                     waits.Add(done[id].Task);
                     if (settings.Spacing > TimeSpan.Zero)
                     {
@@ -119,6 +132,6 @@ public static class HopTracer
                     : new HopProbe(ttl, round, a.From, a.Kind, a.IcmpCode, Math.Round(rtt!.Value, 3)));
             }
         }
-        return probes;
+        return new TraceRun(probes, sendError);
     }
 }

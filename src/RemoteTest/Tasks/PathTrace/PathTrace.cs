@@ -200,15 +200,19 @@ public sealed class PathTrace(
             return Failed(target, args, port, error, kind);
         }
 
-        IReadOnlyList<HopProbe> probes;
+        TraceRun run;
         using (probe)
         {
             // Politeness: a trace holds one of the target's connection slots for its whole run.
             using var lease = guard is null ? null : await guard.AcquireAsync(target, cancellationToken);
-            probes = await HopTracer.RunAsync(probe, settings, time, deadline);
+            run = await HopTracer.RunAsync(probe, settings, time, deadline);
         }
         cancellationToken.ThrowIfCancellationRequested(); // revoked: no result
-        var report = await BuildAsync(args, target, port, probes, names, cancellationToken);
+        var report = await BuildAsync(args, target, port, run.Probes, names, cancellationToken);
+        if (!report.Reached && run.SendError is { } sendError)
+        {
+            report = report with { Error = $"{report.Error}; {sendError}", ErrorKind = report.ErrorKind ?? ErrorKind.Unreachable };
+        }
         return report with { DurationMs = Math.Round(time.GetElapsedTime(started).TotalMilliseconds, 1) };
     }
 
