@@ -14,9 +14,13 @@ public sealed class NetnsSockets : TraceSockets, IDisposable
     private const int CloneNewNet = 0x40000000;
     private readonly BlockingCollection<Action> _requests = new();
     private readonly Thread _thread;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _inside;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle _outside;
 
     public NetnsSockets(string netns)
     {
+        _inside = File.OpenHandle($"/run/netns/{netns}");
+        _outside = File.OpenHandle("/proc/thread-self/ns/net");
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _thread = new Thread(() =>
         {
@@ -43,8 +47,33 @@ public sealed class NetnsSockets : TraceSockets, IDisposable
         entered.Task.GetAwaiter().GetResult();
     }
 
-    public override Socket Create(AddressFamily family, SocketType type, ProtocolType protocol) =>
-        Run(() => new Socket(family, type, protocol));
+    /// <summary>
+    /// Made on the calling thread, which enters the namespace for the moment of the socket(2) call and leaves it again:
+    /// no waiting on another thread (a probe creates sockets on thread-pool threads; blocking them starves the pool).
+    /// </summary>
+    public override Socket Create(AddressFamily family, SocketType type, ProtocolType protocol)
+    {
+        lock (_inside)
+        {
+            Enter(_inside);
+            try
+            {
+                return new Socket(family, type, protocol);
+            }
+            finally
+            {
+                Enter(_outside);
+            }
+        }
+    }
+
+    private static void Enter(Microsoft.Win32.SafeHandles.SafeFileHandle ns)
+    {
+        if (SetNs((int)ns.DangerousGetHandle(), CloneNewNet) != 0)
+        {
+            throw new InvalidOperationException($"setns failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
 
     /// <summary>Runs <paramref name="create"/> on the namespace's thread (e.g. a listener's socket).</summary>
     public Socket Run(Func<Socket> create) => Start(() => Task.FromResult(create())).GetAwaiter().GetResult();
@@ -70,7 +99,12 @@ public sealed class NetnsSockets : TraceSockets, IDisposable
         return done.Task.Unwrap();
     }
 
-    public void Dispose() => _requests.CompleteAdding();
+    public void Dispose()
+    {
+        _requests.CompleteAdding();
+        _inside.Dispose();
+        _outside.Dispose();
+    }
 
     [DllImport("libc", EntryPoint = "setns", SetLastError = true)]
     private static extern int SetNs(int fd, int nstype);

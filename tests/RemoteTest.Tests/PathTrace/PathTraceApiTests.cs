@@ -83,6 +83,20 @@ public sealed class PathTraceApiTests(PathTraceLab lab) : IClassFixture<PathTrac
         Assert.False(trace["reached"]!.GetValue<bool>());
     }
 
+    [Fact]
+    public async Task Without_CAP_NET_RAW_an_icmp_trace_falls_back_to_ping_sockets()
+    {
+        var result = await PathTraceLabTests.RunAsync(new NoRawSockets(), new JsonObject { ["127.0.0.1"] = new JsonObject() },
+            new JsonObject { ["protocol"] = "icmp", ["timeout"] = 1.0, ["count"] = 2 });
+
+        var trace = PathTraceLabTests.Trace(result, "icmp", "127.0.0.1");
+        Assert.Equal("reached", trace["end"]!.GetValue<string>());
+        var hop = Assert.Single(trace["hops"]!.AsArray())!;
+        Assert.Equal("127.0.0.1", hop["address"]!.GetValue<string>());
+        Assert.Equal(2, hop["received"]!.GetValue<int>());
+        Assert.Null(result["summary"]!["error_kind"]);
+    }
+
     [SkippableFact]
     public async Task Fan_out_to_two_queues_traces_from_each_and_shows_them_side_by_side()
     {

@@ -209,9 +209,11 @@ public sealed class PathTraceLabTests(PathTraceLab lab) : IClassFixture<PathTrac
             new JsonObject { ["protocol"] = "udp", ["timeout"] = 0.5, ["max_hops"] = 6 });
 
         var answering = Trace(result, "5060");
+        Assert.True(answering["end"]!.GetValue<string>() == "reached", result.ToJsonString());
         Assert.Equal("reached", answering["end"]!.GetValue<string>());
         Assert.Equal($"{RoutedLab.Hop1},{RoutedLab.Hop2},{RoutedLab.Target}", Addresses(answering));
         var closed = Trace(result, "5070");
+        Assert.True(closed["end"]!.GetValue<string>() == "reached", result.ToJsonString());
         Assert.Equal("reached", closed["end"]!.GetValue<string>()); // the target's port unreachable
         var dropped = Trace(result, "5061");
         Assert.Equal("filtered", dropped["end"]!.GetValue<string>());
