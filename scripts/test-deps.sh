@@ -7,6 +7,9 @@ set -euo pipefail
 # command-to-look-for  debian-package
 required="
 chromium chromium
+ip iproute2
+nft nftables
+tc iproute2
 "
 
 missing=()

@@ -40,6 +40,9 @@ public static class CliApp
             config.AddCommand<PortCommand>("port")
                 .WithDescription("Test TCP ports and TLS certificates (porttest.run).")
                 .WithExample("port", "sbc.example.com:5060,5061", "192.0.2.10:443", "--tls-ports", "443,5061");
+            config.AddCommand<TraceCommand>("trace")
+                .WithDescription("Where on the way to a port do packets stop? TCP/UDP/ICMP traceroute, MTR with --count (path.trace).")
+                .WithExample("trace", "sbc.example.com:5061", "--count", "10");
             config.AddCommand<AppCommand>("app")
                 .WithDescription("Test BroadWorks applications on hosts (apptest.run).")
                 .WithExample("app", "hosts.json", "--user", "user@example.com", "--password-stdin");

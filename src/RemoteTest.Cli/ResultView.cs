@@ -14,7 +14,7 @@ public static class ResultView
 
     private static readonly string[] StateColours = ["blue", "purple", "green", "darkorange", "fuchsia", "teal"];
 
-    private enum Kind { Dns, Ports, Apps, Other }
+    private enum Kind { Dns, Ports, Apps, Trace, Other }
 
     private static Kind KindOf(string? taskName, JsonNode? result)
     {
@@ -23,6 +23,7 @@ public static class ResultView
             case "dns.check_records": return Kind.Dns;
             case "porttest.run": return Kind.Ports;
             case "apptest.run": return Kind.Apps;
+            case "path.trace": return Kind.Trace;
         }
         var first = Hosts(result).Select(h => h.Value).FirstOrDefault();
         return first?["retrieved"] is not null ? Kind.Dns : first?["ports"] is not null ? Kind.Ports : Kind.Other;
@@ -56,6 +57,7 @@ public static class ResultView
             Kind.Dns => DnsTable(result),
             Kind.Ports => PortsTable(result),
             Kind.Apps => AppsTable(result),
+            Kind.Trace => Commands.TraceView.Render(result),
             _ => new Text(result?.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) ?? "(no result)"),
         };
         var summary = result?["summary"] as JsonObject;

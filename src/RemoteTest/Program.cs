@@ -169,6 +169,7 @@ public partial class Program
         }
         if (roles.Worker)
         {
+            services.AddHostedService<PathTraceStartupCheck>(); // says whether path.trace has CAP_NET_RAW here
             // Before the queue's worker, so it stops after it (hosted services stop in reverse order): the worker
             // stays visible in the registry while its running tasks finish within the grace period.
             services.AddHostedService<WorkerHeartbeat>();
@@ -191,6 +192,7 @@ public partial class Program
         services.TryAddSingleton<RemoteTest.Probes.IHostResolver, RemoteTest.Probes.SystemHostResolver>();
         services.TryAddSingleton<RemoteTest.Probes.TcpConnector>();
         services.TryAddSingleton<RemoteTest.Probes.TlsTrust>();
+        services.TryAddSingleton<RemoteTest.Probes.TraceSockets>();
         services.TryAddSingleton<RemoteTest.Probes.TargetConnector>();
         services.TryAddSingleton(_ => RemoteTest.Catalog.ApplicationCatalog.LoadEmbedded());
     }
@@ -203,6 +205,7 @@ public partial class Program
         {
             services.AddSingleton(typeof(IRemoteTask), type);
         }
+        services.TryAddSingleton<PathTrace>(); // porttest.run's trace_failed traces with it
         services.AddSingleton<TaskRegistry>();
     }
 }

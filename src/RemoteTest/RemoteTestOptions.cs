@@ -27,6 +27,9 @@ public sealed class RemoteTestOptions
     /// <summary>Tunables of <c>porttest.run</c>.</summary>
     public Tasks.PortTestOptions PortTest { get; set; } = new();
 
+    /// <summary>Bounds and pacing of <c>path.trace</c>.</summary>
+    public Tasks.PathTraceOptions PathTrace { get; set; } = new();
+
     /// <summary>Tunables of <c>apptest.run</c>.</summary>
     public AppTestOptions AppTest { get; set; } = new();
 

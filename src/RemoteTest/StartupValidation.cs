@@ -140,6 +140,10 @@ public static partial class StartupValidation
         {
             yield return $"{S}:Retention:Results: must be positive";
         }
+        foreach (var problem in o.PathTrace.Validate())
+        {
+            yield return problem;
+        }
         foreach (var problem in o.PortTest.Validate())
         {
             yield return problem;

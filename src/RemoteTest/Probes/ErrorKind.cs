@@ -34,6 +34,9 @@ public static class ErrorKind
     /// </summary>
     public const string MtlsRequired = "mtls_required";
 
+    /// <summary>The worker lacks a privilege the check needs (raw sockets: CAP_NET_RAW).</summary>
+    public const string NotPermitted = "not_permitted";
+
     /// <summary>The request lacks what the check needs (credentials, a URL path).</summary>
     public const string MissingInput = "missing_input";
 }

@@ -9,7 +9,8 @@ namespace RemoteTest.Probes;
 /// so a policy on where the service may connect (the network-target guard) has exactly one place to sit.
 /// </summary>
 /// <param name="guard">The target policy and per-address politeness; the service always passes it (probe unit tests may not).</param>
-public sealed class TcpConnector(TimeProvider time, TargetGuard? guard = null)
+/// <param name="sockets">Where sockets are made (the namespace tests make them inside a network namespace); null: here.</param>
+public sealed class TcpConnector(TimeProvider time, TargetGuard? guard = null, TraceSockets? sockets = null)
 {
     /// <summary>
     /// Connects to <paramref name="endpoint"/> within <paramref name="timeout"/>. A refused, unreachable or
@@ -28,7 +29,8 @@ public sealed class TcpConnector(TimeProvider time, TargetGuard? guard = null)
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         IDisposable? lease = null;
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = sockets?.Create(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) ?? new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.NoDelay = true;
         try
         {
             // Politeness: waiting for one of the address's connection slots counts against the timeout.

@@ -18,7 +18,8 @@ public sealed class PortTest(
     IHostResolver resolver,
     TcpConnector connector,
     TlsTrust trust,
-    TimeProvider time) : RemoteTask<PortTestArgs>
+    TimeProvider time,
+    PathTrace? tracer = null) : RemoteTask<PortTestArgs>
 {
     /// <summary>The original's defaults: BroadWorks' HTTPS, OCI-over-TLS and XSI-over-TLS ports.</summary>
     public static readonly IReadOnlyList<int> DefaultTlsPorts = [443, 2209, 8012];
@@ -57,6 +58,8 @@ public sealed class PortTest(
             new JsonObject { ["type"] = "integer", ["default"] = 10 }),
         new("sni", false, "Server name sent to TLS ports and checked against certificates, instead of the host.", new JsonObject { ["type"] = "string" }),
         new("ca_pem", false, "PEM CA certificates trusted besides the system's (private CAs).", new JsonObject { ["type"] = "string" }),
+        new("trace_failed", false, "Trace the path (TCP SYN traceroute, as path.trace) to every port that timed out; the trace is shown in the port's result (default false).",
+            new JsonObject { ["type"] = "boolean", ["default"] = false }),
         new("all_addresses", false, "Check every A/AAAA address behind a name and report each (default false).",
             new JsonObject { ["type"] = "boolean", ["default"] = false }),
     ];
@@ -127,7 +130,8 @@ public sealed class PortTest(
             }
         }
         var allAddresses = arguments.Has("all_addresses") && ArgumentReader.Boolean(arguments["all_addresses"], "all_addresses");
-        return new PortTestArgs(hosts, timeout, verify, tlsPorts, maxWorkers, sniAll, roots, allAddresses);
+        var traceFailed = arguments.Has("trace_failed") && ArgumentReader.Boolean(arguments["trace_failed"], "trace_failed");
+        return new PortTestArgs(hosts, timeout, verify, tlsPorts, maxWorkers, sniAll, roots, allAddresses) { TraceFailed = traceFailed };
     }
 
     public override async Task<object> RunAsync(PortTestArgs args, TaskContext context, CancellationToken cancellationToken)
@@ -144,6 +148,10 @@ public sealed class PortTest(
         var hosts = await Task.WhenAll(args.Hosts.Select(h => CheckHostAsync(run, h, resolutions[h.Host], cancellationToken)));
         run.Gate.Dispose();
 
+        if (args.TraceFailed && tracer is not null)
+        {
+            hosts = await PortTraces.AttachAsync(tracer, options.Value.PathTrace, args, hosts, cancellationToken);
+        }
         var results = new Dictionary<string, PortTestHostResult>(StringComparer.Ordinal);
         foreach (var (host, result) in args.Hosts.Zip(hosts))
         {

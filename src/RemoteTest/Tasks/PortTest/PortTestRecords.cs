@@ -20,6 +20,9 @@ public sealed record PortTestArgs(
     X509Certificate2Collection? ExtraRoots,
     bool AllAddresses) : Security.ITargetedArguments
 {
+    /// <summary><c>trace_failed</c>: trace the path (TCP SYN, path.trace) to every port that timed out.</summary>
+    public bool TraceFailed { get; init; }
+
     /// <summary>Host × port checks the task asks for.</summary>
     public int PortsChecked => Hosts.Sum(h => h.Ports.Count);
 
@@ -98,7 +101,12 @@ public sealed record PortCheckResult(
     double? TlsSeconds,
     string Expected,
     bool Ok,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] PortTlsResult? Tls);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] PortTlsResult? Tls)
+{
+    /// <summary>With <c>trace_failed</c>, for a port that timed out: path.trace's report of the path to it (where it was dropped).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PathTraceReport? Trace { get; init; }
+}
 
 /// <summary>
 /// The <c>tls</c> object: the original's <c>loaded, cn, not_after, expires_utc, issuer, serial_number, error</c>,

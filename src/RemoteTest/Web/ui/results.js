@@ -1,5 +1,6 @@
 // Result tables a person reads at a glance, and the same checks as CSV rows.
 import { h, maskSecrets } from './util.js';
+import { traces, portTraces } from './trace.js';
 
 const PALETTE = 6; // state colours state-c0 .. state-c5 in app.css
 
@@ -11,9 +12,11 @@ function kindOf(taskName, result) {
   if (taskName === 'dns.check_records') return dns;
   if (taskName === 'porttest.run') return ports;
   if (taskName === 'apptest.run') return apps;
+  if (taskName === 'path.trace') return traces;
   // A result without a name (an old task, a group child): guess from its shape.
   const first = result && result.results && Object.values(result.results)[0];
   if (first && 'retrieved' in first) return dns;
+  if (first && first.ports && Object.values(first.ports).some(t => t && 'hops' in t)) return traces;
   if (first && 'ports' in first) return ports;
   return null;
 }
@@ -157,7 +160,8 @@ const ports = {
         h('thead', {}, h('tr', {}, h('th', {}, 'Host'), allPorts.map(p => h('th', {}, p)))),
         h('tbody', {}, rows)),
       h('p', { class: 'legend' }, h('span', { class: 'cell-ok' }, 'open'), ' ', h('span', { class: 'cell-bad' }, 'closed / failed'), ' ',
-        h('span', { class: 'cell-warn' }, `TLS problem or certificate expires in < ${CERT_WARN_DAYS} days`)));
+        h('span', { class: 'cell-warn' }, `TLS problem or certificate expires in < ${CERT_WARN_DAYS} days`)),
+      portTraces(result));
   },
 };
 

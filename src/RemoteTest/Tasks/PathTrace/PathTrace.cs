@@ -1,0 +1,351 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using DnsClient;
+using Microsoft.Extensions.Options;
+using RemoteTest.Probes;
+using RemoteTest.Security;
+
+namespace RemoteTest.Tasks;
+
+/// <summary>
+/// <c>path.trace</c>: where on the way to a host's port the packets stop. Per host and port a traceroute (TCP SYN to
+/// the port, UDP to the port, or ICMP echo) with per-hop round trips, MTR statistics over <c>count</c> rounds, and
+/// the end: reached, filtered after the last answering hop, or rejected with an ICMP unreachable. Every trace of a
+/// task runs at once under one deadline; destinations pass the target guard, hops are only listened to.
+/// </summary>
+public sealed class PathTrace(
+    IOptions<RemoteTestOptions> options,
+    IHostResolver resolver,
+    TraceSockets sockets,
+    TimeProvider time,
+    TargetGuard? guard = null) : RemoteTask<PathTraceArgs>
+{
+    public const double DefaultTimeout = 2.0;
+    public const int DefaultMaxHops = 30;
+    private static readonly string[] Protocols = ["tcp", "udp", "icmp"];
+
+    public override string Name => "path.trace";
+
+    public override string Description =>
+        "Traces the path to each host's ports (TCP SYN, UDP or ICMP traceroute; MTR statistics with count > 1) and tells where it ends: reached, filtered after a hop, or rejected.";
+
+    public override IReadOnlyList<TaskParameter> Parameters { get; } =
+    [
+        new("data", true, "{host: {\"ports\": [...]}} as for porttest.run; ports are ignored for icmp; other fields are ignored.",
+            new JsonObject
+            {
+                ["type"] = "object",
+                ["additionalProperties"] = new JsonObject
+                {
+                    ["type"] = "object",
+                    ["properties"] = new JsonObject
+                    {
+                        ["ports"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["maximum"] = 65535 } },
+                    },
+                },
+            }),
+        new("protocol", false, "tcp (SYN to the port, default), udp (datagram to the port) or icmp (echo).",
+            new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("tcp", "udp", "icmp"), ["default"] = "tcp" }),
+        new("max_hops", false, "Highest TTL probed (default 30).", new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["default"] = DefaultMaxHops }),
+        new("count", false, "Probes per hop; above 1 the result carries MTR's loss and RTT statistics per hop (default 1).",
+            new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["default"] = 1 }),
+        new("timeout", false, "Seconds each probe's answer is waited for (default 2.0).", new JsonObject { ["type"] = "number", ["default"] = DefaultTimeout }),
+        new("resolve_names", false, "Look up each hop's reverse name (bounded; default true).", new JsonObject { ["type"] = "boolean", ["default"] = true }),
+    ];
+
+    public override PathTraceArgs ParseArguments(TaskArguments arguments)
+    {
+        var limits = options.Value.Limits;
+        var settings = options.Value.PathTrace;
+        var protocol = "tcp";
+        if (arguments.Has("protocol") && arguments["protocol"] is not null)
+        {
+            protocol = ArgumentReader.String(arguments["protocol"], "protocol", 8).ToLowerInvariant();
+            if (!Protocols.Contains(protocol))
+            {
+                throw new TaskArgumentException("protocol", $"protocol '{protocol}' is not one of tcp, udp, icmp");
+            }
+        }
+        var maxHops = arguments.Has("max_hops") ? ArgumentReader.Integer(arguments["max_hops"], "max_hops", 1, settings.MaxHops) : Math.Min(DefaultMaxHops, settings.MaxHops);
+        var count = arguments.Has("count") ? ArgumentReader.Integer(arguments["count"], "count", 1, settings.MaxRounds) : 1;
+        var timeout = arguments.Has("timeout") ? ArgumentReader.Number(arguments["timeout"], "timeout", 0.01, limits.MaxTimeoutSeconds) : DefaultTimeout;
+        var resolveNames = !arguments.Has("resolve_names") || ArgumentReader.Boolean(arguments["resolve_names"], "resolve_names");
+
+        var data = ArgumentReader.Object(arguments["data"], "data");
+        if (data.Count > limits.MaxHostsPerTask)
+        {
+            throw new TaskArgumentException("data", $"data names {data.Count} hosts; at most {limits.MaxHostsPerTask} per task");
+        }
+        var hosts = new List<PathTraceHost>();
+        foreach (var (key, value) in data)
+        {
+            var field = ArgumentReader.Member("data", key);
+            var host = ArgumentReader.Host(key, field);
+            var info = ArgumentReader.Object(value, field);
+            List<int> ports = [0];
+            if (protocol != "icmp")
+            {
+                var list = ArgumentReader.Array(info["ports"], $"{field}.ports");
+                ports = list.Select((p, i) => ArgumentReader.Port(p, ArgumentReader.Element($"{field}.ports", i))).Distinct().ToList();
+                if (ports.Count == 0)
+                {
+                    throw new TaskArgumentException($"{field}.ports", $"{field}.ports: a {protocol} trace needs at least one port");
+                }
+            }
+            hosts.Add(new PathTraceHost(key, host, ports));
+        }
+        var traces = hosts.Sum(h => h.Ports.Count);
+        if (traces == 0)
+        {
+            throw new TaskArgumentException("data", "data names no host to trace");
+        }
+        if (traces > settings.MaxTracesPerTask)
+        {
+            throw new TaskArgumentException("data", $"data asks for {traces} traces (host × port); at most {settings.MaxTracesPerTask} per task");
+        }
+        if ((long)traces * maxHops * count > settings.MaxProbesPerTask)
+        {
+            throw new TaskArgumentException("count",
+                $"{traces} traces × max_hops {maxHops} × count {count} is more than {settings.MaxProbesPerTask} probes per task; lower count, max_hops or the targets");
+        }
+        return new PathTraceArgs(hosts, protocol, maxHops, count, timeout, resolveNames);
+    }
+
+    public override async Task<object> RunAsync(PathTraceArgs args, TaskContext context, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var settings = options.Value.PathTrace;
+        var traceSettings = new TraceSettings(args.MaxHops, args.Count, TimeSpan.FromSeconds(args.Timeout), settings.ProbeSpacing, settings.RoundInterval);
+        // One deadline for the task: every trace runs at once, so the task takes about one trace.
+        var budget = args.Count * (args.MaxHops * settings.ProbeSpacing + traceSettings.ProbeTimeout)
+                     + (args.Count - 1) * settings.RoundInterval + traceSettings.ProbeTimeout + TimeSpan.FromSeconds(1);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(budget);
+        context.Plan(args.Traces);
+        var names = new ReverseNames(args.ResolveNames, options.Value.Dns.DefaultNameservers, settings.NameTimeout);
+
+        var hostTasks = args.Hosts.Select(async host =>
+        {
+            var resolution = await HostResolution.ResolveAsync(resolver, host.Host, traceSettings.ProbeTimeout, time, deadline.Token);
+            var addresses = resolution.Addresses.Select(a => a.ToString()).ToList();
+            if (!resolution.Resolved)
+            {
+                var failed = host.Ports.ToDictionary(PortKey, p => Failed(null, args, p, resolution.Error, resolution.ErrorKind));
+                foreach (var _ in host.Ports)
+                {
+                    context.Complete();
+                }
+                return new PathTraceHostResult(failed, addresses, resolution.Error, resolution.ErrorKind);
+            }
+            // Raw IPv4 probes; ICMP also traces IPv6 through the unprivileged Ping fallback.
+            var target = resolution.Addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+                         ?? (args.Protocol == "icmp" ? resolution.Addresses[0] : null);
+            var reports = await Task.WhenAll(host.Ports.Select(async port =>
+            {
+                var report = target is null
+                    ? Failed(null, args, port, "IPv6 targets are traced with protocol icmp only", ErrorKind.NotCheckable)
+                    : await TraceAsync(args, traceSettings, target, port, names, deadline.Token, cancellationToken);
+                context.Complete();
+                return report;
+            }));
+            return new PathTraceHostResult(host.Ports.Zip(reports).ToDictionary(x => PortKey(x.First), x => x.Second), addresses, null, null);
+        }).ToList();
+        var hosts = await Task.WhenAll(hostTasks);
+
+        var results = new Dictionary<string, PathTraceHostResult>(StringComparer.Ordinal);
+        foreach (var (host, result) in args.Hosts.Zip(hosts))
+        {
+            results[host.Key] = result;
+        }
+        var all = hosts.SelectMany(h => h.Ports.Values).ToList();
+        var notPermitted = all.FirstOrDefault(r => r.ErrorKind == ErrorKind.NotPermitted);
+        var summary = new PathTraceSummary(
+            args.Hosts.Count, all.Count, all.Count(r => r.Reached), args.Protocol, args.MaxHops, args.Count,
+            Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 2), all.All(r => r.Reached),
+            notPermitted?.Error, notPermitted?.ErrorKind);
+        return new PathTraceResult(summary, results);
+    }
+
+    private async Task<PathTraceReport> TraceAsync(PathTraceArgs args, TraceSettings settings, IPAddress target, int port, ReverseNames names,
+        CancellationToken deadline, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        if (guard?.Check(target) is { } refusal)
+        {
+            return Failed(target, args, port, refusal, ErrorKind.NotAllowed);
+        }
+        ITraceProbe probe;
+        try
+        {
+            probe = args.Protocol switch
+            {
+                "tcp" => new TcpSynTrace(sockets, new IPEndPoint(target, port)),
+                "udp" => new UdpTrace(sockets, new IPEndPoint(target, port)),
+                _ when target.AddressFamily == AddressFamily.InterNetwork && sockets.RawAllowed() => new IcmpEchoTrace(sockets, target),
+                _ => new IcmpPingTrace(target, settings.ProbeTimeout),
+            };
+        }
+        catch (SocketException ex) when (TraceSockets.IsNotPermitted(ex))
+        {
+            return Failed(target, args, port,
+                "raw sockets not permitted: this worker lacks CAP_NET_RAW (grant it, e.g. AmbientCapabilities=CAP_NET_RAW in the systemd unit)",
+                ErrorKind.NotPermitted);
+        }
+        catch (SocketException ex)
+        {
+            var (error, kind) = TcpConnector.Describe(ex.SocketErrorCode, ex.Message, new IPEndPoint(target, port));
+            return Failed(target, args, port, error, kind);
+        }
+
+        TraceRun run;
+        using (probe)
+        {
+            // Politeness: a trace holds one of the target's connection slots for its whole run.
+            using var lease = guard is null ? null : await guard.AcquireAsync(target, cancellationToken);
+            run = await HopTracer.RunAsync(probe, settings, time, deadline);
+        }
+        cancellationToken.ThrowIfCancellationRequested(); // revoked: no result
+        var report = await BuildAsync(args, target, port, run.Probes, names, cancellationToken);
+        if (!report.Reached && run.SendError is { } sendError)
+        {
+            report = report with { Error = $"{report.Error}; {sendError}", ErrorKind = report.ErrorKind ?? ErrorKind.Unreachable };
+        }
+        return report with { DurationMs = Math.Round(time.GetElapsedTime(started).TotalMilliseconds, 1) };
+    }
+
+    private static async Task<PathTraceReport> BuildAsync(PathTraceArgs args, IPAddress target, int port, IReadOnlyList<HopProbe> probes,
+        ReverseNames names, CancellationToken cancellationToken)
+    {
+        var answered = probes.Where(p => p.Kind is not null).ToList();
+        var endTtl = answered.Where(p => p.Kind != TraceAnswerKind.TimeExceeded).Select(p => p.Ttl).DefaultIfEmpty(int.MaxValue).Min();
+        var lastAnswered = answered.Select(p => p.Ttl).DefaultIfEmpty(0).Max();
+        // Silent hops after the last answer are one silent hop: the drop point is the hop before it.
+        var shown = endTtl != int.MaxValue ? endTtl : Math.Min(lastAnswered + 1, args.MaxHops);
+        var hops = new List<PathTraceHop>();
+        for (var ttl = 1; ttl <= shown; ttl++)
+        {
+            var mine = probes.Where(p => p.Ttl == ttl).OrderBy(p => p.Round).ToList();
+            var from = mine.Where(p => p.From is not null).GroupBy(p => p.From!.ToString()).OrderByDescending(g => g.Count()).Select(g => g.Key).ToList();
+            var rtts = mine.Where(p => p.RttMs is not null).Select(p => p.RttMs!.Value).ToList();
+            var kind = mine.Where(p => p.Kind is not null).Select(p => p.Kind).FirstOrDefault(k => k != TraceAnswerKind.TimeExceeded)
+                       ?? mine.Select(p => p.Kind).FirstOrDefault(k => k is not null);
+            double? avg = rtts.Count > 0 ? rtts.Average() : null;
+            hops.Add(new PathTraceHop(
+                ttl,
+                from.FirstOrDefault(),
+                from.Count > 1 ? from.Skip(1).ToList() : null,
+                from.Count > 0 ? await names.NameOfAsync(from[0], cancellationToken) : null,
+                kind switch
+                {
+                    TraceAnswerKind.TimeExceeded => "time_exceeded",
+                    TraceAnswerKind.Reached => "reached",
+                    TraceAnswerKind.Unreachable => "unreachable",
+                    _ => null,
+                },
+                mine.Select(p => p.RttMs).ToList(),
+                mine.Count,
+                rtts.Count,
+                mine.Count == 0 ? 100 : Math.Round(100.0 * (mine.Count - rtts.Count) / mine.Count, 1),
+                rtts.Count > 0 ? rtts.Min() : null,
+                avg is { } a ? Math.Round(a, 3) : null,
+                rtts.Count > 0 ? rtts.Max() : null,
+                avg is { } m ? Math.Round(Math.Sqrt(rtts.Sum(r => (r - m) * (r - m)) / rtts.Count), 3) : null));
+        }
+
+        var endProbe = answered.FirstOrDefault(p => p.Ttl == endTtl && p.Kind == TraceAnswerKind.Reached)
+                       ?? answered.FirstOrDefault(p => p.Ttl == endTtl);
+        string end;
+        PathTraceHopRef? filteredAfter = null;
+        PathTraceUnreachable? unreachable = null;
+        string? error = null;
+        string? errorKind = null;
+        if (endProbe?.Kind == TraceAnswerKind.Reached)
+        {
+            end = "reached";
+        }
+        else if (endProbe is not null)
+        {
+            end = "unreachable";
+            var name = IcmpPacket.UnreachableName(endProbe.IcmpCode);
+            unreachable = new PathTraceUnreachable(endProbe.IcmpCode, name, endProbe.From!.ToString(), endProbe.Ttl);
+            error = $"ICMP unreachable ({name}) from {endProbe.From} at hop {endProbe.Ttl}";
+            errorKind = ErrorKind.Unreachable;
+        }
+        else
+        {
+            end = "filtered";
+            var last = hops.LastOrDefault(h => h.Address is not null);
+            filteredAfter = last is null ? null : new PathTraceHopRef(last.Ttl, last.Address!, last.Name);
+            error = last is null
+                ? $"no answer from any hop within {args.MaxHops} hops"
+                : $"no answer after hop {last.Ttl} ({last.Address}): dropped there or just after";
+            errorKind = ErrorKind.Timeout;
+        }
+        return new PathTraceReport(target.ToString(), args.Protocol, port == 0 ? null : port, end, end == "reached", filteredAfter, unreachable,
+            hops, args.Count, 0, error, errorKind);
+    }
+
+    private static PathTraceReport Failed(IPAddress? target, PathTraceArgs args, int port, string? error, string? kind) =>
+        new(target?.ToString(), args.Protocol, port == 0 ? null : port, null, false, null, null, [], args.Count, 0, error, kind);
+
+    private static string PortKey(int port) => port == 0 ? "icmp" : port.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Reverse names of hops, each address once per task, asked of the resolvers the DNS checks use, within a short timeout.</summary>
+    private sealed class ReverseNames
+    {
+        private readonly bool _enabled;
+        private readonly LookupClient? _client;
+        private readonly TimeSpan _timeout;
+        private readonly Dictionary<string, Task<string?>> _known = [];
+
+        public ReverseNames(bool enabled, IReadOnlyList<string> nameservers, TimeSpan timeout)
+        {
+            _enabled = enabled;
+            _timeout = timeout;
+            if (enabled)
+            {
+                var servers = nameservers.Select(ns => DnsQuery.ParseNameServer(ns)!).ToArray();
+                var lookup = servers.Length > 0 ? new LookupClientOptions(servers) : new LookupClientOptions();
+                lookup.Timeout = timeout;
+                lookup.Retries = 0;
+                lookup.ThrowDnsErrors = false;
+                _client = new LookupClient(lookup);
+            }
+        }
+
+        public Task<string?> NameOfAsync(string address, CancellationToken cancellationToken)
+        {
+            if (!_enabled || _client is null)
+            {
+                return Task.FromResult<string?>(null);
+            }
+            lock (_known)
+            {
+                if (!_known.TryGetValue(address, out var task))
+                {
+                    task = LookupAsync(address, cancellationToken);
+                    _known[address] = task;
+                }
+                return task;
+            }
+        }
+
+        private async Task<string?> LookupAsync(string address, CancellationToken cancellationToken)
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(_timeout);
+            try
+            {
+                var response = await _client!.QueryReverseAsync(IPAddress.Parse(address), deadline.Token);
+                return response.Answers.PtrRecords().FirstOrDefault()?.PtrDomainName.Value.TrimEnd('.');
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                return null; // no name is an answer, not a failure of the trace
+            }
+        }
+    }
+}
