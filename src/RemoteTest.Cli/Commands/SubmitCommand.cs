@@ -58,8 +58,24 @@ public static class TaskOutcome
         return Show(environment, status, json, extraFailure);
     }
 
-    /// <summary>Polls <c>GET /task/{id}</c> until ready; a bar on a terminal, a line per change otherwise.</summary>
+    /// <summary>
+    /// Polls <c>GET /task/{id}</c> until ready; a bar on a terminal, a line per change otherwise. Ctrl-C (the token)
+    /// stops only the waiting: the message says plainly that the task keeps running and how to follow or cancel it.
+    /// </summary>
     public static async Task<JsonObject> WaitAsync(CliEnvironment environment, ApiClient api, string id, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await WaitUntilReadyAsync(environment, api, id, waitTimeout, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new CliException($"stopped waiting; task {id} keeps running on the server. " +
+                $"Follow it with: remotetest task get {id} --wait; cancel it with: remotetest task cancel {id}");
+        }
+    }
+
+    private static async Task<JsonObject> WaitUntilReadyAsync(CliEnvironment environment, ApiClient api, string id, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         var deadline = DateTimeOffset.UtcNow + waitTimeout;
         var console = environment.CreateErrorConsole();

@@ -130,6 +130,21 @@ public sealed class CliTaskTests : CliServiceTest
     }
 
     [Fact]
+    public async Task Ctrl_c_while_waiting_says_the_task_keeps_running_and_how_to_cancel_it()
+    {
+        var id = await StartStuckTaskAsync();
+        var run = await Runner.RunInterruptedAsync(TimeSpan.FromMilliseconds(800), "task", "get", id, "--wait");
+        Assert.True(run.ExitCode == ExitCodes.Usage, run.ToString());
+        var text = Regex.Replace(run.Err, @"\s+", " ");
+        Assert.Contains($"stopped waiting; task {id} keeps running on the server", text);
+        Assert.Contains($"remotetest task cancel {id}", text);
+        Assert.DoesNotContain("cancelled", text);
+        // And it does keep running: only the waiting stopped.
+        Assert.Equal("STARTED", (await StatusAsync(id))["state"]!.GetValue<string>());
+        await Runner.RunAsync("task", "cancel", id);
+    }
+
+    [Fact]
     public async Task On_a_terminal_the_wait_is_a_live_progress_bar_fed_by_the_tasks_progress()
     {
         var silent = StuckTasks.SilentName(Dns);
