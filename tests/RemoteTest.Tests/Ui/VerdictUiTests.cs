@@ -53,6 +53,12 @@ public sealed class VerdictUiTests(BrowserFixture fixture) : BrowserPageTest(fix
         Assert.NotEqual(probe[0], await Colour($"tr[data-task-id='{partial}'] .state-text"));
         await Fixture.ScreenshotAsync(Page, "history-verdicts");
 
+        // Filtering by verdict asks the server (?verdict=) and keeps the filter in the URL.
+        await Page.Locator("select[name=verdict]").SelectOptionAsync("partial");
+        await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("verdict=partial"));
+        await Expect(Page.Locator($"tr[data-task-id='{partial}']")).ToHaveCountAsync(1);
+        await Expect(Page.Locator("tbody tr:not([data-verdict='partial'])")).ToHaveCountAsync(0);
+
         await Page.GotoAsync($"/ui/task/{partial}");
         await Expect(Page.Locator("h1 .verdict-badge")).ToHaveTextAsync("PARTIAL 1/2");
         await Expect(Page.Locator("h1 .state-text")).ToHaveTextAsync("SUCCESS");

@@ -187,11 +187,15 @@ function csvOf(s) {
 export async function historyPage(root, params, navigate) {
   const known = await taskList();
   const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any state'), STATES.map(s => h('option', { value: s }, s)));
+  // The verdict filter leads: "which checks failed?" is the question of a change window, not "which tasks ran".
+  const verdict = h('select', { name: 'verdict' }, h('option', { value: '' }, 'any verdict'),
+    [['pass', 'PASS'], ['fail', 'FAIL'], ['partial', 'PARTIAL'], ['error', 'ERROR']].map(([v, label]) => h('option', { value: v }, label)));
   const task = h('select', { name: 'task_name' }, h('option', { value: '' }, 'any task'), known.task_names.map(n => h('option', { value: n }, n)));
   const queue = h('input', { name: 'queue', placeholder: 'any queue', size: 10 });
   const since = h('input', { type: 'date', name: 'since' });
   const until = h('input', { type: 'date', name: 'until' });
   state.value = params.get('state') || '';
+  verdict.value = params.get('verdict') || '';
   task.value = params.get('task_name') || '';
   queue.value = params.get('queue') || '';
   since.value = params.get('since') || '';
@@ -201,7 +205,7 @@ export async function historyPage(root, params, navigate) {
   const limit = Math.min(500, Math.max(1, Number(params.get('limit')) || HISTORY_PAGE));
   const hidden = { schedule, limit: params.get('limit') ? String(limit) : '' };
   const filters = h('form', { class: 'filters', role: 'search' },
-    h('label', {}, 'State ', state), h('label', {}, 'Task ', task), h('label', {}, 'Queue ', queue), h('label', {}, 'Since ', since), h('label', {}, 'Until ', until),
+    h('label', {}, 'Verdict ', verdict), h('label', {}, 'State ', state), h('label', {}, 'Task ', task), h('label', {}, 'Queue ', queue), h('label', {}, 'Since ', since), h('label', {}, 'Until ', until),
     h('button', { type: 'submit' }, 'Filter'),
     schedule ? h('span', { class: 'chip', dataset: { filter: 'schedule' } }, h('b', {}, 'schedule'), ` ${schedule} `,
       h('a', { href: historyUrl({ ...current(), schedule: '' }), title: 'Remove this filter' }, '×')) : null);
@@ -209,21 +213,22 @@ export async function historyPage(root, params, navigate) {
   const more = h('div', { class: 'more' });
   const count = h('span', { class: 'muted', id: 'history-count' });
   const area = h('div', {}, h('table', { class: 'list history' },
-    h('thead', {}, h('tr', {}, ['Task', 'State', 'Targets', 'Submitted', 'Took', 'Queue', 'Worker', 'Id', ''].map(t => h('th', {}, t)))), table), more);
+    h('thead', {}, h('tr', {}, ['Task', 'Verdict', 'Targets', 'Submitted', 'Took', 'Queue', 'Worker', 'Id', ''].map(t => h('th', {}, t)))), table), more);
   mount(root, h('h1', {}, 'History ', count), filters, area);
   function current() {
-    return { state: state.value, task_name: task.value, queue: queue.value.trim(), since: since.value, until: until.value, ...hidden };
+    return { verdict: verdict.value, state: state.value, task_name: task.value, queue: queue.value.trim(), since: since.value, until: until.value, ...hidden };
   }
   const change = ev => {
     ev && ev.preventDefault();
     navigate(historyUrl(current()));
   };
   filters.addEventListener('submit', change);
-  [state, task, since, until].forEach(el => el.addEventListener('change', change));
+  [verdict, state, task, since, until].forEach(el => el.addEventListener('change', change));
 
   const load = async cursor => {
     const q = new URLSearchParams({ limit: String(limit) });
     if (state.value) q.set('state', state.value);
+    if (verdict.value) q.set('verdict', verdict.value);
     if (task.value) q.set('task_name', task.value);
     if (queue.value.trim()) q.set('queue', queue.value.trim());
     if (schedule) q.set('schedule', schedule);
@@ -241,7 +246,7 @@ export async function historyPage(root, params, navigate) {
     const b = r.body || {};
     const list = (Array.isArray(b) ? b : b.tasks || b.items || b.results || [])
       // The server filters; checking again here keeps the view right against a server that ignores a filter.
-      .filter(t => (!state.value || t.state === state.value) && (!task.value || t.task_name === task.value));
+      .filter(t => (!state.value || t.state === state.value) && (!verdict.value || t.verdict === verdict.value) && (!task.value || t.task_name === task.value));
     table.append(...list.map(historyRow));
     const next = Array.isArray(b) ? null : b.next_cursor;
     count.textContent = table.children.length ? `${table.children.length}${next ? '+' : ''} tasks` : '';
