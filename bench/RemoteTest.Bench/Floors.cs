@@ -112,7 +112,7 @@ public static class Floors
                 await store.InsertAsync(record, ct);
                 await store.GetAsync(record.Id, ct);
                 await store.TryStartAsync(record.Id, "floor", DateTimeOffset.UtcNow, ct);
-                await store.FinishAsync(record.Id, TaskState.Success, result, null, arguments, "floor", DateTimeOffset.UtcNow, ct);
+                await store.FinishAsync(record.Id, TaskState.Success, result, null, arguments, "floor", DateTimeOffset.UtcNow, "pass", ct);
                 await store.GetAsync(record.Id, ct);
             }));
         var f = new Dictionary<string, double?>

@@ -239,15 +239,37 @@ public static class ResultView
     }
 
     // ---------- JSON helpers ----------
-    /// <summary>A task state coloured as the UI's badges: green SUCCESS, red FAILURE/REVOKED, amber while running.</summary>
+    /// <summary>
+    /// A task state, secondary to the verdict: it only says whether the task ran, so it is never green. Colours mean
+    /// one thing each (as in the UI): red failed, green passed, amber only "expires soon"; running is blue.
+    /// </summary>
     public static string StateMarkup(string? state) => state switch
     {
         null => "",
-        "SUCCESS" => "[green]SUCCESS[/]",
-        "FAILURE" or "REVOKED" => $"[red]{state}[/]",
-        "STARTED" or "RETRY" => $"[yellow]{state}[/]",
+        "FAILURE" => "[red]FAILURE[/]",
+        "STARTED" or "RETRY" => $"[blue]{state}[/]",
         _ => Markup.Escape(state),
     };
+
+    /// <summary>The task's <c>verdict</c> (Tasks/TaskVerdict on the server) as the badge that leads: PASS, FAIL 2/5, PARTIAL 1/3, ERROR.</summary>
+    public static string VerdictMarkup(JsonNode? task)
+    {
+        var verdict = Text(task?["verdict"]);
+        if (verdict is null)
+        {
+            return "";
+        }
+        var counts = task?["checks"] is JsonObject c && c["passed"] is JsonValue p && c["failed"] is JsonValue f
+            && p.TryGetValue(out int passed) && f.TryGetValue(out int failed) && passed + failed > 0
+            ? $" {failed}/{passed + failed}" : "";
+        return verdict switch
+        {
+            "pass" => "[green]PASS[/]",
+            "fail" or "partial" => $"[red]{verdict.ToUpperInvariant()}{counts}[/]",
+            "error" => "[red]ERROR[/]",
+            _ => Markup.Escape(verdict.ToUpperInvariant()),
+        };
+    }
 
     internal static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue(out string? s) ? s : node is JsonValue n ? n.ToJsonString() : null;
 

@@ -58,6 +58,17 @@ public sealed class AppCommand(CliEnvironment environment) : SubmitCommand<AppSe
                 }
             }
         }
+        // Without a password every authenticated check fails as auth_failed after a full run: say so before submitting.
+        // "******" is the masked placeholder of the original's files, not a password.
+        var withoutPassword = (payload["data"]?["args"]?[0] as JsonObject ?? [])
+            .Where(kv => kv.Value?["test_data"]?["password"] is not JsonValue p || p.GetValueKind() != System.Text.Json.JsonValueKind.String
+                         || p.GetValue<string>() is "" or "******")
+            .Select(kv => kv.Key).ToList();
+        if (withoutPassword.Count > 0)
+        {
+            throw new CliException($"no password for the test user of {string.Join(", ", withoutPassword)}: " +
+                "give it with --password-stdin or $REMOTETEST_APP_PASSWORD (never on the command line)");
+        }
         if (settings.Insecure)
         {
             JsonInput.Kwargs(payload)["verify_ssl"] = false;

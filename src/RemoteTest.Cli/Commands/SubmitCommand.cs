@@ -58,8 +58,24 @@ public static class TaskOutcome
         return Show(environment, status, json, extraFailure);
     }
 
-    /// <summary>Polls <c>GET /task/{id}</c> until ready; a bar on a terminal, a line per change otherwise.</summary>
+    /// <summary>
+    /// Polls <c>GET /task/{id}</c> until ready; a bar on a terminal, a line per change otherwise. Ctrl-C (the token)
+    /// stops only the waiting: the message says plainly that the task keeps running and how to follow or cancel it.
+    /// </summary>
     public static async Task<JsonObject> WaitAsync(CliEnvironment environment, ApiClient api, string id, TimeSpan waitTimeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await WaitUntilReadyAsync(environment, api, id, waitTimeout, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new CliException($"stopped waiting; task {id} keeps running on the server. " +
+                $"Follow it with: remotetest task get {id} --wait; cancel it with: remotetest task cancel {id}");
+        }
+    }
+
+    private static async Task<JsonObject> WaitUntilReadyAsync(CliEnvironment environment, ApiClient api, string id, TimeSpan waitTimeout, CancellationToken cancellationToken)
     {
         var deadline = DateTimeOffset.UtcNow + waitTimeout;
         var console = environment.CreateErrorConsole();
@@ -156,6 +172,13 @@ public static class TaskOutcome
         return $"{string.Join(" > ", path)}: {string.Join(", ", values)}";
     }
 
+    /// <summary>"RUNNING task X is STARTED, not finished yet; wait for it with: remotetest task get X --wait".</summary>
+    private static string RunningLine(JsonObject status, List<string> running)
+    {
+        var id = ResultView.Text(status["task_id"]) ?? "";
+        return $"RUNNING task {id} is {string.Join("; ", running)}, not finished yet; wait for it with: remotetest task get {id} --wait";
+    }
+
     /// <summary>Prints a finished (or not) task; returns 0 when every check passed, 1 otherwise.</summary>
     public static int Show(CliEnvironment environment, JsonObject status, bool json, Func<JsonNode?, string?>? extraFailure)
     {
@@ -165,13 +188,19 @@ public static class TaskOutcome
             ? [.. children.Select(c => ((string?)c.Location, c.Status))]
             : [(null, status)];
         var failures = new List<string>();
+        var running = new List<string>();
         foreach (var (location, s) in outcomes)
         {
             var where = location is null ? "" : $"{location}: ";
             var state = ResultView.Text(s["state"]);
-            if (state != "SUCCESS")
+            if (!IsReady(s))
             {
-                failures.Add($"{where}task {(s["ready"]?.GetValue<bool>() == true ? "ended" : "is")} {state}{(ResultView.Text(s["error"]) is { } e ? $": {e}" : "")}");
+                // Not a failure: the task has not finished. Still not a pass, so a script gating on it must not go ahead.
+                running.Add($"{where}{state ?? "PENDING"}");
+            }
+            else if (state != "SUCCESS")
+            {
+                failures.Add($"{where}task ended {state}{(ResultView.Text(s["error"]) is { } e ? $": {e}" : "")}");
             }
             else if (!ResultView.Passed(taskName ?? ResultView.Text(s["task_name"]), s["result"]))
             {
@@ -190,11 +219,15 @@ public static class TaskOutcome
             {
                 environment.Error.WriteLine($"FAILED {string.Join("; ", failures)}");
             }
+            if (running.Count > 0)
+            {
+                environment.Error.WriteLine(RunningLine(status, running));
+            }
         }
         else
         {
             var console = environment.CreateOutConsole();
-            console.MarkupLine($"[bold]{Markup.Escape(taskName ?? "task")}[/] {Markup.Escape(status["task_id"]?.ToString() ?? "")} [grey]{Markup.Escape(status["state"]?.ToString() ?? "")}[/]");
+            console.MarkupLine($"{ResultView.VerdictMarkup(status)} [bold]{Markup.Escape(taskName ?? "task")}[/] {Markup.Escape(status["task_id"]?.ToString() ?? "")} [grey]{Markup.Escape(status["state"]?.ToString() ?? "")}[/]".TrimStart());
             if (status["differences"] is JsonArray { Count: > 0 } differences)
             {
                 console.MarkupLine("[yellow]differences between locations:[/]");
@@ -214,8 +247,19 @@ public static class TaskOutcome
                     console.Write(ResultView.Render(taskName ?? ResultView.Text(s["task_name"]), s["result"]));
                 }
             }
-            console.MarkupLine(failures.Count == 0 ? "[green bold]PASSED[/]" : $"[red bold]FAILED[/] {Markup.Escape(string.Join("; ", failures))}");
+            if (failures.Count > 0)
+            {
+                console.MarkupLine($"[red bold]FAILED[/] {Markup.Escape(string.Join("; ", failures))}");
+            }
+            if (running.Count > 0)
+            {
+                console.MarkupLine($"[blue bold]RUNNING[/] {Markup.Escape(RunningLine(status, running)["RUNNING ".Length..])}");
+            }
+            else if (failures.Count == 0)
+            {
+                console.MarkupLine("[green bold]PASSED[/]");
+            }
         }
-        return failures.Count == 0 ? ExitCodes.Passed : ExitCodes.Failed;
+        return failures.Count == 0 && running.Count == 0 ? ExitCodes.Passed : ExitCodes.Failed;
     }
 }

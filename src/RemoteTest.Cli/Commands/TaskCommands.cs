@@ -120,6 +120,12 @@ public sealed class TaskListSettings : ServerSettings
     [Description("PENDING, STARTED, RETRY, SUCCESS, FAILURE or REVOKED.")]
     public string? State { get; set; }
 
+    private static readonly string[] Verdicts = ["pass", "fail", "partial", "error"];
+
+    [CommandOption("--verdict <VERDICT>")]
+    [Description("Only tasks whose checks ended so: pass, fail, partial (some failed) or error (the task itself failed).")]
+    public string? Verdict { get; set; }
+
     [CommandOption("--task <TASK_NAME>")]
     [Description("Only this task, e.g. porttest.run.")]
     public string? Task { get; set; }
@@ -158,6 +164,10 @@ public sealed class TaskListSettings : ServerSettings
         if (State is not null && !States.Contains(State.ToUpperInvariant()))
         {
             return ValidationResult.Error($"--state '{State}' is not a state; use {string.Join(", ", States)}");
+        }
+        if (Verdict is not null && !Verdicts.Contains(Verdict.ToLowerInvariant()))
+        {
+            return ValidationResult.Error($"--verdict '{Verdict}' is not a verdict; use {string.Join(", ", Verdicts)}");
         }
         foreach (var (option, text) in new[] { ("--since", Since), ("--until", Until) })
         {
@@ -221,6 +231,7 @@ public sealed class TaskListCommand(CliEnvironment environment) : AsyncCommand<T
         (string Parameter, string Option, string? Value)[] filters =
         [
             ("state", "--state", settings.State?.ToUpperInvariant()),
+            ("verdict", "--verdict", settings.Verdict?.ToLowerInvariant()),
             ("task_name", "--task", settings.Task),
             ("queue", "--queue", settings.Queue),
             ("schedule", "--schedule", settings.Schedule),
@@ -240,12 +251,14 @@ public sealed class TaskListCommand(CliEnvironment environment) : AsyncCommand<T
         var tasks = body as JsonArray ?? body?["tasks"] as JsonArray ?? [];
         // The id is what a person copies into "task get" or "task cancel": never wrapped; the targets wrap instead.
         var table = new Table().Border(TableBorder.Rounded)
+            // The verdict leads (did the checks pass?); the state only says whether the task ran.
+            .AddColumn(new TableColumn("Verdict").NoWrap())
             .AddColumn(new TableColumn("Id").NoWrap()).AddColumn(new TableColumn("Task").NoWrap()).AddColumn(new TableColumn("State").NoWrap())
             .AddColumns("Targets", "Queue").AddColumn(new TableColumn("Submitted (UTC)").NoWrap()).AddColumn(new TableColumn("Took").RightAligned());
         foreach (var t in tasks.OfType<JsonObject>())
         {
             var submitted = Time(t["date_submitted"]);
-            table.AddRow(Markup.Escape(ResultView.Text(t["task_id"]) ?? ""), Markup.Escape(ResultView.Text(t["task_name"]) ?? ""),
+            table.AddRow(ResultView.VerdictMarkup(t), Markup.Escape(ResultView.Text(t["task_id"]) ?? ""), Markup.Escape(ResultView.Text(t["task_name"]) ?? ""),
                 ResultView.StateMarkup(ResultView.Text(t["state"])), Markup.Escape(Targets(t["args"])), Markup.Escape(ResultView.Text(t["queue"]) ?? ""),
                 submitted?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "",
                 Time(t["date_done"]) is { } done ? Took(done - (Time(t["date_started"]) ?? submitted ?? done)) : "");

@@ -32,7 +32,11 @@ public static class ApiDocument
     public static WebApplication MapRemoteTestApiDocument(this WebApplication app)
     {
         app.MapOpenApi(DocumentPath);
-        app.MapScalarApiReference(DocsPath, o => o.WithTitle("RemoteTest API").WithOpenApiRoutePattern(DocumentPath));
+        // Only the page itself (no extension), not Scalar's script and style files beside it.
+        app.UseWhen(http => http.Request.Path.StartsWithSegments(DocsPath) && !Path.HasExtension(http.Request.Path.Value), docs => docs.Use(DocsPageSecurity.AllowItsInlineScriptsAsync));
+        app.MapScalarApiReference(DocsPath, o => o.WithTitle("RemoteTest API").WithOpenApiRoutePattern(DocumentPath)
+            // System fonts: the page loads nothing from outside this origin (its CSP would refuse it anyway).
+            .DisableDefaultFonts());
         return app;
     }
 
@@ -160,4 +164,45 @@ public static class ApiDocument
     private static IOpenApiSchema Schema(JsonNode json, OpenApiDocument document) =>
         OpenApiModelFactory.Parse<OpenApiSchema>(json.ToJsonString(), OpenApiSpecVersion.OpenApi3_1, document, out _, "json")
         ?? new OpenApiSchema { Type = JsonSchemaType.Object };
+}
+
+/// <summary>
+/// The Content-Security-Policy of the <c>/docs</c> page: the site-wide policy (scripts from this origin only) blocks
+/// Scalar's inline start-up script and leaves a blank page. Rather than allow every inline script, the policy of this
+/// page allows exactly the inline scripts it carries, by their SHA-256 hashes; everything else stays as strict.
+/// </summary>
+internal static partial class DocsPageSecurity
+{
+    /// <summary>The page is a few hundred bytes; anything larger is passed through with the site-wide policy.</summary>
+    private const int MaxBufferedBytes = 64 * 1024;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script>", System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex InlineScript();
+
+    public static async Task AllowItsInlineScriptsAsync(HttpContext http, Func<Task> next)
+    {
+        var original = http.Response.Body;
+        using var buffer = new MemoryStream();
+        http.Response.Body = buffer;
+        try
+        {
+            await next();
+        }
+        finally
+        {
+            http.Response.Body = original;
+        }
+        if (http.Response.ContentType?.StartsWith("text/html", StringComparison.OrdinalIgnoreCase) == true && buffer.Length <= MaxBufferedBytes)
+        {
+            var html = System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+            var hashes = InlineScript().Matches(html)
+                .Select(m => $"'sha256-{Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(m.Groups[1].Value)))}'")
+                .Distinct();
+            http.Response.Headers.ContentSecurityPolicy =
+                $"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' {string.Join(' ', hashes)}; " +
+                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+        }
+        buffer.Position = 0;
+        await buffer.CopyToAsync(original, http.RequestAborted);
+    }
 }

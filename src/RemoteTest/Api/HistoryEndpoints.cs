@@ -15,7 +15,7 @@ public static class HistoryEndpoints
         app.MapGet("/task", ListAsync)
             .WithName("ListTasks").WithTags("Tasks")
             .WithSummary("Task history, newest first, paged with a cursor")
-            .WithDescription("Filters: state (PENDING, STARTED, RETRY, FAILURE, SUCCESS, REVOKED), task_name, queue, schedule, since and until (submitted at or after since and before until; ISO 8601 or Unix seconds). " +
+            .WithDescription("Filters: state (PENDING, STARTED, RETRY, FAILURE, SUCCESS, REVOKED), verdict (pass, fail, partial, error), task_name, queue, schedule, since and until (submitted at or after since and before until; ISO 8601 or Unix seconds). " +
                              "limit is 1-500 (default 50); pass next_cursor of one page as cursor to get the next. Arguments are shown with secrets masked; results only with include_result=true.");
         app.MapDelete("/task/{id}", RevokeAsync)
             .WithName("RevokeTask").WithTags("Tasks")
@@ -35,6 +35,15 @@ public static class HistoryEndpoints
                 return TaskEndpoints.Error(400, "state", $"'{s}' is not a state; use PENDING, STARTED, RETRY, FAILURE, SUCCESS or REVOKED");
             }
             state = parsed;
+        }
+        string? verdict = null;
+        if (q["verdict"].ToString() is { Length: > 0 } v)
+        {
+            verdict = v.ToLowerInvariant();
+            if (!Tasks.TaskVerdict.IsValue(verdict))
+            {
+                return TaskEndpoints.Error(400, "verdict", $"'{v}' is not a verdict; use {string.Join(", ", Tasks.TaskVerdict.Values)}");
+            }
         }
         if (!TryTime(q, "since", out var since, out var badSince))
         {
@@ -57,7 +66,7 @@ public static class HistoryEndpoints
         }
         var includeResult = q["include_result"].ToString() is "true" or "1";
 
-        var query = new TaskQuery(state, NonEmpty(q["task_name"]), NonEmpty(q["queue"]), since, Owner: http.Caller().ListingOwner, ScheduleName: NonEmpty(q["schedule"]) is { } schedule && !http.Caller().IsAdmin && !schedule.Contains(':') ? ScheduleEndpoints.ScheduleKey(http.Caller(), schedule) : NonEmpty(q["schedule"]), After: cursor, Limit: limit, Until: until);
+        var query = new TaskQuery(state, NonEmpty(q["task_name"]), NonEmpty(q["queue"]), since, Owner: http.Caller().ListingOwner, ScheduleName: NonEmpty(q["schedule"]) is { } schedule && !http.Caller().IsAdmin && !schedule.Contains(':') ? ScheduleEndpoints.ScheduleKey(http.Caller(), schedule) : NonEmpty(q["schedule"]), After: cursor, Limit: limit, Until: until, Verdict: verdict);
         var page = await store.ListAsync(query, cancellationToken);
         return new TaskListResponse(page, includeResult, http.Request);
     }

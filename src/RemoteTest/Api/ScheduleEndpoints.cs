@@ -200,6 +200,7 @@ public static class ScheduleEndpoints
         {
             ["task_id"] = t.Id.ToString(),
             ["state"] = t.State.ToWire(),
+            ["verdict"] = t.Verdict ?? Tasks.TaskVerdict.Of(t.TaskName, t.State, t.Result),
             ["date_submitted"] = Date(t.Submitted),
             ["date_done"] = Date(t.Done),
         }).ToArray());

@@ -116,7 +116,7 @@ public static class TaskGroups
         catch (QueueNotDeclaredException ex)
         {
             var masked = ArgumentSecrets.MaskAll(System.Text.Json.Nodes.JsonNode.Parse(task.Arguments) ?? new JsonObject()).ToJsonString();
-            await store.FinishAsync(task.Id, TaskState.Failure, null, $"QueueNotDeclared: {ex.Message}", masked, null, time.GetUtcNow(), CancellationToken.None);
+            await store.FinishAsync(task.Id, TaskState.Failure, null, $"QueueNotDeclared: {ex.Message}", masked, null, time.GetUtcNow(), Tasks.TaskVerdict.Error, CancellationToken.None);
             return ex.Message;
         }
     }
@@ -155,6 +155,7 @@ public static class TaskGroups
                 ["state"] = child.State.ToWire(),
                 ["status"] = status,
                 ["ready"] = child.State.IsReady(),
+                ["verdict"] = child.Verdict ?? Tasks.TaskVerdict.Of(child.TaskName, child.State, child.Result),
                 ["worker"] = child.Worker,
                 ["location"] = location,
                 ["date_started"] = child.Started is { } s ? WorkerEndpoints.Wire(s) : null,
@@ -184,6 +185,7 @@ public static class TaskGroups
             ["group"] = true,
             ["state"] = state.ToWire(),
             ["ready"] = ready,
+            ["verdict"] = ready ? Tasks.TaskVerdict.Combine(children.Select(c => c.Verdict ?? Tasks.TaskVerdict.Of(c.TaskName, c.State, c.Result))) : null,
             ["task_name"] = children[0].TaskName,
             ["date_submitted"] = WorkerEndpoints.Wire(children.Min(c => c.Submitted)),
             ["tasks"] = tasks,

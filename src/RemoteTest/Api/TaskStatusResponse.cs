@@ -29,6 +29,7 @@ public sealed class TaskStatusResponse(TaskRecord task) : IResult
         w.WriteString("task_id", t.Id.ToString());
         w.WriteString("state", t.State.ToWire());
         w.WriteBoolean("ready", t.State.IsReady());
+        WriteVerdict(w, t);
         if (includeResult && t.State == TaskState.Success && t.Result is not null)
         {
             w.WritePropertyName("result");
@@ -72,6 +73,30 @@ public sealed class TaskStatusResponse(TaskRecord task) : IResult
             w.WriteEndObject();
         }
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// <c>verdict</c> (Tasks/TaskVerdict: null while unfinished and for REVOKED) and, when the result counts its checks,
+    /// <c>checks: {"passed", "failed"}</c>. The stored verdict is the one judged when the task finished; the counts
+    /// come from the stored result by the same rule.
+    /// </summary>
+    private static void WriteVerdict(Utf8JsonWriter w, TaskRecord t)
+    {
+        var judgement = Tasks.TaskVerdict.Judge(t.TaskName, t.State, t.Result);
+        var verdict = t.Verdict ?? judgement?.Verdict;
+        if (verdict is null)
+        {
+            w.WriteNull("verdict");
+            return;
+        }
+        w.WriteString("verdict", verdict);
+        if (judgement is { Passed: { } passed, Failed: { } failed })
+        {
+            w.WriteStartObject("checks");
+            w.WriteNumber("passed", passed);
+            w.WriteNumber("failed", failed);
+            w.WriteEndObject();
+        }
     }
 
     private static void WriteDate(Utf8JsonWriter w, string name, DateTimeOffset? value)

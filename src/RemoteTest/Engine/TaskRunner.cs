@@ -125,9 +125,11 @@ public sealed class TaskRunner(
         }
 
         now = time.GetUtcNow();
-        var finished = record with { State = state, Result = result, Error = error, Arguments = masked, Done = now };
+        // The verdict is judged once, here, and stored beside the state: every reader (history filter, UI, CLI) shares it.
+        var verdict = TaskVerdict.Of(record.TaskName, state, result);
+        var finished = record with { State = state, Result = result, Error = error, Arguments = masked, Done = now, Verdict = verdict };
         var notification = await completion.EvaluateAsync(finished, CancellationToken.None);
-        if (!await store.FinishAsync(taskId, state, result, error, masked, worker.Name, now, CancellationToken.None))
+        if (!await store.FinishAsync(taskId, state, result, error, masked, worker.Name, now, verdict, CancellationToken.None))
         {
             // Revoked while its last probes finished: the revoke wins and the result is dropped.
             events.Cancelled(record, worker.Name, Stopwatch.GetElapsedTime(started));

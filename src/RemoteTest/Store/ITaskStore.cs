@@ -25,8 +25,11 @@ public interface ITaskStore
     Task<TaskRecord?> TryTakeOverAsync(Guid id, string worker, DateTimeOffset now, CancellationToken cancellationToken) =>
         TryStartAsync(id, worker, now, cancellationToken);
 
-    /// <summary>Records the outcome unless the task already ended (a revoked task stays REVOKED).</summary>
-    Task<bool> FinishAsync(Guid id, TaskState state, string? result, string? error, string arguments, string? worker, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>
+    /// Records the outcome unless the task already ended (a revoked task stays REVOKED); <paramref name="verdict"/> is
+    /// the outcome's <see cref="Tasks.TaskVerdict"/>, kept in a column so the history filters by it.
+    /// </summary>
+    Task<bool> FinishAsync(Guid id, TaskState state, string? result, string? error, string arguments, string? worker, DateTimeOffset now, string? verdict, CancellationToken cancellationToken);
 
     Task SetProgressAsync(Guid id, int done, int total, CancellationToken cancellationToken);
 

@@ -43,6 +43,9 @@ public static class PostgresSchema
         );
         -- When a sweep last enqueued the task again (orphan of a dead worker, or PENDING with no job): at most once per period.
         ALTER TABLE {Name}.tasks ADD COLUMN IF NOT EXISTS date_requeued BIGINT NULL;
+        -- Tasks/TaskVerdict, written when the task finishes; rows stored before it are filled in by the store's start-up.
+        ALTER TABLE {Name}.tasks ADD COLUMN IF NOT EXISTS verdict TEXT NULL;
+        CREATE INDEX IF NOT EXISTS ix_tasks_verdict ON {Name}.tasks(verdict, date_submitted);
         CREATE INDEX IF NOT EXISTS ix_tasks_state ON {Name}.tasks(state);
         CREATE INDEX IF NOT EXISTS ix_tasks_submitted ON {Name}.tasks(date_submitted);
         CREATE INDEX IF NOT EXISTS ix_tasks_done ON {Name}.tasks(date_done);

@@ -18,13 +18,38 @@ public sealed partial class PostgresTaskStore(NpgsqlDataSource dataSource, TimeS
     private const string ScheduleColumns = SqliteTaskStore.ScheduleColumns;
 
     /// <summary>Creates RemoteTest's tables (under an advisory lock: several nodes may start at once).</summary>
-    public Task InitializeAsync(CancellationToken cancellationToken) =>
-        PostgresSchema.EnsureAsync(dataSource, log, cancellationToken);
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await PostgresSchema.EnsureAsync(dataSource, log, cancellationToken).ConfigureAwait(false);
+        await FillVerdictsAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Gives tasks that finished before the verdict column existed their verdict, in bounded batches; idempotent
+    /// (only rows still without one), so several nodes starting at once only repeat work.
+    /// </summary>
+    private async Task FillVerdictsAsync(CancellationToken cancellationToken)
+    {
+        await ExecuteAsync($"UPDATE {T} SET verdict = 'error' WHERE state = 'FAILURE' AND verdict IS NULL", cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            var rows = await QueryAsync($"SELECT {Columns} FROM {T} WHERE state = 'SUCCESS' AND verdict IS NULL LIMIT {SqliteTaskStore.VerdictFillBatch}", cancellationToken).ConfigureAwait(false);
+            foreach (var t in rows)
+            {
+                await ExecuteAsync($"UPDATE {T} SET verdict = @verdict WHERE id = @id", cancellationToken,
+                    ("id", t.Id.ToString()), ("verdict", Tasks.TaskVerdict.Of(t.TaskName, t.State, t.Result))).ConfigureAwait(false);
+            }
+            if (rows.Count < SqliteTaskStore.VerdictFillBatch)
+            {
+                return;
+            }
+        }
+    }
 
     public async Task InsertAsync(TaskRecord t, CancellationToken cancellationToken)
     {
         await using var cmd = dataSource.CreateCommand(
-            $"INSERT INTO {T} ({Columns}) VALUES (@id, @name, @queue, @state, @args, @result, @error, @owner, @worker, @sub, @start, @done, @pd, @pt, @group, @webhook, @schedule, @deliveries)");
+            $"INSERT INTO {T} ({Columns}) VALUES (@id, @name, @queue, @state, @args, @result, @error, @owner, @worker, @sub, @start, @done, @pd, @pt, @group, @webhook, @schedule, @deliveries, @verdict)");
         AddTaskParameters(cmd, t);
         await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -38,7 +63,7 @@ public sealed partial class PostgresTaskStore(NpgsqlDataSource dataSource, TimeS
         foreach (var t in tasks)
         {
             await using var cmd = new NpgsqlCommand(
-                $"INSERT INTO {T} ({Columns}) VALUES (@id, @name, @queue, @state, @args, @result, @error, @owner, @worker, @sub, @start, @done, @pd, @pt, @group, @webhook, @schedule, @deliveries) ON CONFLICT (id) DO NOTHING",
+                $"INSERT INTO {T} ({Columns}) VALUES (@id, @name, @queue, @state, @args, @result, @error, @owner, @worker, @sub, @start, @done, @pd, @pt, @group, @webhook, @schedule, @deliveries, @verdict) ON CONFLICT (id) DO NOTHING",
                 connection, transaction);
             AddTaskParameters(cmd, t);
             inserted += await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -74,13 +99,13 @@ public sealed partial class PostgresTaskStore(NpgsqlDataSource dataSource, TimeS
             RETURNING {Columns}
             """, cancellationToken, ("id", id.ToString()), ("worker", worker), ("now", now.ToUnixTimeMilliseconds()));
 
-    public async Task<bool> FinishAsync(Guid id, TaskState state, string? result, string? error, string arguments, string? worker, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public async Task<bool> FinishAsync(Guid id, TaskState state, string? result, string? error, string arguments, string? worker, DateTimeOffset now, string? verdict, CancellationToken cancellationToken) =>
         await ExecuteAsync($"""
-            UPDATE {T} SET state = @state, result = @result, error = @error, arguments = @args, date_done = @now, worker = COALESCE(@worker, worker)
+            UPDATE {T} SET state = @state, result = @result, error = @error, arguments = @args, date_done = @now, worker = COALESCE(@worker, worker), verdict = @verdict
             WHERE id = @id AND state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED')
             """, cancellationToken,
             ("id", id.ToString()), ("state", state.ToWire()), ("result", result), ("error", error), ("args", arguments),
-            ("worker", worker), ("now", now.ToUnixTimeMilliseconds())).ConfigureAwait(false) == 1;
+            ("worker", worker), ("now", now.ToUnixTimeMilliseconds()), ("verdict", verdict)).ConfigureAwait(false) == 1;
 
     public Task SetProgressAsync(Guid id, int done, int total, CancellationToken cancellationToken) =>
         ExecuteAsync($"UPDATE {T} SET progress_done = @d, progress_total = @t WHERE id = @id AND state = 'STARTED'", cancellationToken,
@@ -193,7 +218,7 @@ public sealed partial class PostgresTaskStore(NpgsqlDataSource dataSource, TimeS
         ("id", t.Id.ToString()), ("name", t.TaskName), ("queue", t.Queue), ("state", t.State.ToWire()), ("args", t.Arguments),
         ("result", t.Result), ("error", t.Error), ("owner", t.Owner), ("worker", t.Worker), ("sub", t.Submitted.ToUnixTimeMilliseconds()),
         ("start", t.Started?.ToUnixTimeMilliseconds()), ("done", t.Done?.ToUnixTimeMilliseconds()), ("pd", t.ProgressDone), ("pt", t.ProgressTotal),
-        ("group", t.GroupId?.ToString()), ("webhook", t.Webhook), ("schedule", t.ScheduleName), ("deliveries", t.Deliveries));
+        ("group", t.GroupId?.ToString()), ("webhook", t.Webhook), ("schedule", t.ScheduleName), ("deliveries", t.Deliveries), ("verdict", t.Verdict));
 
     /// <summary>Adds named parameters; null becomes SQL NULL (typed by the column).</summary>
     internal static void Add(NpgsqlCommand cmd, params (string Name, object? Value)[] parameters)

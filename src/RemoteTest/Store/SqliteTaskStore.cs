@@ -15,7 +15,7 @@ namespace RemoteTest.Store;
 public sealed partial class SqliteTaskStore : ITaskStore, IDisposable
 {
     internal const string Columns =
-        "id, task_name, queue, state, arguments, result, error, owner, worker, date_submitted, date_started, date_done, progress_done, progress_total, group_id, webhook, schedule_name, deliveries";
+        "id, task_name, queue, state, arguments, result, error, owner, worker, date_submitted, date_started, date_done, progress_done, progress_total, group_id, webhook, schedule_name, deliveries, verdict";
 
     internal const string ScheduleColumns =
         "name, task_name, queue, arguments, cron, time_zone, webhook, notify, thresholds, owner, date_created, last_fired, last_outcome";
@@ -103,12 +103,61 @@ public sealed partial class SqliteTaskStore : ITaskStore, IDisposable
             );
             """);
         Execute(c, BaselineSql.CreateTable(""));
+        AddVerdictColumn(c);
         return 0;
     }, cancellationToken);
 
+    /// <summary>Rows per statement when filling in the verdict of tasks stored before the column existed.</summary>
+    internal const int VerdictFillBatch = 500;
+
+    /// <summary>
+    /// The verdict column (Tasks/TaskVerdict, written when a task finishes), added to a database made before it
+    /// existed — SQLite has no ADD COLUMN IF NOT EXISTS — and filled in for the tasks that already finished.
+    /// </summary>
+    private static void AddVerdictColumn(SqliteConnection c)
+    {
+        using (var has = c.CreateCommand())
+        {
+            has.CommandText = "SELECT COUNT(*) FROM pragma_table_info('tasks') WHERE name = 'verdict'";
+            if (Convert.ToInt64(has.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            {
+                Execute(c, "ALTER TABLE tasks ADD COLUMN verdict TEXT NULL");
+            }
+        }
+        Execute(c, """
+            CREATE INDEX IF NOT EXISTS ix_tasks_verdict ON tasks(verdict, date_submitted);
+            UPDATE tasks SET verdict = 'error' WHERE state = 'FAILURE' AND verdict IS NULL;
+            """);
+        while (true)
+        {
+            var rows = new List<TaskRecord>();
+            using (var select = c.CreateCommand())
+            {
+                select.CommandText = $"SELECT {Columns} FROM tasks WHERE state = 'SUCCESS' AND verdict IS NULL LIMIT {VerdictFillBatch}";
+                using var reader = select.ExecuteReader();
+                while (reader.Read())
+                {
+                    rows.Add(ReadRecord(reader));
+                }
+            }
+            foreach (var t in rows)
+            {
+                using var update = c.CreateCommand();
+                update.CommandText = "UPDATE tasks SET verdict = $verdict WHERE id = $id";
+                update.Parameters.AddWithValue("$id", t.Id.ToString());
+                update.Parameters.AddWithValue("$verdict", (object?)Tasks.TaskVerdict.Of(t.TaskName, t.State, t.Result) ?? DBNull.Value);
+                update.ExecuteNonQuery();
+            }
+            if (rows.Count < VerdictFillBatch)
+            {
+                return;
+            }
+        }
+    }
+
     public Task InsertAsync(TaskRecord t, CancellationToken cancellationToken) => WriteAsync(c =>
     {
-        var cmd = Prepared(c, $"INSERT INTO tasks ({Columns}) VALUES ($id, $name, $queue, $state, $args, $result, $error, $owner, $worker, $sub, $start, $done, $pd, $pt, $group, $webhook, $schedule, $deliveries)");
+        var cmd = Prepared(c, $"INSERT INTO tasks ({Columns}) VALUES ($id, $name, $queue, $state, $args, $result, $error, $owner, $worker, $sub, $start, $done, $pd, $pt, $group, $webhook, $schedule, $deliveries, $verdict)");
         cmd.Parameters.AddWithValue("$id", t.Id.ToString());
         cmd.Parameters.AddWithValue("$name", t.TaskName);
         cmd.Parameters.AddWithValue("$queue", t.Queue);
@@ -127,6 +176,7 @@ public sealed partial class SqliteTaskStore : ITaskStore, IDisposable
         cmd.Parameters.AddWithValue("$webhook", (object?)t.Webhook ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$schedule", (object?)t.ScheduleName ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$deliveries", (object?)t.Deliveries ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$verdict", (object?)t.Verdict ?? DBNull.Value);
         return cmd.ExecuteNonQuery();
     }, cancellationToken);
 
@@ -152,10 +202,10 @@ public sealed partial class SqliteTaskStore : ITaskStore, IDisposable
         return reader.Read() ? ReadRecord(reader) : null;
     }, cancellationToken);
 
-    public Task<bool> FinishAsync(Guid id, TaskState state, string? result, string? error, string arguments, string? worker, DateTimeOffset now, CancellationToken cancellationToken) => WriteAsync(c =>
+    public Task<bool> FinishAsync(Guid id, TaskState state, string? result, string? error, string arguments, string? worker, DateTimeOffset now, string? verdict, CancellationToken cancellationToken) => WriteAsync(c =>
     {
         var cmd = Prepared(c, """
-            UPDATE tasks SET state = $state, result = $result, error = $error, arguments = $args, date_done = $now, worker = COALESCE($worker, worker)
+            UPDATE tasks SET state = $state, result = $result, error = $error, arguments = $args, date_done = $now, worker = COALESCE($worker, worker), verdict = $verdict
             WHERE id = $id AND state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED')
             """);
         cmd.Parameters.AddWithValue("$id", id.ToString());
@@ -165,6 +215,7 @@ public sealed partial class SqliteTaskStore : ITaskStore, IDisposable
         cmd.Parameters.AddWithValue("$args", arguments);
         cmd.Parameters.AddWithValue("$worker", (object?)worker ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        cmd.Parameters.AddWithValue("$verdict", (object?)verdict ?? DBNull.Value);
         return cmd.ExecuteNonQuery() == 1;
     }, cancellationToken);
 
@@ -420,7 +471,8 @@ public sealed partial class SqliteTaskStore : ITaskStore, IDisposable
             r.IsDBNull(14) ? null : Guid.Parse(r.GetString(14)),
             r.IsDBNull(15) ? null : r.GetString(15),
             r.IsDBNull(16) ? null : r.GetString(16),
-            r.IsDBNull(17) ? null : r.GetString(17));
+            r.IsDBNull(17) ? null : r.GetString(17),
+            r.IsDBNull(18) ? null : r.GetString(18));
     }
 
     /// <summary>Maps one row selected with <see cref="ScheduleColumns"/>; shared with the PostgreSQL provider.</summary>
@@ -456,6 +508,10 @@ public sealed partial class SqliteTaskStore : ITaskStore, IDisposable
         if (q.State is { } state)
         {
             clauses.Add($"state = {P(state.ToWire())}");
+        }
+        if (q.Verdict is not null)
+        {
+            clauses.Add($"verdict = {P(q.Verdict)}");
         }
         if (q.TaskName is not null)
         {

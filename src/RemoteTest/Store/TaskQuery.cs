@@ -14,7 +14,8 @@ public sealed record TaskQuery(
     string? ScheduleName = null,
     TaskCursor? After = null,
     int Limit = TaskQuery.DefaultLimit,
-    DateTimeOffset? Until = null)
+    DateTimeOffset? Until = null,
+    string? Verdict = null)
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;

@@ -6,6 +6,7 @@ namespace RemoteTest.Store;
 /// <param name="Webhook">URL the result is POSTed to when the task is ready.</param>
 /// <param name="ScheduleName">The schedule that started this task, if any.</param>
 /// <param name="Deliveries">Webhook deliveries so far, as a JSON array (see Engine/WebhookDelivery).</param>
+/// <param name="Verdict">Whether the checks passed (Tasks/TaskVerdict), written when the task finishes; null before and for REVOKED.</param>
 public sealed record TaskRecord(
     Guid Id,
     string TaskName,
@@ -24,7 +25,8 @@ public sealed record TaskRecord(
     Guid? GroupId = null,
     string? Webhook = null,
     string? ScheduleName = null,
-    string? Deliveries = null)
+    string? Deliveries = null,
+    string? Verdict = null)
 {
     /// <summary>A new PENDING task.</summary>
     public static TaskRecord New(string taskName, string queue, string arguments, string? owner, DateTimeOffset now, Guid? groupId = null) =>

@@ -44,4 +44,16 @@ public sealed class CliAppTests(BroadWorksLab lab) : IClassFixture<BroadWorksLab
         Assert.Contains("auth_failed", run.Out);
         Assert.DoesNotContain("not-the-password", run.Out + run.Err);
     }
+
+    [Fact]
+    public async Task Without_a_password_app_is_a_usage_error_and_submits_nothing()
+    {
+        lab.Heal();
+        // The hosts file carries only the original's masked placeholder; neither stdin nor the variable gives one.
+        var run = await _cli.RunAsync("app", HostsFile("OpenClientServer"), "--user", BroadWorksLab.User, "--insecure", "--timeout", "5", "--no-wait");
+        Assert.True(run.ExitCode == ExitCodes.Usage, run.ToString());
+        Assert.Contains("no password for the test user of 127.0.0.1", run.Err);
+        Assert.Contains("--password-stdin", run.Err);
+        Assert.Equal("", run.Out.Trim()); // --no-wait prints the task id of a submitted task: none was
+    }
 }

@@ -43,7 +43,10 @@ public sealed class CliRunner : IDisposable
     /// </summary>
     public Task<CliRun> RunInTerminalAsync(Spectre.Console.IAnsiConsole errorConsole, params string[] args) => RunWithAsync("", null, errorConsole, args);
 
-    private async Task<CliRun> RunWithAsync(string stdin, HttpMessageHandler? handler, Spectre.Console.IAnsiConsole? errorConsole, string[] args)
+    /// <summary>Runs and, after <paramref name="after"/>, cancels the command's token as Ctrl-C does (see the CLI's EntryPoint).</summary>
+    public Task<CliRun> RunInterruptedAsync(TimeSpan after, params string[] args) => RunWithAsync("", null, null, args, after);
+
+    private async Task<CliRun> RunWithAsync(string stdin, HttpMessageHandler? handler, Spectre.Console.IAnsiConsole? errorConsole, string[] args, TimeSpan? interruptAfter = null)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -57,7 +60,7 @@ public sealed class CliRunner : IDisposable
             Interactive = errorConsole is not null,
             ErrorConsole = errorConsole,
         };
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(interruptAfter ?? TimeSpan.FromSeconds(60));
         var code = await CliApp.RunAsync(args, environment, timeout.Token);
         return new CliRun(code, output.ToString(), error.ToString());
     }

@@ -90,6 +90,61 @@ public sealed class CliTaskTests : CliServiceTest
     }
 
     [Fact]
+    public async Task Task_list_leads_with_the_verdict_and_filters_by_it()
+    {
+        var passed = await SubmitDnsAsync("""{"sip.example.test": {"13056": ["192.0.2.10", "192.0.2.11"]}}""", 3);
+        await Host.WaitAsync(passed);
+        // A state nobody serves: the task runs (SUCCESS) but its check fails.
+        var failed = await SubmitDnsAsync("""{"sip.example.test": {"13056": ["198.51.100.1"]}}""", 3);
+        await Host.WaitAsync(failed);
+
+        var all = await Runner.RunAsync("task", "list");
+        Assert.True(all.ExitCode == ExitCodes.Passed, all.ToString());
+        Assert.Contains("Verdict", all.Out);
+        Assert.Matches($@"PASS\s.*{passed}", all.Out);
+        Assert.Matches($@"FAIL 1/1\s.*{failed}", all.Out);
+
+        var onlyFailed = await Runner.RunAsync("task", "list", "--verdict", "FAIL", "--json");
+        Assert.True(onlyFailed.ExitCode == ExitCodes.Passed, onlyFailed.ToString());
+        var tasks = JsonNode.Parse(onlyFailed.Out)!["tasks"]!.AsArray();
+        Assert.Equal([failed], tasks.Select(t => t!["task_id"]!.GetValue<string>()));
+        Assert.Equal("fail", tasks[0]!["verdict"]!.GetValue<string>());
+
+        var bad = await Runner.RunAsync("task", "list", "--verdict", "meh");
+        Assert.True(bad.ExitCode == ExitCodes.Usage, bad.ToString());
+        Assert.Contains("--verdict", bad.Err);
+    }
+
+    [Fact]
+    public async Task Task_get_on_a_running_task_says_it_is_running_not_failed()
+    {
+        var id = await StartStuckTaskAsync();
+        var get = await Runner.RunAsync("task", "get", id);
+        // Not a pass (a script must not go ahead), but not called a failure either.
+        Assert.True(get.ExitCode == ExitCodes.Failed, get.ToString());
+        // The console may wrap the line: compare it with the white space folded.
+        var text = Regex.Replace(get.Out, @"\s+", " ");
+        Assert.Contains($"RUNNING task {id} is STARTED, not finished yet; wait for it with: remotetest task get {id} --wait", text);
+        Assert.DoesNotContain("FAILED", get.Out + get.Err);
+        await Runner.RunAsync("task", "cancel", id);
+    }
+
+    [Fact]
+    public async Task Ctrl_c_while_waiting_says_the_task_keeps_running_and_how_to_cancel_it()
+    {
+        var id = await StartStuckTaskAsync();
+        var run = await Runner.RunInterruptedAsync(TimeSpan.FromMilliseconds(800), "task", "get", id, "--wait");
+        Assert.True(run.ExitCode == ExitCodes.Usage, run.ToString());
+        var text = Regex.Replace(run.Err, @"\s+", " ");
+        Assert.Contains($"stopped waiting; task {id} keeps running on the server", text);
+        Assert.Contains($"remotetest task cancel {id}", text);
+        Assert.DoesNotContain("cancelled", text);
+        // And it does keep running: only the waiting stopped.
+        Assert.Equal("STARTED", (await StatusAsync(id))["state"]!.GetValue<string>());
+        await Runner.RunAsync("task", "cancel", id);
+    }
+
+    [Fact]
     public async Task On_a_terminal_the_wait_is_a_live_progress_bar_fed_by_the_tasks_progress()
     {
         var silent = StuckTasks.SilentName(Dns);

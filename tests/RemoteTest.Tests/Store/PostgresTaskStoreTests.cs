@@ -66,7 +66,7 @@ public sealed class PostgresTaskStoreTests(ServersFixture servers) : TaskStoreOp
         Assert.Single(starts, s => s is not null);
 
         var finishes = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
-            store.FinishAsync(task.Id, TaskState.Success, $"{{\"run\":{i}}}", null, "{}", null, now, CancellationToken.None)));
+            store.FinishAsync(task.Id, TaskState.Success, $"{{\"run\":{i}}}", null, "{}", null, now, null, CancellationToken.None)));
         Assert.Single(finishes, f => f);
     }
 

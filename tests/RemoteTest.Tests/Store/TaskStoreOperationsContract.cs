@@ -63,7 +63,7 @@ public abstract class TaskStoreOperationsContract
             await store.InsertAsync(t, CancellationToken.None);
         }
         await store.TryStartAsync(b.Id, "w1", T0.AddMinutes(3), CancellationToken.None);
-        await store.FinishAsync(b.Id, TaskState.Success, "{}", null, "{}", null, T0.AddMinutes(4), CancellationToken.None);
+        await store.FinishAsync(b.Id, TaskState.Success, "{}", null, "{}", null, T0.AddMinutes(4), null, CancellationToken.None);
 
         async Task<Guid[]> Ids(TaskQuery q) => (await store.ListAsync(q, CancellationToken.None)).Tasks.Select(t => t.Id).ToArray();
 
@@ -89,7 +89,7 @@ public abstract class TaskStoreOperationsContract
         }
         await store.TryStartAsync(started.Id, "w1", T0, CancellationToken.None);
         await store.TryStartAsync(done.Id, "w1", T0, CancellationToken.None);
-        await store.FinishAsync(done.Id, TaskState.Success, "{\"ok\":true}", null, "{}", null, T0, CancellationToken.None);
+        await store.FinishAsync(done.Id, TaskState.Success, "{\"ok\":true}", null, "{}", null, T0, null, CancellationToken.None);
 
         Assert.Equal(RevokeOutcome.Revoked, await store.RevokeAsync(pending.Id, "{\"masked\":1}", "revoked by user", T0.AddSeconds(5), CancellationToken.None));
         Assert.Equal(RevokeOutcome.Revoked, await store.RevokeAsync(started.Id, "{}", "revoked by user", T0.AddSeconds(5), CancellationToken.None));
@@ -106,7 +106,7 @@ public abstract class TaskStoreOperationsContract
 
         // A revoked task never starts, and a worker's late result does not overwrite REVOKED.
         Assert.Null(await store.TryStartAsync(pending.Id, "w2", T0, CancellationToken.None));
-        Assert.False(await store.FinishAsync(started.Id, TaskState.Success, "{}", null, "{}", null, T0, CancellationToken.None));
+        Assert.False(await store.FinishAsync(started.Id, TaskState.Success, "{}", null, "{}", null, T0, null, CancellationToken.None));
         Assert.Equal(TaskState.Revoked, (await store.GetAsync(started.Id, CancellationToken.None))!.State);
 
         var revoked = await store.ListRevokedAsync([pending.Id, started.Id, done.Id, Guid.NewGuid()], CancellationToken.None);
@@ -136,7 +136,7 @@ public abstract class TaskStoreOperationsContract
         Assert.NotNull(await store.TryStartAsync(t.Id, "w1", T0, CancellationToken.None));
         // w1 missed its heartbeats: the task went back to the queue while w1 still ran it, and w1 finished first.
         Assert.True(await store.ReleaseAsync(t.Id, "w1", CancellationToken.None));
-        Assert.True(await store.FinishAsync(t.Id, TaskState.Success, "{}", null, "{}", "w1", T0.AddSeconds(1), CancellationToken.None));
+        Assert.True(await store.FinishAsync(t.Id, TaskState.Success, "{}", null, "{}", "w1", T0.AddSeconds(1), null, CancellationToken.None));
         var done = (await store.GetAsync(t.Id, CancellationToken.None))!;
         Assert.Equal(TaskState.Success, done.State);
         Assert.Equal("w1", done.Worker);
@@ -202,7 +202,7 @@ public abstract class TaskStoreOperationsContract
         await Add("alice", async t =>
         {
             await store.TryStartAsync(t.Id, "w", T0, CancellationToken.None);
-            await store.FinishAsync(t.Id, TaskState.Success, "{}", null, "{}", null, T0, CancellationToken.None);
+            await store.FinishAsync(t.Id, TaskState.Success, "{}", null, "{}", null, T0, null, CancellationToken.None);
         });
         await Add("alice", t => store.RevokeAsync(t.Id, "{}", "revoked", T0, CancellationToken.None));
         await Add("bob");
@@ -225,7 +225,7 @@ public abstract class TaskStoreOperationsContract
         {
             await store.InsertAsync(t, CancellationToken.None);
             await store.TryStartAsync(t.Id, "w", T0, CancellationToken.None);
-            await store.FinishAsync(t.Id, TaskState.Success, "{}", null, "{}", null, T0, CancellationToken.None);
+            await store.FinishAsync(t.Id, TaskState.Success, "{}", null, "{}", null, T0, null, CancellationToken.None);
         }
 
         Assert.True(await store.SaveBaselineAsync(new BaselineRecord("alice", "pre-cutover", loose.Id, "dns.check_records", T0), CancellationToken.None));
@@ -276,6 +276,36 @@ public abstract class TaskStoreOperationsContract
         Assert.False(await tokens.RevokeTokenAsync("nobody", T0, CancellationToken.None));
         Assert.Equal(T0.AddDays(1), (await tokens.GetTokenAsync("ci", CancellationToken.None))!.Revoked);
     }
+
+    [SkippableFact]
+    public async Task Verdict_is_stored_when_the_task_finishes_and_history_filters_by_it()
+    {
+        var store = await CreateStoreAsync();
+        var passed = Task("porttest.run", T0);
+        var failed = Task("porttest.run", T0.AddMinutes(1));
+        var broken = Task("dns.check_records", T0.AddMinutes(2));
+        var running = Task("apptest.run", T0.AddMinutes(3));
+        foreach (var t in new[] { passed, failed, broken, running })
+        {
+            await store.InsertAsync(t, CancellationToken.None);
+        }
+        await store.FinishAsync(passed.Id, TaskState.Success, "{}", null, "{}", null, T0, RemoteTest.Tasks.TaskVerdict.Pass, CancellationToken.None);
+        await store.FinishAsync(failed.Id, TaskState.Success, "{}", null, "{}", null, T0, RemoteTest.Tasks.TaskVerdict.Fail, CancellationToken.None);
+        await store.FinishAsync(broken.Id, TaskState.Failure, null, "boom", "{}", null, T0, RemoteTest.Tasks.TaskVerdict.Error, CancellationToken.None);
+
+        Assert.Equal("pass", (await store.GetAsync(passed.Id, CancellationToken.None))!.Verdict);
+        Assert.Null((await store.GetAsync(running.Id, CancellationToken.None))!.Verdict);
+        Assert.Equal([failed.Id], (await store.ListAsync(new TaskQuery(Verdict: "fail"), CancellationToken.None)).Tasks.Select(t => t.Id));
+        Assert.Equal([broken.Id], (await store.ListAsync(new TaskQuery(Verdict: "error"), CancellationToken.None)).Tasks.Select(t => t.Id));
+        Assert.Empty((await store.ListAsync(new TaskQuery(Verdict: "partial"), CancellationToken.None)).Tasks);
+        // Combined with the other filters, not instead of them.
+        Assert.Empty((await store.ListAsync(new TaskQuery(Verdict: "pass", TaskName: "dns.check_records"), CancellationToken.None)).Tasks);
+
+        // A revoke keeps no verdict; a revoked task cannot be finished (and judged) afterwards.
+        await store.RevokeAsync(running.Id, "{}", "revoked", T0, CancellationToken.None);
+        Assert.False(await store.FinishAsync(running.Id, TaskState.Success, "{}", null, "{}", null, T0, "pass", CancellationToken.None));
+        Assert.Null((await store.GetAsync(running.Id, CancellationToken.None))!.Verdict);
+    }
 }
 
 /// <summary>The contract on the SQLite provider, both in memory and on a file (WAL, separate read connections).</summary>
@@ -310,6 +340,55 @@ public sealed class SqliteTaskStoreOperationsTests : TaskStoreOperationsContract
         foreach (var bad in new[] { "", "x", "1.", ".abc", "-1." + Guid.NewGuid().ToString("N"), "12.zz", "99999999999999999999." + Guid.NewGuid().ToString("N") })
         {
             Assert.False(TaskCursor.TryDecode(bad, out _), bad);
+        }
+    }
+
+    [SkippableFact]
+    public async Task A_database_from_before_verdicts_gains_the_column_and_its_finished_tasks_are_judged_idempotently()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"remotetest-verdict-{Guid.NewGuid():N}.db");
+        try
+        {
+            using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+            {
+                old.Open();
+                using var cmd = old.CreateCommand();
+                // The tasks table as it was before the verdict column, with one task of each kind of outcome.
+                cmd.CommandText = """
+                    CREATE TABLE tasks (id TEXT PRIMARY KEY, task_name TEXT NOT NULL, queue TEXT NOT NULL, state TEXT NOT NULL,
+                        arguments TEXT NOT NULL, result TEXT NULL, error TEXT NULL, owner TEXT NULL, worker TEXT NULL,
+                        date_submitted INTEGER NOT NULL, date_started INTEGER NULL, date_done INTEGER NULL, progress_done INTEGER NULL,
+                        progress_total INTEGER NULL, group_id TEXT NULL, webhook TEXT NULL, schedule_name TEXT NULL, deliveries TEXT NULL);
+                    INSERT INTO tasks (id, task_name, queue, state, arguments, result, date_submitted) VALUES
+                        ('00000000-0000-0000-0000-000000000001', 'porttest.run', 'default', 'SUCCESS', '{}',
+                         '{"summary":{"ok":false},"results":{"h":{"ports":{"22":{"open":true},"23":{"open":false}},"failed_ports":[23]}}}', 1),
+                        ('00000000-0000-0000-0000-000000000002', 'apptest.run', 'default', 'SUCCESS', '{}',
+                         '{"summary":{"ok":true},"results":{"h":{"xsp":{"ok":true}}}}', 2),
+                        ('00000000-0000-0000-0000-000000000003', 'dns.check_records', 'default', 'FAILURE', '{}', NULL, 3),
+                        ('00000000-0000-0000-0000-000000000004', 'dns.check_records', 'default', 'PENDING', '{}', NULL, 4);
+                    """;
+                cmd.ExecuteNonQuery();
+            }
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            for (var start = 0; start < 2; start++)
+            {
+                using var store = SqliteTaskStore.OpenFile(path);
+                await store.InitializeAsync(CancellationToken.None);
+                string? VerdictOf(int n) => store.GetAsync(Guid.Parse($"00000000-0000-0000-0000-00000000000{n}"), CancellationToken.None).Result!.Verdict;
+                Assert.Equal("partial", VerdictOf(1));
+                Assert.Equal("pass", VerdictOf(2));
+                Assert.Equal("error", VerdictOf(3));
+                Assert.Null(VerdictOf(4));
+                Assert.Single((await store.ListAsync(new TaskQuery(Verdict: "partial"), CancellationToken.None)).Tasks);
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            }
+        }
+        finally
+        {
+            foreach (var f in new[] { path, path + "-wal", path + "-shm" })
+            {
+                File.Delete(f);
+            }
         }
     }
 

@@ -43,7 +43,7 @@ public abstract class UnfinishedCountContract
         {
             var t = await Add("alice");
             await store.TryStartAsync(t.Id, "w", T0, ct);
-            Assert.True(await store.FinishAsync(t.Id, i % 2 == 0 ? TaskState.Success : TaskState.Failure, "{}", null, "{}", null, T0, ct));
+            Assert.True(await store.FinishAsync(t.Id, i % 2 == 0 ? TaskState.Success : TaskState.Failure, "{}", null, "{}", null, T0, null, ct));
         }
         for (var i = 0; i < 4; i++)
         {
@@ -75,7 +75,7 @@ public abstract class UnfinishedCountContract
         // Finishing one task changes both answers alike.
         var page = await store.ListAsync(new TaskQuery(State: TaskState.Started, Owner: "alice", Limit: 1), ct);
         var started = Assert.Single(page.Tasks);
-        Assert.True(await store.FinishAsync(started.Id, TaskState.Success, "{}", null, "{}", null, T0, ct));
+        Assert.True(await store.FinishAsync(started.Id, TaskState.Success, "{}", null, "{}", null, T0, null, ct));
         Assert.Equal(alice - 1, await UnfinishedByPagingAsync(store, "alice"));
         Assert.Equal(alice - 1, await store.CountUnfinishedAsync("alice", 10_000, ct));
     }

@@ -30,7 +30,7 @@ public sealed class DnsVerdictUiTests(BrowserFixture fixture) : BrowserPageTest(
         await Expect(row).ToHaveClassAsync("row-bad");
         await Expect(row.Locator("span.state").First).ToHaveTextAsync("inconsistent");
         await Expect(row.Locator("span.state").First).ToHaveClassAsync("state state-bad");
-        await Expect(Page.Locator("p.verdict")).ToHaveTextAsync("Some checks failed.");
+        await Expect(Page.Locator("p.verdict")).ToHaveTextAsync("1 of 1 checks failed.");
         // Each resolver's own state beside it, the stale one highlighted.
         await Expect(row.Locator("table.inner tr.differs")).ToHaveCountAsync(2);
     }

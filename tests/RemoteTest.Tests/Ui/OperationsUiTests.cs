@@ -42,7 +42,9 @@ public sealed class OperationsUiTests(BrowserFixture fixture) : BrowserPageTest(
 
         // The schedule's last runs (GET /schedules/{name}) link to each run, and "all runs" to its history.
         await Page.GotoAsync("/ui/schedules");
-        await Expect(row.Locator($".last-runs [data-run-id='{runId}'] .badge")).ToHaveTextAsync("SUCCESS");
+        // The run's verdict leads (the domain is in a named state: PASS), the state follows as text.
+        await Expect(row.Locator($".last-runs [data-run-id='{runId}'] .badge")).ToHaveTextAsync("PASS");
+        await Expect(row.Locator($".last-runs [data-run-id='{runId}'] .state-text")).ToHaveTextAsync("SUCCESS");
         await Fixture.ScreenshotAsync(Page, "schedules");
         await row.Locator($"[data-all-runs='{name}']").ClickAsync();
         await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/ui/history\\?schedule={name}$"));

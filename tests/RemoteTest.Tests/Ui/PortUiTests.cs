@@ -35,7 +35,7 @@ public sealed class PortUiTests(BrowserFixture fixture) : BrowserPageTest(fixtur
         await Expect(tlsCell).ToHaveClassAsync("cell-warn");
         await Expect(tlsCell).ToContainTextAsync("sbc.example.test");
         await Expect(tlsCell).ToContainTextAsync("10 d left");
-        await Expect(Page.Locator(".verdict")).ToHaveTextAsync("Some checks failed.");
+        await Expect(Page.Locator(".verdict")).ToHaveTextAsync("1 of 3 checks failed.");
         await Fixture.ScreenshotAsync(Page, "task-ports");
 
         var csv = await (await Page.RunAndWaitForDownloadAsync(() => Page.Locator("[data-export=csv]").ClickAsync())).PathAsync();

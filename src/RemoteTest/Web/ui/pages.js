@@ -1,5 +1,5 @@
 // The task page (live progress, result tables, export, share), history, schedules and workers.
-import { h, mount, formatDate, durationBetween, stateBadge, emptyState, download, toCsv, maskSecrets, STATES } from './util.js';
+import { h, mount, formatDate, durationBetween, outcomeBadge, emptyState, download, toCsv, maskSecrets, STATES } from './util.js';
 import { get, del, post, taskList } from './api.js';
 import { renderResult, csvRows, passed } from './results.js';
 import { showError, clearErrors } from './forms.js';
@@ -62,7 +62,7 @@ function renderHead(head, id, s, alive, notice) {
     if (failed && !failed.ended) cancel.disabled = false;
   } }, 'Cancel') : null;
   mount(head,
-    h('h1', {}, s.task_name || 'Task', ' ', stateBadge(s.state)),
+    h('h1', {}, s.task_name || 'Task', ' ', outcomeBadge(s)),
     h('dl', { class: 'facts' },
       fact('Task id', h('code', { id: 'task-id' }, id), ' ', h('a', { href: link, class: 'share', dataset: { share: '1' } }, 'link'), ' ', copy),
       s.queue ? fact('Queue', s.queue) : null,
@@ -125,7 +125,7 @@ async function renderOutcome(body, s, navigate) {
     mount(body, exports,
       differences(s.differences),
       h('div', { class: 'locations' }, children.map(([loc, c]) => h('section', { class: 'location', dataset: { location: loc } },
-        h('h2', {}, c.location && c.location !== loc ? `${loc} (${c.location})` : loc, ' ', stateBadge(c.state),
+        h('h2', {}, c.location && c.location !== loc ? `${loc} (${c.location})` : loc, ' ', outcomeBadge(c),
           c.status ? h('small', { class: 'muted' }, ` ${c.status}`) : null),
         outcomeOf(s.task_name || c.task_name, c)))));
     return;
@@ -135,8 +135,12 @@ async function renderOutcome(body, s, navigate) {
 }
 
 function verdict(s) {
-  const ok = passed(s.task_name, s.result);
-  return h('p', { class: `verdict ${ok ? 'verdict-ok' : 'verdict-bad'}` }, ok ? 'Every check passed.' : 'Some checks failed.');
+  // The server's verdict when it sent one (older servers did not): the same rule as the CLI and the history filter.
+  const ok = s.verdict ? s.verdict === 'pass' : passed(s.task_name, s.result);
+  const c = s.checks;
+  const text = ok ? 'Every check passed.'
+    : c && c.passed + c.failed > 0 ? `${c.failed} of ${c.passed + c.failed} checks failed.` : 'Some checks failed.';
+  return h('p', { class: `verdict ${ok ? 'verdict-ok' : 'verdict-bad'}` }, text);
 }
 
 function outcomeOf(taskName, s) {
@@ -183,11 +187,15 @@ function csvOf(s) {
 export async function historyPage(root, params, navigate) {
   const known = await taskList();
   const state = h('select', { name: 'state' }, h('option', { value: '' }, 'any state'), STATES.map(s => h('option', { value: s }, s)));
+  // The verdict filter leads: "which checks failed?" is the question of a change window, not "which tasks ran".
+  const verdict = h('select', { name: 'verdict' }, h('option', { value: '' }, 'any verdict'),
+    [['pass', 'PASS'], ['fail', 'FAIL'], ['partial', 'PARTIAL'], ['error', 'ERROR']].map(([v, label]) => h('option', { value: v }, label)));
   const task = h('select', { name: 'task_name' }, h('option', { value: '' }, 'any task'), known.task_names.map(n => h('option', { value: n }, n)));
   const queue = h('input', { name: 'queue', placeholder: 'any queue', size: 10 });
   const since = h('input', { type: 'date', name: 'since' });
   const until = h('input', { type: 'date', name: 'until' });
   state.value = params.get('state') || '';
+  verdict.value = params.get('verdict') || '';
   task.value = params.get('task_name') || '';
   queue.value = params.get('queue') || '';
   since.value = params.get('since') || '';
@@ -197,7 +205,7 @@ export async function historyPage(root, params, navigate) {
   const limit = Math.min(500, Math.max(1, Number(params.get('limit')) || HISTORY_PAGE));
   const hidden = { schedule, limit: params.get('limit') ? String(limit) : '' };
   const filters = h('form', { class: 'filters', role: 'search' },
-    h('label', {}, 'State ', state), h('label', {}, 'Task ', task), h('label', {}, 'Queue ', queue), h('label', {}, 'Since ', since), h('label', {}, 'Until ', until),
+    h('label', {}, 'Verdict ', verdict), h('label', {}, 'State ', state), h('label', {}, 'Task ', task), h('label', {}, 'Queue ', queue), h('label', {}, 'Since ', since), h('label', {}, 'Until ', until),
     h('button', { type: 'submit' }, 'Filter'),
     schedule ? h('span', { class: 'chip', dataset: { filter: 'schedule' } }, h('b', {}, 'schedule'), ` ${schedule} `,
       h('a', { href: historyUrl({ ...current(), schedule: '' }), title: 'Remove this filter' }, '×')) : null);
@@ -205,21 +213,22 @@ export async function historyPage(root, params, navigate) {
   const more = h('div', { class: 'more' });
   const count = h('span', { class: 'muted', id: 'history-count' });
   const area = h('div', {}, h('table', { class: 'list history' },
-    h('thead', {}, h('tr', {}, ['Task', 'State', 'Targets', 'Submitted', 'Took', 'Queue', 'Worker', 'Id', ''].map(t => h('th', {}, t)))), table), more);
+    h('thead', {}, h('tr', {}, ['Task', 'Verdict', 'Targets', 'Submitted', 'Took', 'Queue', 'Worker', 'Id', ''].map(t => h('th', {}, t)))), table), more);
   mount(root, h('h1', {}, 'History ', count), filters, area);
   function current() {
-    return { state: state.value, task_name: task.value, queue: queue.value.trim(), since: since.value, until: until.value, ...hidden };
+    return { verdict: verdict.value, state: state.value, task_name: task.value, queue: queue.value.trim(), since: since.value, until: until.value, ...hidden };
   }
   const change = ev => {
     ev && ev.preventDefault();
     navigate(historyUrl(current()));
   };
   filters.addEventListener('submit', change);
-  [state, task, since, until].forEach(el => el.addEventListener('change', change));
+  [verdict, state, task, since, until].forEach(el => el.addEventListener('change', change));
 
   const load = async cursor => {
     const q = new URLSearchParams({ limit: String(limit) });
     if (state.value) q.set('state', state.value);
+    if (verdict.value) q.set('verdict', verdict.value);
     if (task.value) q.set('task_name', task.value);
     if (queue.value.trim()) q.set('queue', queue.value.trim());
     if (schedule) q.set('schedule', schedule);
@@ -237,7 +246,7 @@ export async function historyPage(root, params, navigate) {
     const b = r.body || {};
     const list = (Array.isArray(b) ? b : b.tasks || b.items || b.results || [])
       // The server filters; checking again here keeps the view right against a server that ignores a filter.
-      .filter(t => (!state.value || t.state === state.value) && (!task.value || t.task_name === task.value));
+      .filter(t => (!state.value || t.state === state.value) && (!verdict.value || t.verdict === verdict.value) && (!task.value || t.task_name === task.value));
     table.append(...list.map(historyRow));
     const next = Array.isArray(b) ? null : b.next_cursor;
     count.textContent = table.children.length ? `${table.children.length}${next ? '+' : ''} tasks` : '';
@@ -254,20 +263,20 @@ function historyUrl(filters) {
 }
 
 function historyRow(t) {
-  const badge = h('td', {}, stateBadge(t.state));
+  const badge = h('td', {}, outcomeBadge(t));
   const note = h('small', { class: 'notice', role: 'status' });
   // Only a task that has not ended can be revoked; the server answers 409 for one that ended meanwhile.
   const revoke = !t.ready && (t.state === 'PENDING' || t.state === 'STARTED' || t.state === 'RETRY')
     ? h('button', { type: 'button', class: 'danger small', dataset: { revoke: t.task_id }, title: 'Cancel this task (DELETE /task/{id})', onclick: async () => {
       revoke.disabled = true;
       const outcome = await revokeTask(t.task_id);
-      if (outcome.state) { mount(badge, stateBadge(outcome.state)); row.dataset.state = outcome.state; }
+      if (outcome.state) { mount(badge, outcomeBadge({ state: outcome.state })); row.dataset.state = outcome.state; }
       mount(note, outcome.ok ? '' : outcome.message);
       note.className = `notice ${outcome.ok ? '' : 'notice-bad'}`;
       if (outcome.ended) revoke.remove(); else revoke.disabled = false;
     } }, 'Revoke')
     : null;
-  const row = h('tr', { dataset: { taskId: t.task_id, state: t.state } },
+  const row = h('tr', { dataset: { taskId: t.task_id, state: t.state, verdict: t.verdict || '' } },
     h('td', {}, h('a', { href: `/ui/task/${encodeURIComponent(t.task_id)}` }, t.task_name || '?'),
       t.schedule ? h('small', { class: 'muted' }, ` · ${t.schedule}`) : null),
     badge,
@@ -330,8 +339,8 @@ function lastRuns(s) {
   const runs = Array.isArray(s.last_runs) ? s.last_runs.slice(0, LAST_RUNS_SHOWN) : [];
   const all = h('a', { href: `/ui/history?schedule=${encodeURIComponent(s.name)}`, class: 'small-link', dataset: { allRuns: s.name } }, 'all runs');
   if (!runs.length) return [s.last_fired ? h('div', {}, formatDate(s.last_fired)) : h('span', { class: 'muted' }, 'not run yet'), ' ', s.last_fired ? all : null];
-  return [runs.map(run => h('a', { href: `/ui/task/${encodeURIComponent(run.task_id)}`, class: 'run-link', title: `${run.state} · ${formatDate(run.date_submitted)}`, dataset: { runId: run.task_id } },
-    stateBadge(run.state))), h('div', { class: 'muted' }, formatDate(runs[0].date_submitted), ' · ', all)];
+  return [runs.map(run => h('a', { href: `/ui/task/${encodeURIComponent(run.task_id)}`, class: 'run-link', title: `${run.verdict || run.state} · ${formatDate(run.date_submitted)}`, dataset: { runId: run.task_id } },
+    outcomeBadge(run))), h('div', { class: 'muted' }, formatDate(runs[0].date_submitted), ' · ', all)];
 }
 
 function scheduleForm(known, done) {

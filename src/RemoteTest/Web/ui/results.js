@@ -125,15 +125,19 @@ function nameserverTable(r, colours) {
 
 // ---------- porttest.run ----------
 
-/** ok (green), bad (red: closed or failed), warn (amber: open but the TLS check found a problem). */
-export function portStatus(p) {
-  if (!p) return 'bad';
+/**
+ * ok (green), bad (red: closed, or the TLS check failed — a refused certificate is a failure, not a warning),
+ * warn (amber: only a certificate that expires in under CERT_WARN_DAYS days).
+ */
+export function portStatus(p, failed = false) {
+  if (!p || failed) return 'bad';
   // A port may be expected closed ("expected": "closed"); then closed is the good outcome and open the bad one.
   if (!p.open) return p.expected === 'closed' || p.expected === 'any' ? 'ok' : 'bad';
   if (p.expected === 'closed') return 'bad';
   const t = p.tls;
-  if (t && (t.error || t.loaded === false || t.name_match === false || t.chain_valid === false ||
-    (typeof t.days_left === 'number' && t.days_left < CERT_WARN_DAYS))) return 'warn';
+  // The server lists a refused certificate in failed_ports (failed); without verification a mismatch is only shown.
+  if (t && (t.error || t.loaded === false)) return 'bad';
+  if (t && typeof t.days_left === 'number' && t.days_left < CERT_WARN_DAYS) return 'warn';
   return 'ok';
 }
 
@@ -147,27 +151,32 @@ const ports = {
   header: ['host', 'port', 'open', 'status', 'error', 'error_kind', 'connect_ms', 'tls_cn', 'tls_days_left', 'tls_not_after', 'tls_issuer', 'tls_error'],
   rows: result => entries(result).flatMap(([host, r]) => Object.entries(r.ports || {}).map(([port, p]) => {
     const t = p.tls || {};
-    return [host, port, p.open, portStatus(p), p.error, p.error_kind, p.connect_ms, t.cn, p.tls ? daysLeft(t) : null, t.not_after, t.issuer, t.error];
+    return [host, port, p.open, portStatus(p, failedPort(r, port)), p.error, p.error_kind, p.connect_ms, t.cn, p.tls ? daysLeft(t) : null, t.not_after, t.issuer, t.error];
   })),
   table(result) {
     const list = entries(result);
     const allPorts = [...new Set(list.flatMap(([, r]) => Object.keys(r.ports || {})))].sort((a, b) => Number(a) - Number(b));
     const rows = list.map(([host, r]) => h('tr', { dataset: { host } },
       h('th', { scope: 'row' }, host, r.error ? h('div', { class: 'error-text' }, r.error) : null),
-      allPorts.map(port => portCell(host, port, (r.ports || {})[port]))));
+      allPorts.map(port => portCell(host, port, (r.ports || {})[port], failedPort(r, port)))));
     return h('div', {},
       h('table', { class: 'grid ports' },
         h('thead', {}, h('tr', {}, h('th', {}, 'Host'), allPorts.map(p => h('th', {}, p)))),
         h('tbody', {}, rows)),
-      h('p', { class: 'legend' }, h('span', { class: 'cell-ok' }, 'open'), ' ', h('span', { class: 'cell-bad' }, 'closed / failed'), ' ',
-        h('span', { class: 'cell-warn' }, `TLS problem or certificate expires in < ${CERT_WARN_DAYS} days`)),
+      h('p', { class: 'legend' }, h('span', { class: 'cell-ok' }, 'open'), ' ', h('span', { class: 'cell-bad' }, 'closed / failed (TLS included)'), ' ',
+        h('span', { class: 'cell-warn' }, `certificate expires in < ${CERT_WARN_DAYS} days`)),
       portTraces(result));
   },
 };
 
-function portCell(host, port, p) {
+/** Whether the server listed this port of the host in failed_ports (its own rule: closed, wrong state, TLS refused). */
+function failedPort(r, port) {
+  return (r.failed_ports || []).some(f => String(f) === String(port));
+}
+
+function portCell(host, port, p, failed) {
   if (!p) return h('td', { class: 'cell-none' }, '');
-  const status = portStatus(p);
+  const status = portStatus(p, failed);
   const lines = [p.open ? 'open' : (p.error_kind || 'closed')];
   if (p.expected && p.expected !== 'open') lines.push(`expected ${p.expected}`);
   const title = [`${host}:${port} ${p.open ? 'open' : 'closed'}`];

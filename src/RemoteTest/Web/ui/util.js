@@ -90,6 +90,24 @@ export function stateBadge(state) {
   return h('span', { class: `badge state-${String(state || '').toLowerCase()}` }, state || '?');
 }
 
+const VERDICT_WORDS = { pass: 'PASS', fail: 'FAIL', partial: 'PARTIAL', error: 'ERROR' };
+
+/**
+ * The badge that leads for a task: its verdict (did the checks pass?) — PASS, FAIL 2/2, PARTIAL 1/3 (failed of
+ * checked), ERROR — with the Celery state as secondary text; a task without a verdict (not finished, or
+ * cancelled) shows its state as the badge. Colours: green passed, red failed; never amber (that means "expiring soon").
+ */
+export function outcomeBadge(t) {
+  const v = t && t.verdict;
+  if (!VERDICT_WORDS[v]) return stateBadge(t && t.state);
+  const c = t.checks;
+  const counts = c && (v === 'fail' || v === 'partial') && c.passed + c.failed > 0 ? ` ${c.failed}/${c.passed + c.failed}` : '';
+  const title = c ? `${c.passed} passed, ${c.failed} failed` : undefined;
+  return h('span', { class: 'outcome' },
+    h('span', { class: `badge verdict-badge verdict-${v}`, dataset: { verdict: v }, title }, VERDICT_WORDS[v] + counts),
+    ' ', h('small', { class: 'state-text muted' }, t.state || ''));
+}
+
 /** A friendly panel for a list with nothing in it, or a feature the server does not offer. */
 export function emptyState(title, text) {
   return h('div', { class: 'empty' }, h('strong', {}, title), h('p', {}, text));
