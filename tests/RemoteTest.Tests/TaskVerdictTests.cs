@@ -38,7 +38,17 @@ public sealed class TaskVerdictTests
     [InlineData("""{"summary":{"ok":false},"results":{"x":{}}}""", "fail")]
     [InlineData("""{"summary":{}}""", "pass")]
     public void Unknown_tasks_follow_summary_ok(string result, string verdict) =>
-        Assert.Equal(verdict, TaskVerdict.Of("path.trace", TaskState.Success, result));
+        Assert.Equal(verdict, TaskVerdict.Of("some.future_task", TaskState.Success, result));
+
+    [Fact]
+    public void Path_trace_counts_traces_that_reached_their_target()
+    {
+        var j = TaskVerdict.Judge("path.trace", TaskState.Success,
+            """{"summary":{"ok":false},"results":{"10.0.0.2":{"ports":{"443":{"end":"reached","reached":true},"8443":{"end":"filtered","reached":false}}},"10.0.0.3":{"ports":{"icmp":{"end":"reached","reached":true}}}}}""");
+        Assert.Equal(new TaskVerdict.Judgement("partial", 2, 1), j);
+        Assert.Equal("pass", TaskVerdict.Of("path.trace", TaskState.Success,
+            """{"summary":{"ok":true},"results":{"h":{"ports":{"443":{"reached":true}}}}}"""));
+    }
 
     [Fact]
     public void Summary_ok_false_never_passes_and_states_decide_the_rest()

@@ -15,7 +15,7 @@ namespace RemoteTest.Tasks;
 /// finished, and for REVOKED (it was stopped: nothing was judged). The checks counted per task, each by the task's own
 /// <c>ok</c> rule: <c>dns.check_records</c> one per domain (<see cref="DnsVerdict.DomainOk(JsonObject)"/>);
 /// <c>porttest.run</c> one per host × port (failed when listed in the host's <c>failed_ports</c>; a host that could
-/// not be checked at all is one failed check); <c>apptest.run</c> one per host × application (its <c>ok</c>). Any other
+/// not be checked at all is one failed check); <c>apptest.run</c> one per host × application (its <c>ok</c>); <c>path.trace</c> one per host × port (reached). Any other
 /// task: <c>summary.ok</c> decides pass or fail, and pass when it reports none. A <c>summary.ok</c> of false never
 /// yields pass, so the verdict and the CLI's exit code cannot disagree.
 /// </remarks>
@@ -125,6 +125,16 @@ public static class TaskVerdict
                     foreach (var (_, app) in host as JsonObject ?? [])
                     {
                         if (app?["ok"] is JsonValue ok && ok.GetValueKind() == JsonValueKind.True) passed++; else failed++;
+                    }
+                }
+                return (passed, failed);
+            case "path.trace":
+                // One check per host × port (or "icmp"): it passed when the trace reached its target.
+                foreach (var (_, host) in results)
+                {
+                    foreach (var (_, trace) in (host as JsonObject)?["ports"] as JsonObject ?? [])
+                    {
+                        if (trace?["reached"] is JsonValue reached && reached.GetValueKind() == JsonValueKind.True) passed++; else failed++;
                     }
                 }
                 return (passed, failed);
