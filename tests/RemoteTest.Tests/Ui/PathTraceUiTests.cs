@@ -135,7 +135,6 @@ public sealed class PathTraceUiTests(BrowserFixture fixture, PathTraceLab lab) :
             await page.Locator("[name=max_hops]").FillAsync("5");
             await page.Locator("[name=timeout]").FillAsync("0.5");
             await page.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true }).ClickAsync();
-            await page.WaitForURLAsync("**/ui/task/**");
 
             var reached = page.Locator($"section.trace[data-trace='{RoutedLab.Target}:443 tcp']");
             await Expect(reached.Locator(".trace-end")).ToHaveTextAsync("reached", new() { Timeout = 20_000 });
@@ -168,7 +167,6 @@ public sealed class PathTraceUiTests(BrowserFixture fixture, PathTraceLab lab) :
             await page.Locator("[name=timeout]").FillAsync("1");
             await page.Locator("[name=trace_failed]").CheckAsync();
             await page.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true }).ClickAsync();
-            await page.WaitForURLAsync("**/ui/task/**");
 
             var trace = page.Locator($".port-trace[data-host='{RoutedLab.Target}'][data-port='8443']");
             await Expect(trace.Locator(".trace-end")).ToHaveTextAsync($"filtered after hop 2 ({RoutedLab.Hop2})", new() { Timeout = 20_000 });
