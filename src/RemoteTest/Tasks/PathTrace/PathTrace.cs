@@ -140,13 +140,13 @@ public sealed class PathTrace(
                 }
                 return new PathTraceHostResult(failed, addresses, resolution.Error, resolution.ErrorKind);
             }
-            // Raw IPv4 probes; ICMP also traces IPv6 through the unprivileged Ping fallback.
+            // IPv4 first when a name has both; TCP and UDP trace IPv6 with raw IPv6 sockets, ICMP through the Ping fallback.
             var target = resolution.Addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
-                         ?? (args.Protocol == "icmp" ? resolution.Addresses[0] : null);
+                         ?? resolution.Addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetworkV6);
             var reports = await Task.WhenAll(host.Ports.Select(async port =>
             {
                 var report = target is null
-                    ? Failed(null, args, port, "IPv6 targets are traced with protocol icmp only", ErrorKind.NotCheckable)
+                    ? Failed(null, args, port, "no IPv4 or IPv6 address to trace", ErrorKind.NotCheckable)
                     : await TraceAsync(args, traceSettings, target, port, names, deadline.Token, cancellationToken);
                 context.Complete();
                 return report;
