@@ -9,7 +9,8 @@ namespace RemoteTest.Probes;
 /// TTL; routers answer ICMP time exceeded (read on a raw ICMP socket), the target SYN-ACK or RST (read on the raw TCP
 /// socket). The probe number rides in the SYN's sequence number, which both kinds of answer quote back. The source
 /// port is reserved by a bound (never listening) TCP socket, so the kernel resets the SYN-ACKs and no other
-/// connection shares the port. IPv4; needs CAP_NET_RAW.
+/// connection shares the port. IPv4 and IPv6 (a raw IPv6 socket gives no IP header: the sender comes with the
+/// datagram, and ICMPv6 errors are read in ICMPv4's terms); needs CAP_NET_RAW.
 /// </summary>
 public sealed class TcpSynTrace : ITraceProbe
 {
@@ -22,16 +23,19 @@ public sealed class TcpSynTrace : ITraceProbe
     private readonly ushort _sourcePort;
     private readonly ushort _nonce = (ushort)Random.Shared.Next(1, 65536);
     private readonly Lock _sendLock = new();
+    private readonly bool _v6;
 
     public TcpSynTrace(TraceSockets sockets, IPEndPoint target)
     {
         _target = target;
         _source = sockets.SourceFor(target.Address);
-        _raw = sockets.Create(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Tcp);
+        var family = target.AddressFamily;
+        _v6 = family == AddressFamily.InterNetworkV6;
+        _raw = sockets.Create(family, SocketType.Raw, ProtocolType.Tcp);
         try
         {
-            _icmp = sockets.Create(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Icmp);
-            _reservation = sockets.Create(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            _icmp = sockets.CreateIcmp(family);
+            _reservation = sockets.Create(family, SocketType.Stream, ProtocolType.Tcp);
             _reservation.Bind(new IPEndPoint(_source, 0));
             _sourcePort = (ushort)((IPEndPoint)_reservation.LocalEndPoint!).Port;
             _raw.Bind(new IPEndPoint(_source, 0));
@@ -59,7 +63,7 @@ public sealed class TcpSynTrace : ITraceProbe
         BinaryPrimitives.WriteUInt16BigEndian(segment[16..], Checksum(segment));
         lock (_sendLock)
         {
-            _raw.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.IpTimeToLive, ttl);
+            _raw.Ttl = (short)ttl; // IP_TTL, or IPV6_UNICAST_HOPS on an IPv6 socket
             _raw.SendTo(segment, new IPEndPoint(_target.Address, 0));
         }
     }
@@ -80,15 +84,16 @@ public sealed class TcpSynTrace : ITraceProbe
         var buffer = new byte[2048];
         while (!cancellationToken.IsCancellationRequested)
         {
-            var n = await TraceReceive.NextAsync(_raw, buffer, cancellationToken);
+            var (n, from) = await TraceReceive.NextFromAsync(_raw, buffer, cancellationToken);
             if (n < 0)
             {
                 return;
             }
             var stamp = TimeProvider.System.GetTimestamp();
             var packet = buffer.AsSpan(0, n);
-            var ihl = IcmpPacket.HeaderLength(packet);
-            if (ihl < 20 || n < ihl + 20 || !IcmpPacket.Source(packet).Equals(_target.Address))
+            var ihl = _v6 ? 0 : IcmpPacket.HeaderLength(packet);
+            var sender = _v6 ? from : ihl >= 20 && n >= ihl + 20 ? IcmpPacket.Source(packet) : null;
+            if (ihl < 0 || n < ihl + 20 || sender is null || !sender.Equals(_target.Address))
             {
                 continue;
             }
@@ -111,13 +116,14 @@ public sealed class TcpSynTrace : ITraceProbe
         var buffer = new byte[2048];
         while (!cancellationToken.IsCancellationRequested)
         {
-            var n = await TraceReceive.NextAsync(_icmp, buffer, cancellationToken);
+            var (n, from) = await TraceReceive.NextFromAsync(_icmp, buffer, cancellationToken);
             if (n < 0)
             {
                 return;
             }
             var stamp = TimeProvider.System.GetTimestamp();
-            if (!IcmpPacket.TryParseError(buffer.AsMemory(0, n), out var error) || error.QuotedProtocol != 6
+            var parsed = _v6 ? IcmpPacket.TryParseErrorV6(buffer.AsMemory(0, n), from!, out var error) : IcmpPacket.TryParseError(buffer.AsMemory(0, n), out error);
+            if (!parsed || error.QuotedProtocol != 6
                 || !error.QuotedDestination.Equals(_target.Address))
             {
                 continue;
@@ -135,6 +141,21 @@ public sealed class TcpSynTrace : ITraceProbe
 
     private ushort Checksum(ReadOnlySpan<byte> segment)
     {
+        if (_v6)
+        {
+            // RFC 8200 §8.1: source, destination, upper-layer length (32 bits), three zero bytes, next header.
+            Span<byte> pseudo6 = stackalloc byte[40];
+            _source.TryWriteBytes(pseudo6, out _);
+            _target.Address.TryWriteBytes(pseudo6[16..], out _);
+            BinaryPrimitives.WriteUInt32BigEndian(pseudo6[32..], (uint)segment.Length);
+            pseudo6[39] = 6;
+            uint sum6 = 0;
+            for (var i = 0; i < 40; i += 2)
+            {
+                sum6 += BinaryPrimitives.ReadUInt16BigEndian(pseudo6[i..]);
+            }
+            return IcmpPacket.Checksum(segment, sum6);
+        }
         Span<byte> pseudo = stackalloc byte[12];
         _source.TryWriteBytes(pseudo, out _);
         _target.Address.TryWriteBytes(pseudo[4..], out _);
@@ -159,6 +180,29 @@ public sealed class TcpSynTrace : ITraceProbe
 /// <summary>Receiving on a trace socket until the trace ends.</summary>
 internal static class TraceReceive
 {
+    /// <summary>Bytes of the next packet and its sender, or -1 once cancelled or the socket is closed.</summary>
+    public static async Task<(int Length, IPAddress? From)> NextFromAsync(Socket socket, byte[] buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var any = socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any;
+            var got = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(any, 0), cancellationToken);
+            return (got.ReceivedBytes, ((IPEndPoint)got.RemoteEndPoint).Address);
+        }
+        catch (OperationCanceledException)
+        {
+            return (-1, null);
+        }
+        catch (ObjectDisposedException)
+        {
+            return (-1, null);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted)
+        {
+            return (-1, null);
+        }
+    }
+
     /// <summary>Bytes of the next packet, or -1 once cancelled or the socket is closed.</summary>
     public static async Task<int> NextAsync(Socket socket, byte[] buffer, CancellationToken cancellationToken)
     {

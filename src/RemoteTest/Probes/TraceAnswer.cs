@@ -76,6 +76,39 @@ public static class IcmpPacket
         return true;
     }
 
+    /// <summary>
+    /// Parses an ICMPv6 time-exceeded (3) or destination-unreachable (1) message as a raw ICMPv6 socket gives it (no
+    /// IPv6 header: <paramref name="from"/> is the sender). Type and code are given in ICMPv4's terms (time exceeded 11,
+    /// unreachable 3 with the matching code: no route → net-unreachable, admin-prohibited, address → host, port → port)
+    /// so one reading serves both families. The quoted packet's extension headers are not walked: probes carry none.
+    /// </summary>
+    public static bool TryParseErrorV6(ReadOnlyMemory<byte> message, IPAddress from, out Error error)
+    {
+        error = default;
+        var span = message.Span;
+        if (span.Length < 8 + 40 + 8 || span[8] >> 4 != 6)
+        {
+            return false;
+        }
+        int type = span[0], code = span[1];
+        var (v4Type, v4Code) = (type, code) switch
+        {
+            (3, _) => (TimeExceeded, code),
+            (1, 0) => (DestinationUnreachable, 0),
+            (1, 1 or 5 or 6) => (DestinationUnreachable, 13),
+            (1, 3) => (DestinationUnreachable, 1),
+            (1, 4) => (DestinationUnreachable, PortUnreachable),
+            (1, _) => (DestinationUnreachable, 1),
+            _ => (-1, -1),
+        };
+        if (v4Type < 0)
+        {
+            return false;
+        }
+        error = new Error(from, v4Type, v4Code, span[8 + 6], new IPAddress(span.Slice(8 + 24, 16)), message[(8 + 40)..]);
+        return true;
+    }
+
     /// <summary>The Internet checksum (RFC 1071) of <paramref name="data"/> added to <paramref name="sum"/>.</summary>
     public static ushort Checksum(ReadOnlySpan<byte> data, uint sum = 0)
     {

@@ -20,6 +20,15 @@ public class TraceSockets
         return ((IPEndPoint)probe.LocalEndPoint!).Address;
     }
 
+    /// <summary>The raw socket that receives ICMP errors of <paramref name="family"/> (ICMP or ICMPv6).</summary>
+    public Socket CreateIcmp(AddressFamily family)
+    {
+        var socket = Create(family, SocketType.Raw, family == AddressFamily.InterNetworkV6 ? ProtocolType.IcmpV6 : ProtocolType.Icmp);
+        // Bound to the wildcard (it still hears every ICMP message): .NET reads senders (ReceiveFrom) only on bound sockets.
+        socket.Bind(new IPEndPoint(family == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
+        return socket;
+    }
+
     /// <summary>True when this process may open raw IPv4 sockets (CAP_NET_RAW); checked once at start-up for the log.</summary>
     public bool RawAllowed()
     {

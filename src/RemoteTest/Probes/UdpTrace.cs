@@ -8,7 +8,7 @@ namespace RemoteTest.Probes;
 /// <summary>
 /// UDP traceroute to one port (e.g. SIP 5060): each probe is a datagram from its own UDP socket (its source port names
 /// the probe) with a rising TTL; routers answer ICMP time exceeded, the target a UDP reply or ICMP port unreachable
-/// (both count as reached), a firewall ICMP unreachable. Errors are read on a raw ICMP socket (CAP_NET_RAW). IPv4.
+/// (both count as reached), a firewall ICMP unreachable. Errors are read on a raw ICMP or ICMPv6 socket (CAP_NET_RAW).
 /// </summary>
 public sealed class UdpTrace : ITraceProbe
 {
@@ -26,14 +26,14 @@ public sealed class UdpTrace : ITraceProbe
         _sockets = sockets;
         _target = target;
         _source = sockets.SourceFor(target.Address);
-        _icmp = sockets.Create(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Icmp);
+        _icmp = sockets.CreateIcmp(target.AddressFamily);
     }
 
     public void Send(int ttl, int probeId)
     {
-        var socket = _sockets.Create(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        var socket = _sockets.Create(_target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(_source, 0));
-        socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.IpTimeToLive, ttl);
+        socket.Ttl = (short)ttl; // IP_TTL, or IPV6_UNICAST_HOPS on an IPv6 socket
         socket.Connect(_target);
         _byPort[((IPEndPoint)socket.LocalEndPoint!).Port] = (probeId, socket);
         socket.Send(Payload);
@@ -50,13 +50,16 @@ public sealed class UdpTrace : ITraceProbe
         var buffer = new byte[2048];
         while (!cancellationToken.IsCancellationRequested)
         {
-            var n = await TraceReceive.NextAsync(_icmp, buffer, cancellationToken);
+            var (n, from) = await TraceReceive.NextFromAsync(_icmp, buffer, cancellationToken);
             if (n < 0)
             {
                 return;
             }
             var stamp = TimeProvider.System.GetTimestamp();
-            if (!IcmpPacket.TryParseError(buffer.AsMemory(0, n), out var error) || error.QuotedProtocol != 17
+            var parsed = _target.AddressFamily == AddressFamily.InterNetworkV6
+                ? IcmpPacket.TryParseErrorV6(buffer.AsMemory(0, n), from!, out var error)
+                : IcmpPacket.TryParseError(buffer.AsMemory(0, n), out error);
+            if (!parsed || error.QuotedProtocol != 17
                 || !error.QuotedDestination.Equals(_target.Address))
             {
                 continue;

@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using ARSoft.Tools.Net;
+using RemoteTest.Fixtures.Dns;
 using RemoteTest.Probes;
 using RemoteTest.Security;
 using RemoteTest.Tasks;
@@ -87,7 +89,13 @@ public sealed class PathTraceLabTests(PathTraceLab lab) : IClassFixture<PathTrac
         configure?.Invoke(options);
         var task = new RemoteTest.Tasks.PathTrace(Options.Create(options), new SystemHostResolver(), sockets, TimeProvider.System, guard);
         var k = (JsonObject?)kwargs?.DeepClone() ?? [];
-        k.TryAdd("resolve_names", false); // the lab has no DNS; a PTR query must not leave the machine
+        k.TryAdd("resolve_names", false); // a PTR query must not leave the machine: names only with a loopback resolver
+        if (k["resolve_names"]!.GetValue<bool>())
+        {
+            // With no resolver set the system's would be asked: refuse anything but loopback resolvers.
+            Assert.NotEmpty(options.Dns.DefaultNameservers);
+            Assert.All(options.Dns.DefaultNameservers, ns => Assert.True(IPAddress.IsLoopback(IPAddress.Parse(DnsQuery.ParseNameServer(ns)!.Address)), ns));
+        }
         var arguments = TaskArguments.Bind(task.Parameters, [data.DeepClone()], k);
         var result = await task.RunAsync(task.ParseArguments(arguments), new TaskContext(Guid.NewGuid()), CancellationToken.None);
         return JsonSerializer.SerializeToNode(result, result.GetType(), RemoteTestJson.Options)!.AsObject();
@@ -106,6 +114,35 @@ public sealed class PathTraceLabTests(PathTraceLab lab) : IClassFixture<PathTrac
         result["results"]![host]!["ports"]![key]!.AsObject();
 
     private static string Addresses(JsonObject trace) => string.Join(",", trace["hops"]!.AsArray().Select(h => h!["address"]?.GetValue<string>() ?? "*"));
+
+    [SkippableFact]
+    public async Task Hop_names_come_from_the_configured_resolver_and_a_silent_ptr_leaves_name_null_within_the_deadline()
+    {
+        Skip.If(lab.Unavailable is not null, lab.Unavailable);
+        await using var dns = DnsTestServer.Start(IPAddress.Parse("127.0.0.7"));
+        dns.Ptr(RoutedLab.Hop1, "r1.lab.test").Ptr(RoutedLab.Target, "target.lab.test");
+        // Router 2's PTR never answers: its lookup times out.
+        dns.Silent(IPAddress.Parse(RoutedLab.Hop2).GetReverseLookupDomain().ToString());
+        var nameTimeout = TimeSpan.FromMilliseconds(400);
+
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = await TraceAsync(Target(PathTraceLab.OpenTcpPort), new JsonObject { ["timeout"] = 1.0, ["max_hops"] = 8, ["resolve_names"] = true },
+            o =>
+            {
+                o.Dns.DefaultNameservers = [dns.NameServer];
+                o.PathTrace.NameTimeout = nameTimeout;
+            });
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+
+        var hops = Trace(result, "443")["hops"]!.AsArray();
+        Assert.Equal(["r1.lab.test", null, "target.lab.test"], hops.Select(h => h!["name"]?.GetValue<string>()));
+        Assert.Equal("reached", Trace(result, "443")["end"]!.GetValue<string>());
+        // The PTR questions went to the lab's server, each address once.
+        Assert.Equal(1, dns.QueriesFor(IPAddress.Parse(RoutedLab.Hop1).GetReverseLookupDomain().ToString()));
+        Assert.Equal(1, dns.QueriesFor(IPAddress.Parse(RoutedLab.Hop2).GetReverseLookupDomain().ToString()));
+        // A reached trace takes milliseconds; the silent PTR adds at most one NameTimeout, well inside the task's deadline.
+        Assert.True(elapsed < TimeSpan.FromSeconds(1.0) + nameTimeout + TimeSpan.FromMilliseconds(500), $"took {elapsed}");
+    }
 
     [SkippableFact]
     public async Task Tcp_trace_to_an_open_port_is_reached_through_both_routers()

@@ -140,13 +140,13 @@ public sealed class PathTrace(
                 }
                 return new PathTraceHostResult(failed, addresses, resolution.Error, resolution.ErrorKind);
             }
-            // Raw IPv4 probes; ICMP also traces IPv6 through the unprivileged Ping fallback.
+            // IPv4 first when a name has both; TCP and UDP trace IPv6 with raw IPv6 sockets, ICMP through the Ping fallback.
             var target = resolution.Addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
-                         ?? (args.Protocol == "icmp" ? resolution.Addresses[0] : null);
+                         ?? resolution.Addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetworkV6);
             var reports = await Task.WhenAll(host.Ports.Select(async port =>
             {
                 var report = target is null
-                    ? Failed(null, args, port, "IPv6 targets are traced with protocol icmp only", ErrorKind.NotCheckable)
+                    ? Failed(null, args, port, "no IPv4 or IPv6 address to trace", ErrorKind.NotCheckable)
                     : await TraceAsync(args, traceSettings, target, port, names, deadline.Token, cancellationToken);
                 context.Complete();
                 return report;
@@ -208,7 +208,8 @@ public sealed class PathTrace(
             run = await HopTracer.RunAsync(probe, settings, time, deadline);
         }
         cancellationToken.ThrowIfCancellationRequested(); // revoked: no result
-        var report = await BuildAsync(args, target, port, run.Probes, names, cancellationToken);
+        // Names are bounded by the task's deadline too (each lookup also by NameTimeout): a slow PTR leaves name null.
+        var report = await BuildAsync(args, target, port, run.Probes, names, deadline);
         if (!report.Reached && run.SendError is { } sendError)
         {
             report = report with { Error = $"{report.Error}; {sendError}", ErrorKind = report.ErrorKind ?? ErrorKind.Unreachable };
@@ -224,6 +225,11 @@ public sealed class PathTrace(
         var lastAnswered = answered.Select(p => p.Ttl).DefaultIfEmpty(0).Max();
         // Silent hops after the last answer are one silent hop: the drop point is the hop before it.
         var shown = endTtl != int.MaxValue ? endTtl : Math.Min(lastAnswered + 1, args.MaxHops);
+        // Every hop's lookup starts now, side by side (they are cached per address): n slow PTRs cost one NameTimeout, not n.
+        foreach (var address in answered.Where(p => p.Ttl <= shown && p.From is not null).Select(p => p.From!.ToString()).Distinct())
+        {
+            _ = names.NameOfAsync(address, cancellationToken);
+        }
         var hops = new List<PathTraceHop>();
         for (var ttl = 1; ttl <= shown; ttl++)
         {
@@ -342,9 +348,10 @@ public sealed class PathTrace(
                 var response = await _client!.QueryReverseAsync(IPAddress.Parse(address), deadline.Token);
                 return response.Answers.PtrRecords().FirstOrDefault()?.PtrDomainName.Value.TrimEnd('.');
             }
-            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception)
             {
-                return null; // no name is an answer, not a failure of the trace
+                // No name is an answer, not a failure of the trace; also when the task's deadline cut the lookup short.
+                return null;
             }
         }
     }

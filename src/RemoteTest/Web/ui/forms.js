@@ -11,6 +11,7 @@ const FORMS = {
   ports: { label: 'Ports & TLS', task: 'porttest.run', build: portsForm },
   dns: { label: 'DNS states', task: 'dns.check_records', build: dnsForm },
   apps: { label: 'Applications', task: 'apptest.run', build: appsForm },
+  trace: { label: 'Path trace', task: 'path.trace', build: traceForm },
   json: { label: 'JSON payload', task: null, build: jsonForm },
 };
 
@@ -158,7 +159,9 @@ function portsForm(form) {
     field('TLS ports', h('input', { name: 'tls_ports', value: '443, 2209, 8012', dataset: { path: path('tls_ports') } }),
       'Open ports in this list also get a TLS handshake and certificate check.'),
     field('Timeout (s)', number('timeout', '5', '0.5')),
-    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'verify_ssl', checked: true, dataset: { path: path('verify_ssl') } }), ' Verify certificates'));
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'verify_ssl', checked: true, dataset: { path: path('verify_ssl') } }), ' Verify certificates'),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'trace_failed', dataset: { path: path('trace_failed') } }),
+      ' Trace ports that time out (TCP traceroute to the port: where it is dropped)'));
   form.append(hosts, options);
 }
 FORMS.ports.payload = form => {
@@ -173,8 +176,38 @@ FORMS.ports.payload = form => {
   if (!Object.keys(data).length) throw new FormError('', 'add at least one host with its ports');
   return {
     task_name: 'porttest.run',
-    data: { args: [data], kwargs: { timeout: num(form, 'timeout'), verify_ssl: form.querySelector('[name=verify_ssl]').checked, tls_ports: listOf(form.querySelector('[name=tls_ports]').value, true) } },
+    data: { args: [data], kwargs: { timeout: num(form, 'timeout'), verify_ssl: form.querySelector('[name=verify_ssl]').checked, tls_ports: listOf(form.querySelector('[name=tls_ports]').value, true),
+      ...(form.querySelector('[name=trace_failed]').checked ? { trace_failed: true } : {}) } },
   };
+};
+
+// ---------- path.trace ----------
+function traceForm(form) {
+  const targets = h('fieldset', {}, h('legend', {}, 'Targets'),
+    field('Host:port list', h('input', { name: 'targets', size: 48, autocomplete: 'off', placeholder: 'sbc.example.com:5061, 192.0.2.10:443, [2001:db8::1]:443',
+      dataset: { path: path('data') } }), 'Comma or space separated; ICMP needs no port. Each port is traced to (TCP SYN or UDP), so a firewall shows where it drops.'));
+  const options = h('fieldset', { class: 'options' }, h('legend', {}, 'Options'),
+    field('Protocol', h('select', { name: 'protocol', dataset: { path: path('protocol') } },
+      ['tcp', 'udp', 'icmp'].map(p => h('option', { value: p }, p.toUpperCase())))),
+    field('Count (MTR rounds)', number('count', '1', '1'), 'More than 1: per-hop loss and RTT statistics, like mtr --report.'),
+    field('Max hops', number('max_hops', '30', '1')),
+    field('Timeout (s)', number('timeout', '2', '0.5'), 'How long to wait for each probe\'s answer.'));
+  form.append(targets, options);
+}
+FORMS.trace.payload = form => {
+  const protocol = form.querySelector('[name=protocol]').value;
+  const data = {};
+  for (const item of form.querySelector('[name=targets]').value.split(/[\s,]+/).filter(Boolean)) {
+    // host:port, [v6]:port, or a bare host (ICMP); a bare IPv6 address has more than one colon.
+    const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(item) || /^([^:]+):(\d+)$/.exec(item) || [item, item, undefined];
+    const host = m[1];
+    const entry = data[host] || (data[host] = { ports: [] });
+    if (m[2] !== undefined) entry.ports.push(Number(m[2]));
+    else if (protocol !== 'icmp') throw new FormError('data', `${item}: add the port to trace to (host:port)`);
+  }
+  if (!Object.keys(data).length) throw new FormError('data', 'add at least one host:port to trace');
+  const kwargs = { protocol, count: num(form, 'count'), max_hops: num(form, 'max_hops'), timeout: num(form, 'timeout') };
+  return { task_name: 'path.trace', data: { args: [data], kwargs } };
 };
 
 function num(form, name) {
