@@ -93,7 +93,36 @@ public static class MigrateCommand
             }
         }
 
+        // Baselines after the tasks they pin; a name the target already has keeps its own.
+        var baselines = 0;
+        foreach (var baseline in await source.ListBaselinesAsync(owner: null, cancellationToken))
+        {
+            if (await target.GetBaselineAsync(baseline.Owner, baseline.Name, cancellationToken) is null
+                && await target.SaveBaselineAsync(baseline, cancellationToken))
+            {
+                baselines++;
+            }
+        }
+
+        // Managed tokens keep their hash, scopes, expiry and revocation: a revoked token stays revoked.
+        var tokens = 0;
+        if (source is Security.IApiTokenStore sourceTokens && target is Security.IApiTokenStore targetTokens)
+        {
+            foreach (var token in await sourceTokens.ListTokensAsync(cancellationToken))
+            {
+                if (await targetTokens.AddTokenAsync(token with { Revoked = null }, cancellationToken))
+                {
+                    tokens++;
+                    if (token.Revoked is { } revoked)
+                    {
+                        await targetTokens.RevokeTokenAsync(token.Name, revoked, cancellationToken);
+                    }
+                }
+            }
+        }
+
         await output.WriteLineAsync($"migrated {copied} of {seen} tasks ({seen - copied} already present), {schedules} new schedules, " +
+                                    $"{baselines} new baselines, {tokens} new managed tokens, " +
                                     $"{keys} keys; {unfinished.Count} unfinished tasks left PENDING for the workers to pick up");
         return 0;
     }

@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json.Nodes;
 using RemoteTest.Fixtures.Dns;
 using RemoteTest.Store;
@@ -57,6 +58,12 @@ public sealed class MigrateCommandTests(ServersFixture servers) : IAsyncLifetime
             finished = (await embedded.SubmitAsync(Check()));
             Assert.Equal("SUCCESS", (await embedded.WaitAsync(finished))["state"]!.GetValue<string>());
             waiting = await embedded.SubmitAsync(Check("later"));
+            using var pin = await embedded.Http.PostAsJsonAsync($"/task/{finished}/baseline", new { name = "pre-cutover" });
+            Assert.True(pin.IsSuccessStatusCode, await pin.Content.ReadAsStringAsync());
+            var tokens = (RemoteTest.Security.IApiTokenStore)embedded.Services.GetRequiredService<ITaskStore>();
+            Assert.True(await tokens.AddTokenAsync(new RemoteTest.Security.StoredApiToken("ci", "hash-ci", ["submit", "read"], null, DateTimeOffset.UtcNow, null, null), CancellationToken.None));
+            Assert.True(await tokens.AddTokenAsync(new RemoteTest.Security.StoredApiToken("old", "hash-old", ["read"], null, DateTimeOffset.UtcNow, null, null), CancellationToken.None));
+            Assert.True(await tokens.RevokeTokenAsync("old", DateTimeOffset.UtcNow, CancellationToken.None));
         }
 
         var output = new StringWriter();
@@ -64,11 +71,13 @@ public sealed class MigrateCommandTests(ServersFixture servers) : IAsyncLifetime
         Assert.True(exit == 0, output.ToString());
         Assert.Contains("migrated 2 of 2 tasks", output.ToString());
         Assert.Contains("1 unfinished tasks left PENDING", output.ToString());
+        Assert.Contains("1 new baselines, 2 new managed tokens", output.ToString());
 
         // Running it again copies nothing twice.
         var again = new StringWriter();
         Assert.Equal(0, await MigrateCommand.RunAsync(["--from", _dataDirectory, $"--RemoteTest:Storage:ConnectionString={postgres}"], again));
         Assert.Contains("migrated 0 of 2 tasks (2 already present)", again.ToString());
+        Assert.Contains("0 new baselines, 0 new managed tokens", again.ToString());
 
         await using var cluster = await ServiceHost.StartAsync(new Dictionary<string, string?>
         {
@@ -89,6 +98,13 @@ public sealed class MigrateCommandTests(ServersFixture servers) : IAsyncLifetime
         var ran = await cluster.WaitAsync(waiting, TimeSpan.FromSeconds(60));
         Assert.Equal("SUCCESS", ran["state"]!.GetValue<string>());
         Assert.Equal("later", ran["queue"]!.GetValue<string>());
+
+        // The baseline and the managed tokens came along; a revoked token is still revoked.
+        var baseline = (await cluster.Http.GetFromJsonAsync<JsonObject>("/baselines/pre-cutover"))!;
+        Assert.Contains(finished, baseline.ToJsonString());
+        var moved = (RemoteTest.Security.IApiTokenStore)cluster.Services.GetRequiredService<ITaskStore>();
+        Assert.Null((await moved.FindTokenByHashAsync("hash-ci", CancellationToken.None))!.Revoked);
+        Assert.NotNull((await moved.GetTokenAsync("old", CancellationToken.None))!.Revoked);
     }
 
     [Fact]
