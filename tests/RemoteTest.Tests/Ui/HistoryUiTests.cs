@@ -52,6 +52,8 @@ public sealed class HistoryUiTests(BrowserFixture fixture) : BrowserPageTest(fix
         for (var i = 0; i < 5; i++)
         {
             ids.Add(await SubmitDnsAsync("""{"sip.example.test": {"13056": ["192.0.2.10", "192.0.2.11"]}}""", 3));
+            // Submission times are kept to the millisecond; two in the same one are ordered by id, not by submission.
+            await Task.Delay(5);
         }
         foreach (var id in ids)
         {
