@@ -10,7 +10,8 @@
 #   ORIGINAL=auto|0|1     measure the original with the anchor's bench.py first (then stop it): auto = when
 #                         ORIGINAL_SEED and ANCHOR_DIR exist (default auto); ORIGINAL_RUNS=N its runs of a–d
 #                         (default 1); ORIGINAL_ARGS="..." more bench.py options (e.g. "--tp-n 200" while developing)
-#   ORIGINAL_SEED=DIR     the original's bare git directory or exported copy (default: the mirror on this machine)
+#   ORIGINAL_SEED=DIR     the original's bare git directory or exported copy (no default: without it the original
+#                         is skipped)
 #   ANCHOR_DIR=DIR        the anchor's setup_and_start.sh / stop.sh (default ../shared/anchors/seed-celery)
 #   ORIGINAL_API_PORT=28081 ORIGINAL_REDIS_PORT=26379   loopback ports for the original
 #   SCALEOUT=auto|0|1     also measure 1 API + 2 workers on PostgreSQL + RabbitMQ, with throw-away servers from
@@ -27,9 +28,8 @@ if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
 fi
 
 ORIGINAL=${ORIGINAL:-auto}
-ORIGINAL_SEED=${ORIGINAL_SEED:-/work/.mirror/coreyt429+remote_test/repo}
+ORIGINAL_SEED=${ORIGINAL_SEED:-}
 ANCHOR_DIR=${ANCHOR_DIR:-$ROOT/../shared/anchors/seed-celery}
-[ -d "$ANCHOR_DIR" ] || ANCHOR_DIR=/work/shared/anchors/seed-celery
 SCALEOUT=${SCALEOUT:-auto}
 RESULTS=${RESULTS:-$ROOT/bench/results}
 
