@@ -120,20 +120,7 @@ public sealed class InProcessWorker(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);   // no new task starts from here
-        var running = _inFlight.Values.ToArray();
-        if (running.Length > 0)
-        {
-            log.LogInformation("Waiting up to {Grace} for {Count} running tasks", options.Value.Worker.ShutdownGrace, running.Length);
-            try
-            {
-                await Task.WhenAll(running).WaitAsync(options.Value.Worker.ShutdownGrace, cancellationToken);
-            }
-            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
-            {
-                await _interrupt.CancelAsync();
-                await Task.WhenAll(_inFlight.Values.ToArray()).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
+        await ShutdownGrace.DrainAsync(() => _inFlight.Values.ToArray(), options.Value.Worker.ShutdownGrace, _interrupt, log, cancellationToken);
     }
 
     public override void Dispose()

@@ -201,21 +201,7 @@ public sealed class RabbitMqWorker(
             }
         }
         await base.StopAsync(cancellationToken);
-        var inFlight = _inFlight.Values.ToArray();
-        if (inFlight.Length > 0)
-        {
-            log.LogInformation("Waiting up to {Grace} for {Count} running tasks", options.Value.Worker.ShutdownGrace, inFlight.Length);
-            try
-            {
-                await Task.WhenAll(inFlight).WaitAsync(options.Value.Worker.ShutdownGrace, cancellationToken);
-            }
-            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
-            {
-                await _interrupt.CancelAsync();
-                await Task.WhenAll(_inFlight.Values.ToArray()).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None)
-                    .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
+        await ShutdownGrace.DrainAsync(() => _inFlight.Values.ToArray(), options.Value.Worker.ShutdownGrace, _interrupt, log, cancellationToken);
         await RabbitMqQueue.CloseAsync(_tasks);
         await RabbitMqQueue.CloseAsync(_revocations);
     }
