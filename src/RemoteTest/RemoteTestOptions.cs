@@ -187,8 +187,9 @@ public sealed class LimitsOptions
 
 public sealed class RetentionOptions
 {
-    /// <summary>How long a finished task and its result are kept (Celery's result_expires default: 1 day).</summary>
-    public TimeSpan Results { get; set; } = TimeSpan.FromDays(1);
+    /// <summary>How long a finished task and its result are kept. Celery's result_expires default is 1 day, which
+    /// drops a change window's results before the review a week later; pinned baselines are kept regardless.</summary>
+    public TimeSpan Results { get; set; } = TimeSpan.FromDays(14);
 
     /// <summary>Cron schedule (UTC, 5 fields, or 6 with seconds first) of the clean-up, run by a timer on every node.</summary>
     public string CleanupCron { get; set; } = "*/10 * * * *";
