@@ -19,7 +19,7 @@ public sealed class RemoteTestOptions
     public LimitsOptions Limits { get; set; } = new();
     public RetentionOptions Retention { get; set; } = new();
     public ClusterOptions Cluster { get; set; } = new();
-    public DnsCheckOptions Dns { get; set; } = new();
+    public Tasks.DnsCheckOptions Dns { get; set; } = new();
 
     /// <summary>Trust roots for private CAs, used by every TLS probe.</summary>
     public Probes.TlsOptions Tls { get; set; } = new();
@@ -31,7 +31,7 @@ public sealed class RemoteTestOptions
     public Tasks.PathTraceOptions PathTrace { get; set; } = new();
 
     /// <summary>Tunables of <c>apptest.run</c>.</summary>
-    public AppTestOptions AppTest { get; set; } = new();
+    public Tasks.AppTestOptions AppTest { get; set; } = new();
 
     /// <summary>API tokens and anonymous access (Security/).</summary>
     public Security.AuthOptions Auth { get; set; } = new();
@@ -193,70 +193,4 @@ public sealed class RetentionOptions
 
     /// <summary>Cron schedule (UTC, 5 fields, or 6 with seconds first) of the clean-up, run by a timer on every node.</summary>
     public string CleanupCron { get; set; } = "*/10 * * * *";
-}
-
-/// <summary>Tunables of <c>dns.check_records</c>.</summary>
-public sealed class DnsCheckOptions
-{
-    /// <summary>Queries of one task in flight at once; a task of 1,000 names still takes about one timeout.</summary>
-    public int MaxConcurrentQueries { get; set; } = 256;
-
-    /// <summary>Most entries in the <c>nameservers</c> kwarg.</summary>
-    public int MaxNameservers { get; set; } = 10;
-
-    /// <summary>Most states per domain in <c>dns_data</c> (each live answer is compared with every state).</summary>
-    public int MaxStatesPerDomain { get; set; } = 256;
-
-    /// <summary>Most values per state in <c>dns_data</c>.</summary>
-    public int MaxValuesPerState { get; set; } = 256;
-
-    /// <summary>Longest state name in <c>dns_data</c> (numeric names are parsed to sort them).</summary>
-    public int MaxStateNameLength { get; set; } = 256;
-
-    /// <summary>Resolvers asked when a task names none (<c>ip</c> or <c>ip:port</c>); empty means the system's.</summary>
-    public string[] DefaultNameservers { get; set; } = [];
-
-    /// <summary>
-    /// Named resolver sets a task may give as <c>nameservers: "NAME"</c> (e.g. <c>internal</c> = an operator's
-    /// resolvers). A configured set replaces a built-in one of the same name; see <see cref="BuiltInResolverSets"/>.
-    /// </summary>
-    public Dictionary<string, string[]> ResolverSets { get; set; } = new(StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>
-    /// The sets the product ships: <c>public</c> = the large public resolvers (Cloudflare, Google, Quad9,
-    /// OpenDNS), each operator's primary and secondary address — "has my change reached the world?".
-    /// </summary>
-    public static readonly IReadOnlyDictionary<string, string[]> BuiltInResolverSets = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase)
-    {
-        ["public"] = ["1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9.9", "149.112.112.112", "208.67.222.222", "208.67.220.220"],
-    };
-
-    /// <summary>The set named <paramref name="name"/>: configured first, else built in; null when none.</summary>
-    public string[]? ResolverSet(string name) =>
-        ResolverSets.TryGetValue(name, out var configured) ? configured : BuiltInResolverSets.GetValueOrDefault(name);
-
-    /// <summary>
-    /// Port the authoritative servers of a zone are asked on (<c>authoritative: true</c>). 53 in the world; tests
-    /// serve several authoritative servers on 127.0.0.x at one free port.
-    /// </summary>
-    public int AuthoritativePort { get; set; } = 53;
-
-    /// <summary>Most authoritative server addresses asked per domain (every address of every NS of its zone).</summary>
-    public int MaxAuthoritativeServers { get; set; } = 16;
-}
-
-/// <summary>Tunables of <c>apptest.run</c>.</summary>
-public sealed class AppTestOptions
-{
-    /// <summary>Probes of one task in flight at once (each host × application × transport is one).</summary>
-    public int MaxConcurrentChecks { get; set; } = 256;
-
-    /// <summary>
-    /// The task's deadline in multiples of its <c>timeout</c>: the longest check is four sequential steps (connect,
-    /// authenticate, login, logout), each bounded by the timeout, and everything runs at once.
-    /// </summary>
-    public double DeadlineTimeouts { get; set; } = 4;
-
-    /// <summary>Largest response body read from one HTTP request; the rest is counted, not kept.</summary>
-    public long MaxResponseBytes { get; set; } = 1024 * 1024;
 }

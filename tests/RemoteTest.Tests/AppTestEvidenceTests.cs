@@ -431,8 +431,9 @@ public sealed class AppTestEvidenceTests(BroadWorksLab lab) : IClassFixture<Broa
         Assert.Equal(DmsUser, masked["dms_user"]!.GetValue<string>());
         Assert.Contains("BEGIN CERTIFICATE", masked["client_cert_pem"]!.GetValue<string>());
 
-        var data = new Tasks.AppTestData("u", "p1", null, new Dictionary<string, int>(), new Dictionary<string, string>(), null, null)
+        var data = new Tasks.AppTestData
         {
+            UserId = "u", Password = "p1", Ports = new Dictionary<string, int>(), ContextPaths = new Dictionary<string, string>(),
             DmsUser = DmsUser, DmsPassword = DmsPassword, ClientKeyPem = FixtureCertificates.Instance.ClientKeyPem,
         };
         Assert.DoesNotContain(DmsPassword, data.ToString());

@@ -136,7 +136,7 @@ public sealed class DnsAuthoritativeTests : IAsyncLifetime
     [Fact]
     public void The_built_in_public_set_is_documented_and_only_public_addresses()
     {
-        var set = RemoteTest.DnsCheckOptions.BuiltInResolverSets["public"];
+        var set = RemoteTest.Tasks.DnsCheckOptions.BuiltInResolverSets["public"];
         Assert.Contains("1.1.1.1", set);
         Assert.Contains("8.8.8.8", set);
         Assert.Contains("9.9.9.9", set);

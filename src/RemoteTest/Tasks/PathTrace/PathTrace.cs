@@ -16,103 +16,17 @@ namespace RemoteTest.Tasks;
 /// the end: reached, filtered after the last answering hop, or rejected with an ICMP unreachable. Every trace of a
 /// task runs at once under one deadline; destinations pass the target guard, hops are only listened to.
 /// </summary>
-public sealed class PathTrace(
+public sealed partial class PathTrace(
     IOptions<RemoteTestOptions> options,
     IHostResolver resolver,
     TraceSockets sockets,
     TimeProvider time,
     TargetGuard? guard = null) : RemoteTask<PathTraceArgs>
 {
-    public const double DefaultTimeout = 2.0;
-    public const int DefaultMaxHops = 30;
-    private static readonly string[] Protocols = ["tcp", "udp", "icmp"];
-
     public override string Name => "path.trace";
 
     public override string Description =>
         "Traces the path to each host's ports (TCP SYN, UDP or ICMP traceroute; MTR statistics with count > 1) and tells where it ends: reached, filtered after a hop, or rejected.";
-
-    public override IReadOnlyList<TaskParameter> Parameters { get; } =
-    [
-        new("data", true, "{host: {\"ports\": [...]}} as for porttest.run; ports are ignored for icmp; other fields are ignored.",
-            new JsonObject
-            {
-                ["type"] = "object",
-                ["additionalProperties"] = new JsonObject
-                {
-                    ["type"] = "object",
-                    ["properties"] = new JsonObject
-                    {
-                        ["ports"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["maximum"] = 65535 } },
-                    },
-                },
-            }),
-        new("protocol", false, "tcp (SYN to the port, default), udp (datagram to the port) or icmp (echo).",
-            new JsonObject { ["type"] = "string", ["enum"] = new JsonArray("tcp", "udp", "icmp"), ["default"] = "tcp" }),
-        new("max_hops", false, "Highest TTL probed (default 30).", new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["default"] = DefaultMaxHops }),
-        new("count", false, "Probes per hop; above 1 the result carries MTR's loss and RTT statistics per hop (default 1).",
-            new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["default"] = 1 }),
-        new("timeout", false, "Seconds each probe's answer is waited for (default 2.0).", new JsonObject { ["type"] = "number", ["default"] = DefaultTimeout }),
-        new("resolve_names", false, "Look up each hop's reverse name (bounded; default true).", new JsonObject { ["type"] = "boolean", ["default"] = true }),
-    ];
-
-    public override PathTraceArgs ParseArguments(TaskArguments arguments)
-    {
-        var limits = options.Value.Limits;
-        var settings = options.Value.PathTrace;
-        var protocol = "tcp";
-        if (arguments.Has("protocol") && arguments["protocol"] is not null)
-        {
-            protocol = ArgumentReader.String(arguments["protocol"], "protocol", 8).ToLowerInvariant();
-            if (!Protocols.Contains(protocol))
-            {
-                throw new TaskArgumentException("protocol", $"protocol '{protocol}' is not one of tcp, udp, icmp");
-            }
-        }
-        var maxHops = arguments.Has("max_hops") ? ArgumentReader.Integer(arguments["max_hops"], "max_hops", 1, settings.MaxHops) : Math.Min(DefaultMaxHops, settings.MaxHops);
-        var count = arguments.Has("count") ? ArgumentReader.Integer(arguments["count"], "count", 1, settings.MaxRounds) : 1;
-        var timeout = arguments.Has("timeout") ? ArgumentReader.Number(arguments["timeout"], "timeout", 0.01, limits.MaxTimeoutSeconds) : DefaultTimeout;
-        var resolveNames = !arguments.Has("resolve_names") || ArgumentReader.Boolean(arguments["resolve_names"], "resolve_names");
-
-        var data = ArgumentReader.Object(arguments["data"], "data");
-        if (data.Count > limits.MaxHostsPerTask)
-        {
-            throw new TaskArgumentException("data", $"data names {data.Count} hosts; at most {limits.MaxHostsPerTask} per task");
-        }
-        var hosts = new List<PathTraceHost>();
-        foreach (var (key, value) in data)
-        {
-            var field = ArgumentReader.Member("data", key);
-            var host = ArgumentReader.Host(key, field);
-            var info = ArgumentReader.Object(value, field);
-            List<int> ports = [0];
-            if (protocol != "icmp")
-            {
-                var list = ArgumentReader.Array(info["ports"], $"{field}.ports");
-                ports = list.Select((p, i) => ArgumentReader.Port(p, ArgumentReader.Element($"{field}.ports", i))).Distinct().ToList();
-                if (ports.Count == 0)
-                {
-                    throw new TaskArgumentException($"{field}.ports", $"{field}.ports: a {protocol} trace needs at least one port");
-                }
-            }
-            hosts.Add(new PathTraceHost(key, host, ports));
-        }
-        var traces = hosts.Sum(h => h.Ports.Count);
-        if (traces == 0)
-        {
-            throw new TaskArgumentException("data", "data names no host to trace");
-        }
-        if (traces > settings.MaxTracesPerTask)
-        {
-            throw new TaskArgumentException("data", $"data asks for {traces} traces (host × port); at most {settings.MaxTracesPerTask} per task");
-        }
-        if ((long)traces * maxHops * count > settings.MaxProbesPerTask)
-        {
-            throw new TaskArgumentException("count",
-                $"{traces} traces × max_hops {maxHops} × count {count} is more than {settings.MaxProbesPerTask} probes per task; lower count, max_hops or the targets");
-        }
-        return new PathTraceArgs(hosts, protocol, maxHops, count, timeout, resolveNames);
-    }
 
     public override async Task<object> RunAsync(PathTraceArgs args, TaskContext context, CancellationToken cancellationToken)
     {
@@ -162,10 +76,19 @@ public sealed class PathTrace(
         }
         var all = hosts.SelectMany(h => h.Ports.Values).ToList();
         var notPermitted = all.FirstOrDefault(r => r.ErrorKind == ErrorKind.NotPermitted);
-        var summary = new PathTraceSummary(
-            args.Hosts.Count, all.Count, all.Count(r => r.Reached), args.Protocol, args.MaxHops, args.Count,
-            Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 2), all.All(r => r.Reached),
-            notPermitted?.Error, notPermitted?.ErrorKind);
+        var summary = new PathTraceSummary
+        {
+            Hosts = args.Hosts.Count,
+            Traces = all.Count,
+            Reached = all.Count(r => r.Reached),
+            Protocol = args.Protocol,
+            MaxHops = args.MaxHops,
+            Count = args.Count,
+            DurationSec = Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 2),
+            Ok = all.All(r => r.Reached),
+            Error = notPermitted?.Error,
+            ErrorKind = notPermitted?.ErrorKind,
+        };
         return new PathTraceResult(summary, results);
     }
 
@@ -239,26 +162,28 @@ public sealed class PathTrace(
             var kind = mine.Where(p => p.Kind is not null).Select(p => p.Kind).FirstOrDefault(k => k != TraceAnswerKind.TimeExceeded)
                        ?? mine.Select(p => p.Kind).FirstOrDefault(k => k is not null);
             double? avg = rtts.Count > 0 ? rtts.Average() : null;
-            hops.Add(new PathTraceHop(
-                ttl,
-                from.FirstOrDefault(),
-                from.Count > 1 ? from.Skip(1).ToList() : null,
-                from.Count > 0 ? await names.NameOfAsync(from[0], cancellationToken) : null,
-                kind switch
+            hops.Add(new PathTraceHop
+            {
+                Ttl = ttl,
+                Address = from.FirstOrDefault(),
+                OtherAddresses = from.Count > 1 ? from.Skip(1).ToList() : null,
+                Name = from.Count > 0 ? await names.NameOfAsync(from[0], cancellationToken) : null,
+                Answer = kind switch
                 {
                     TraceAnswerKind.TimeExceeded => "time_exceeded",
                     TraceAnswerKind.Reached => "reached",
                     TraceAnswerKind.Unreachable => "unreachable",
                     _ => null,
                 },
-                mine.Select(p => p.RttMs).ToList(),
-                mine.Count,
-                rtts.Count,
-                mine.Count == 0 ? 100 : Math.Round(100.0 * (mine.Count - rtts.Count) / mine.Count, 1),
-                rtts.Count > 0 ? rtts.Min() : null,
-                avg is { } a ? Math.Round(a, 3) : null,
-                rtts.Count > 0 ? rtts.Max() : null,
-                avg is { } m ? Math.Round(Math.Sqrt(rtts.Sum(r => (r - m) * (r - m)) / rtts.Count), 3) : null));
+                RttMs = mine.Select(p => p.RttMs).ToList(),
+                Sent = mine.Count,
+                Received = rtts.Count,
+                LossPct = mine.Count == 0 ? 100 : Math.Round(100.0 * (mine.Count - rtts.Count) / mine.Count, 1),
+                RttMin = rtts.Count > 0 ? rtts.Min() : null,
+                RttAvg = avg is { } a ? Math.Round(a, 3) : null,
+                RttMax = rtts.Count > 0 ? rtts.Max() : null,
+                RttStdev = avg is { } m ? Math.Round(Math.Sqrt(rtts.Sum(r => (r - m) * (r - m)) / rtts.Count), 3) : null,
+            });
         }
 
         var endProbe = answered.FirstOrDefault(p => p.Ttl == endTtl && p.Kind == TraceAnswerKind.Reached)
@@ -290,12 +215,28 @@ public sealed class PathTrace(
                 : $"no answer after hop {last.Ttl} ({last.Address}): dropped there or just after";
             errorKind = ErrorKind.Timeout;
         }
-        return new PathTraceReport(target.ToString(), args.Protocol, port == 0 ? null : port, end, end == "reached", filteredAfter, unreachable,
-            hops, args.Count, 0, error, errorKind);
+        return new PathTraceReport
+        {
+            Address = target.ToString(),
+            Protocol = args.Protocol,
+            Port = port == 0 ? null : port,
+            End = end,
+            Reached = end == "reached",
+            FilteredAfter = filteredAfter,
+            Unreachable = unreachable,
+            Hops = hops,
+            Count = args.Count,
+            Error = error,
+            ErrorKind = errorKind,
+        };
     }
 
     private static PathTraceReport Failed(IPAddress? target, PathTraceArgs args, int port, string? error, string? kind) =>
-        new(target?.ToString(), args.Protocol, port == 0 ? null : port, null, false, null, null, [], args.Count, 0, error, kind);
+        new()
+        {
+            Address = target?.ToString(), Protocol = args.Protocol, Port = port == 0 ? null : port, Reached = false, Hops = [],
+            Count = args.Count, Error = error, ErrorKind = kind,
+        };
 
     private static string PortKey(int port) => port == 0 ? "icmp" : port.ToString(CultureInfo.InvariantCulture);
 

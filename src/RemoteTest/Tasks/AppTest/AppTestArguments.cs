@@ -1,26 +1,16 @@
-using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
 using RemoteTest.Catalog;
 using RemoteTest.Probes;
 
 namespace RemoteTest.Tasks;
 
-/// <summary>
-/// <c>apptest.run</c>: whether each BroadWorks application named for each host answers and accepts the test user.
-/// The checks come from the application catalog; every probe of every host runs at once under one deadline.
-/// </summary>
-public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCatalog catalog, TargetConnector connector, TlsTrust trust, ILogger<AppTest> log)
-    : RemoteTask<AppTestArgs>
+/// <summary>apptest.run's arguments: the schema <c>GET /tasks</c> shows, and parsing into <see cref="AppTestArgs"/>.</summary>
+public sealed partial class AppTest
 {
     private static readonly string[] Schemes = ["http", "https"];
     private static readonly string[] SipTransports = ["udp", "tcp", "tls"];
-
-    public override string Name => "apptest.run";
-
-    public override string Description =>
-        "Checks that each BroadWorks application named per host (OpenClientServer, OCIOverSoap, Xsi-Actions, ..., SipOptions) answers and accepts the test user.";
 
     public override IReadOnlyList<TaskParameter> Parameters { get; } =
     [
@@ -78,80 +68,6 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
     }
 
     /// <summary>RFC 3263 through the service's resolvers (<c>Dns:DefaultNameservers</c>, else the system's).</summary>
-    private Task<SipResolutionResult> ResolveSipAsync(string domain, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var servers = options.Value.Dns.DefaultNameservers.Select(ns => DnsQuery.ParseNameServer(ns)!).ToList();
-        var lookup = DnsQuery.Client(servers, timeout);
-        return SipResolution.ResolveAsync(lookup, servers, domain, timeout, DnsCheckRecords.MaxSipTargets, cancellationToken);
-    }
-
-    public override async Task<object> RunAsync(AppTestArgs arguments, TaskContext context, CancellationToken cancellationToken)
-    {
-        var started = Stopwatch.GetTimestamp();
-        var o = options.Value.AppTest;
-        var roots = trust.With(arguments.CaRoots);
-        var timeout = TimeSpan.FromSeconds(arguments.Timeout);
-        var deadlineAfter = timeout * o.DeadlineTimeouts + TimeSpan.FromSeconds(1);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(deadlineAfter);
-        using var gate = new SemaphoreSlim(o.MaxConcurrentChecks);
-        var settings = new ApplicationCheckSettings(timeout, new TlsClientPolicy(arguments.VerifySsl, roots), o.MaxResponseBytes, deadlineAfter)
-        {
-            ResolveSip = (domain, ct) => ResolveSipAsync(domain, timeout, ct),
-        };
-
-        var hosts = arguments.Hosts.OrderBy(h => h.Key, StringComparer.Ordinal).ToList();
-        context.Plan(hosts.Sum(h => h.Applications.Distinct().Count()));
-        var work = hosts.Select(h => (Host: h, Apps: h.Applications.Distinct().Select(app => RunOneAsync(h, app)).ToList())).ToList();
-        await Task.WhenAll(work.SelectMany(w => w.Apps));
-
-        var results = new Dictionary<string, IReadOnlyDictionary<string, AppCheckResult>>();
-        foreach (var (host, apps) in work)
-        {
-            var perHost = new Dictionary<string, AppCheckResult>();
-            foreach (var app in apps)
-            {
-                var (name, result) = app.Result;
-                perHost[name] = result;
-            }
-            results[host.Key] = perHost;
-        }
-        var all = results.Values.SelectMany(r => r.Values).ToList();
-        var summary = new AppTestSummary(
-            arguments.Hosts.Count,
-            arguments.Hosts.Sum(h => h.Applications.Count),
-            Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 2),
-            new Dictionary<string, bool>
-            {
-                // The original reported whether its SOAP library was installed; OCI over SOAP needs none here.
-                ["have_zeep"] = true,
-                ["oci_soap"] = true,
-                ["oci_p_tls"] = true,
-                ["sip_options"] = true,
-                // Added with issue 19: the Xsi-Events channel, the DMS Digest check, client certificates for mTLS.
-                ["xsi_events_channel"] = true,
-                ["dms_digest"] = true,
-                ["mtls_client_certificate"] = true,
-            },
-            all.All(r => r.Ok),
-            all.Count(r => r.Ok),
-            all.Count(r => !r.Ok),
-            arguments.Timeout,
-            arguments.VerifySsl);
-        return new AppTestResult(summary, results);
-
-        async Task<(string, AppCheckResult)> RunOneAsync(AppTestHost host, string app)
-        {
-            var runner = new ApplicationCheckRunner(connector, catalog, settings, gate);
-            var result = await runner.RunAsync(host, app, deadline.Token, cancellationToken);
-            context.Complete();
-            if (!result.Ok)
-            {
-                log.LogDebug("apptest {Host} {Application}: {ErrorKind}", host.Key, app, result.ErrorKind);
-            }
-            return (app, result);
-        }
-    }
 
     private static AppTestData ParseTestData(JsonObject td, string field)
     {
@@ -188,9 +104,15 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
         var certPem = Pem("client_cert_pem");
         var keyPem = Pem("client_key_pem");
         ValidateClientCertificate(certPem, keyPem, field);
-        return new AppTestData(Text("user_id", 161), Text("password", 256), Text("dms_url", 2048), ports, contextPaths,
-            Choices(td, field, "schemes", Schemes), Choices(td, field, "sip_transports", SipTransports))
+        return new AppTestData
         {
+            UserId = Text("user_id", 161),
+            Password = Text("password", 256),
+            DmsUrl = Text("dms_url", 2048),
+            Ports = ports,
+            ContextPaths = contextPaths,
+            Schemes = Choices(td, field, "schemes", Schemes),
+            SipTransports = Choices(td, field, "sip_transports", SipTransports),
             DmsUser = NoControl(Text("dms_user", 256), $"{field}.dms_user"),
             DmsPassword = NoControl(Text("dms_password", 256), $"{field}.dms_password"),
             ClientCertPem = certPem,
@@ -260,5 +182,76 @@ public sealed class AppTest(IOptions<RemoteTestOptions> options, ApplicationCata
         {
             throw new TaskArgumentException(field, ex.Message);
         }
+    }
+}
+
+/// <summary>Validated arguments of <c>apptest.run</c>.</summary>
+/// <param name="CaRoots">Trust roots from the <c>ca_pem</c> kwarg (configured roots are added when the task runs).</param>
+public sealed record AppTestArgs(IReadOnlyList<AppTestHost> Hosts, double Timeout, bool VerifySsl, X509Certificate2Collection CaRoots)
+    : Security.ITargetedArguments
+{
+    public string TargetField => "data";
+
+    public IReadOnlyList<string> Targets => Hosts.Select(h => h.Host).ToList();
+}
+
+/// <summary>One host of the payload: its key as given, the host to connect to, the applications and the test data.</summary>
+public sealed record AppTestHost(string Key, string Host, IReadOnlyList<string> Applications, AppTestData TestData);
+
+/// <summary>
+/// A host's <c>test_data</c>: the test user, the DMS path, and per-host overrides of ports, context paths, HTTP
+/// schemes and SIP transports for deployments that differ from the defaults.
+/// </summary>
+public sealed record AppTestData
+{
+    /// <summary>The test user (<c>user_id</c>).</summary>
+    public string? UserId { get; init; }
+
+    /// <summary>Its password: a secret, encrypted at rest and masked everywhere.</summary>
+    public string? Password { get; init; }
+
+    /// <summary>The DMS path for BroadworksDms.</summary>
+    public string? DmsUrl { get; init; }
+
+    /// <summary>Per-application port overrides.</summary>
+    public required IReadOnlyDictionary<string, int> Ports { get; init; }
+
+    /// <summary>Per-application context path overrides.</summary>
+    public required IReadOnlyDictionary<string, string> ContextPaths { get; init; }
+
+    /// <summary>The HTTP schemes to try (default both).</summary>
+    public IReadOnlyList<string>? Schemes { get; init; }
+
+    /// <summary>The SIP transports to try (default udp, tcp, tls).</summary>
+    public IReadOnlyList<string>? SipTransports { get; init; }
+
+    public static AppTestData Empty { get; } = new() { Ports = new Dictionary<string, int>(), ContextPaths = new Dictionary<string, string>() };
+
+    /// <summary>Device credentials for the DMS Digest check (<c>dms_user</c>, <c>dms_password</c>); a secret like the password.</summary>
+    public string? DmsUser { get; init; }
+
+    /// <summary>The device password: a secret like the password.</summary>
+    public string? DmsPassword { get; init; }
+
+    /// <summary>A client certificate (PEM) for mutual-TLS interfaces (AuthenticationService).</summary>
+    public string? ClientCertPem { get; init; }
+
+    /// <summary>The client certificate's private key (PEM): a secret, masked and encrypted like the password.</summary>
+    public string? ClientKeyPem { get; init; }
+
+    /// <summary>A SIP domain: SipOptions resolves it (RFC 3263, NAPTR → SRV → A/AAAA) and probes every target.</summary>
+    public string? SipDomain { get; init; }
+
+    /// <summary>Every secret of this test data, for redacting what servers send back.</summary>
+    public IReadOnlyList<string> Secrets => new[] { Password, DmsPassword, ClientKeyPem }.Where(s => !string.IsNullOrEmpty(s)).ToList()!;
+
+    /// <summary>Never prints a secret, whoever formats this record (a log line, a debugger, an exception).</summary>
+    private bool PrintMembers(StringBuilder builder)
+    {
+        static string Masked(string? secret) => secret is null ? "null" : Store.ArgumentSecrets.Mask;
+        builder.Append($"UserId = {UserId}, Password = {Masked(Password)}, DmsUrl = {DmsUrl}, DmsUser = {DmsUser}, DmsPassword = {Masked(DmsPassword)}, ");
+        builder.Append($"ClientCertPem = {(ClientCertPem is null ? "null" : "(certificate)")}, ClientKeyPem = {Masked(ClientKeyPem)}, ");
+        builder.Append($"Ports = [{string.Join(", ", Ports.Select(p => $"{p.Key}={p.Value}"))}], ContextPaths = [{string.Join(", ", ContextPaths.Select(p => $"{p.Key}={p.Value}"))}]");
+        return true;
     }
 }

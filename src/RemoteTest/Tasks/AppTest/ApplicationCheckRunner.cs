@@ -37,15 +37,15 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
         var app = catalog.Find(name);
         if (app is null)
         {
-            return new AppCheckResult(false, "apptest missing", ErrorKind.NotCheckable, []);
+            return new AppCheckResult { Ok = false, Error = "apptest missing", ErrorKind = ErrorKind.NotCheckable, Details = [] };
         }
         if (app.NotCheckable is { } why)
         {
-            return new AppCheckResult(false, $"not checkable remotely: {why}", ErrorKind.NotCheckable, [], app.Confidence);
+            return new AppCheckResult { Ok = false, Error = $"not checkable remotely: {why}", ErrorKind = ErrorKind.NotCheckable, Details = [], Confidence = app.Confidence };
         }
         if (Missing(app, host.TestData) is { } missing)
         {
-            return new AppCheckResult(false, missing, ErrorKind.MissingInput, [], app.Confidence);
+            return new AppCheckResult { Ok = false, Error = missing, ErrorKind = ErrorKind.MissingInput, Details = [], Confidence = app.Confidence };
         }
 
         // test_data.sip_domain: SIP OPTIONS go to every target the domain resolves to (RFC 3263), not to the host.
@@ -67,7 +67,11 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
         }
         if (probes.Count == 0)
         {
-            return new AppCheckResult(false, "nothing to check: test_data.schemes or test_data.sip_transports exclude every check", ErrorKind.MissingInput, [], app.Confidence);
+            return new AppCheckResult
+            {
+                Ok = false, Error = "nothing to check: test_data.schemes or test_data.sip_transports exclude every check",
+                ErrorKind = ErrorKind.MissingInput, Details = [], Confidence = app.Confidence,
+            };
         }
         var outcomes = await Task.WhenAll(probes.Select(p => GuardedAsync(p, deadline, cancellationToken)));
 
@@ -117,7 +121,7 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
         var failedLabels = failed.Count == 0 ? null : failed.Select(o => o.Label).ToList();
         if (ok)
         {
-            return new AppCheckResult(true, null, null, details, app.Confidence, failedLabels);
+            return new AppCheckResult { Ok = true, Details = details, Confidence = app.Confidence, FailedChecks = failedLabels };
         }
         var worst = failed.OrderBy(o => Rank(o.Failure!.Kind)).First();
         var more = failed.Count > 1 ? $" (and {failed.Count - 1} more failed)" : "";
@@ -132,7 +136,11 @@ public sealed class ApplicationCheckRunner(TargetConnector connector, Applicatio
         {
             text += $" (low-confidence check of {app.Name}: its path has no public evidence; check by hand)";
         }
-        return new AppCheckResult(false, redactor.Redact(text), worst.Failure.Kind, details, app.Confidence, failedLabels);
+        return new AppCheckResult
+        {
+            Ok = false, Error = redactor.Redact(text), ErrorKind = worst.Failure.Kind, Details = details, Confidence = app.Confidence,
+            FailedChecks = failedLabels,
+        };
     }
 
     private static int Rank(string kind)
