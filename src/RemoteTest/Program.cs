@@ -14,21 +14,42 @@ if (TokenCommand.Matches(args))
     return TokenCommand.Run(args, Console.Out, Console.Error);
 }
 
+WebApplication app;
 try
 {
     if (args is ["migrate", ..])
     {
         return await MigrateCommand.RunAsync(args[1..], Console.Out);
     }
-    var app = Program.Build(args);
-    await app.RunAsync();
-    return 0;
+    app = Program.Build(args);
 }
 catch (StartupException ex)
 {
     Console.Error.WriteLine($"remotetest: configuration error: {ex.Message}");
     return 2;
 }
+catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+{
+    // A bad --contentRoot, an unwritable DataDirectory, a malformed setting: one line, not a stack trace.
+    var reason = ex.GetBaseException() is DirectoryNotFoundException missing ? $"directory not found: {missing.Message}" : ex.GetBaseException().Message;
+    Console.Error.WriteLine($"remotetest: cannot start: {reason}");
+    return 2;
+}
+
+try
+{
+    await app.StartAsync();
+}
+catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or StartupException)
+{
+    // The port taken, a certificate file missing: the host has logged the details; the reason in one line.
+    Console.Error.WriteLine($"remotetest: cannot start: {ex.Message}");
+    await app.DisposeAsync();
+    return 1;
+}
+await app.WaitForShutdownAsync();
+await app.DisposeAsync();
+return 0;
 
 /// <summary>The composition root: reads configuration, wires the parts, maps the endpoints.</summary>
 public partial class Program

@@ -164,6 +164,28 @@ public sealed class DurabilityTests : IAsyncLifetime
         Assert.Contains(setting, lines[0]);
     }
 
+    [Theory]
+    [InlineData("--contentRoot=/nonexistent/remotetest", "directory not found: /nonexistent/remotetest")]
+    [InlineData("--urls=http://127.0.0.1:notaport", "urls: 'http://127.0.0.1:notaport' has no valid port")]
+    [InlineData("--RemoteTest:DataDirectory=/proc/remotetest-cannot-exist", "RemoteTest:DataDirectory: cannot create")]
+    public async Task A_start_up_error_is_one_line_and_exit_code_2_not_a_stack_trace(string arg, string expected)
+    {
+        var args = new List<string> { arg };
+        if (!arg.StartsWith("--urls", StringComparison.Ordinal))
+        {
+            args.Add("--urls=http://127.0.0.1:0");
+        }
+        if (!arg.Contains("DataDirectory", StringComparison.Ordinal))
+        {
+            args.Add($"--RemoteTest:DataDirectory={_dataDirectory}");
+        }
+        var (code, output) = await ServiceProcess.RunToExitAsync(args, TimeSpan.FromSeconds(30));
+        Assert.Equal(2, code);
+        var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(expected, line);
+        Assert.DoesNotContain("   at ", output);
+    }
+
     [Fact]
     public async Task Postgres_without_a_RabbitMQ_URI_stops_start_up_with_one_line_and_exit_code_2()
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Http;
 
 namespace RemoteTest.Security;
 
@@ -39,29 +40,57 @@ public static class ListenAddresses
     /// <summary>True when every URL is reachable only from this machine (localhost, 127.0.0.0/8, ::1, a unix socket).</summary>
     public static bool AreLoopbackOnly(IEnumerable<string> urls) => urls.All(IsLoopback);
 
+    /// <summary>
+    /// Judged the way Kestrel binds it (<see cref="BindingAddress.Parse"/>): a host Kestrel does not recognise as
+    /// <c>localhost</c> or an IP address — including <c>127.0.0.1:notaport</c>, whose bad port makes the whole text the
+    /// host — is bound on every interface, so only those two and sockets count as loopback.
+    /// </summary>
     public static bool IsLoopback(string url)
     {
-        var schemeEnd = url.IndexOf("://", StringComparison.Ordinal);
-        var rest = schemeEnd < 0 ? url : url[(schemeEnd + 3)..];
-        if (rest.StartsWith("unix:", StringComparison.OrdinalIgnoreCase) || rest.StartsWith("pipe:", StringComparison.OrdinalIgnoreCase))
+        BindingAddress address;
+        try
+        {
+            address = BindingAddress.Parse(url);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        if (address.IsUnixPipe || address.IsNamedPipe)
         {
             return true;
         }
-        string host;
-        if (rest.StartsWith('['))
-        {
-            var close = rest.IndexOf(']');
-            host = close < 0 ? rest : rest[1..close];
-        }
-        else
-        {
-            var end = rest.IndexOfAny([':', '/']);
-            host = end < 0 ? rest : rest[..end];
-        }
+        var host = address.Host;
         if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }
-        return IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip);
+        var literal = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
+        return IPAddress.TryParse(literal, out var ip) && IPAddress.IsLoopback(ip);
+    }
+
+    /// <summary>Why Kestrel would not bind <paramref name="url"/> where it says (no scheme, a port that is not a number), else null.</summary>
+    public static string? Problem(string url)
+    {
+        BindingAddress address;
+        try
+        {
+            address = BindingAddress.Parse(url);
+        }
+        catch (FormatException ex)
+        {
+            return $"'{url}' is not a listen address ({ex.Message.TrimEnd('.')})";
+        }
+        if (address.IsUnixPipe || address.IsNamedPipe)
+        {
+            return null;
+        }
+        var host = address.Host;
+        var bracketed = host.StartsWith('[') && host.EndsWith(']');
+        if (!bracketed && host.Contains(':') && !IPAddress.TryParse(host, out _))
+        {
+            return $"'{url}' has no valid port (Kestrel would listen on every interface, port {address.Port})";
+        }
+        return null;
     }
 }

@@ -35,6 +35,10 @@ public static class SecuritySetup
         }
 
         var urls = ListenAddresses.From(builder.Configuration, defaultUrl);
+        if (urls.Select(ListenAddresses.Problem).FirstOrDefault(p => p is not null) is { } badUrl)
+        {
+            throw new StartupException($"urls: {badUrl}");
+        }
         var loopbackOnly = ListenAddresses.AreLoopbackOnly(urls);
         // A worker-only node serves /healthz and /metrics: the same rule as an API node.
         if (options.Auth.Tokens.Length == 0 && !loopbackOnly && !options.Auth.AllowAnonymous)
@@ -207,11 +211,11 @@ public static class SecuritySetup
         }
         if (!string.IsNullOrWhiteSpace(options.KeyRing.Directory))
         {
-            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(RestrictedDirectory(options.KeyRing.Directory)));
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(RestrictedDirectory(options.KeyRing.Directory, "KeyRing:Directory")));
         }
         else if (options.Storage.Kind == StorageKind.Embedded)
         {
-            RestrictedDirectory(Path.Combine(Path.GetFullPath(options.DataDirectory), "keys"));
+            RestrictedDirectory(Path.Combine(Path.GetFullPath(options.DataDirectory), "keys"), "DataDirectory");
         }
         if (certificate is not null)
         {
@@ -243,10 +247,17 @@ public static class SecuritySetup
     }
 
     /// <summary>Creates <paramref name="path"/> readable by this user only (keys are secrets even when encrypted).</summary>
-    private static string RestrictedDirectory(string path)
+    private static string RestrictedDirectory(string path, string setting)
     {
         var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(full);
+        try
+        {
+            Directory.CreateDirectory(full);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StartupException($"{RemoteTestOptions.Section}:{setting}: cannot create '{full}': {ex.Message}");
+        }
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(full, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

@@ -12,7 +12,14 @@ public sealed class DataDirectoryLock : IDisposable
 
     public static DataDirectoryLock Acquire(string directory)
     {
-        Directory.CreateDirectory(directory);
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StartupException($"{RemoteTestOptions.Section}:DataDirectory: cannot create '{directory}': {ex.Message}");
+        }
         var path = Path.Combine(directory, "remotetest.lock");
         try
         {

@@ -111,7 +111,28 @@ public sealed class TargetPolicyTests
     [InlineData("http://[::]:8080", false)]
     [InlineData("http://192.0.2.1:8080", false)]
     [InlineData("http://remotetest.example.com:8080", false)]
+    [InlineData("http://127.0.0.1:notaport", false)] // Kestrel takes the whole text as the host and binds [::]:80
+    [InlineData("127.0.0.1:8080", false)]            // no scheme: not a listen address at all
     public void Listen_addresses_are_loopback_or_not(string url, bool loopback) => Assert.Equal(loopback, ListenAddresses.IsLoopback(url));
+
+    [Theory]
+    [InlineData("http://127.0.0.1:notaport", "no valid port")]
+    [InlineData("127.0.0.1:8080", "is not a listen address")]
+    [InlineData("http://127.0.0.1:8080", null)]
+    [InlineData("https://[::1]:443", null)]
+    [InlineData("http://unix:/run/remotetest.sock", null)]
+    public void A_listen_address_kestrel_would_misread_is_named(string url, string? problem)
+    {
+        var found = ListenAddresses.Problem(url);
+        if (problem is null)
+        {
+            Assert.Null(found);
+        }
+        else
+        {
+            Assert.Contains(problem, found);
+        }
+    }
 
     [Fact]
     public void Listen_addresses_come_from_kestrel_endpoints_then_urls_then_ports()
