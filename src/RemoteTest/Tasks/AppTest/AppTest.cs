@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography.X509Certificates;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using RemoteTest.Catalog;
 using RemoteTest.Probes;

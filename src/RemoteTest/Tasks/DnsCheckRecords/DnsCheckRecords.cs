@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
 using DnsClient;
 using Microsoft.Extensions.Options;
 using RemoteTest.Probes;

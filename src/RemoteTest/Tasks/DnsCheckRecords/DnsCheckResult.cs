@@ -1,11 +1,5 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using DnsClient;
-using Microsoft.Extensions.Options;
 using RemoteTest.Probes;
-using RemoteTest.Security;
 
 namespace RemoteTest.Tasks;
 

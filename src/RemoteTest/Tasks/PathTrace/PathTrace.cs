@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json.Nodes;
 using DnsClient;
 using Microsoft.Extensions.Options;
 using RemoteTest.Probes;

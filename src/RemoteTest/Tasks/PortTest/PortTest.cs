@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using RemoteTest.Probes;
 
