@@ -111,33 +111,18 @@ public sealed class TcpSynTrace : ITraceProbe
         }
     }
 
-    private async Task ListenIcmpAsync(Action<TraceAnswer> onAnswer, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[2048];
-        while (!cancellationToken.IsCancellationRequested)
+    private Task ListenIcmpAsync(Action<TraceAnswer> onAnswer, CancellationToken cancellationToken) =>
+        TraceReceive.IcmpErrorsAsync(_icmp, _target.Address, 6, (error, stamp) =>
         {
-            var (n, from) = await TraceReceive.NextFromAsync(_icmp, buffer, cancellationToken);
-            if (n < 0)
-            {
-                return;
-            }
-            var stamp = TimeProvider.System.GetTimestamp();
-            var parsed = _v6 ? IcmpPacket.TryParseErrorV6(buffer.AsMemory(0, n), from!, out var error) : IcmpPacket.TryParseError(buffer.AsMemory(0, n), out error);
-            if (!parsed || error.QuotedProtocol != 6
-                || !error.QuotedDestination.Equals(_target.Address))
-            {
-                continue;
-            }
             var quoted = error.QuotedPayload.Span;
             if (BinaryPrimitives.ReadUInt16BigEndian(quoted) != _sourcePort || BinaryPrimitives.ReadUInt16BigEndian(quoted[2..]) != _target.Port
                 || !TryProbeId(BinaryPrimitives.ReadUInt32BigEndian(quoted[4..]), out var id))
             {
-                continue;
+                return;
             }
             var kind = error.Type == IcmpPacket.TimeExceeded ? TraceAnswerKind.TimeExceeded : TraceAnswerKind.Unreachable;
             onAnswer(new TraceAnswer(id, error.From, kind, error.Type == IcmpPacket.TimeExceeded ? -1 : error.Code, stamp));
-        }
-    }
+        }, cancellationToken);
 
     private ushort Checksum(ReadOnlySpan<byte> segment)
     {
@@ -174,53 +159,5 @@ public sealed class TcpSynTrace : ITraceProbe
         _raw?.Dispose();
         _icmp?.Dispose();
         _reservation?.Dispose();
-    }
-}
-
-/// <summary>Receiving on a trace socket until the trace ends.</summary>
-internal static class TraceReceive
-{
-    /// <summary>Bytes of the next packet and its sender, or -1 once cancelled or the socket is closed.</summary>
-    public static async Task<(int Length, IPAddress? From)> NextFromAsync(Socket socket, byte[] buffer, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var any = socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any;
-            var got = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(any, 0), cancellationToken);
-            return (got.ReceivedBytes, ((IPEndPoint)got.RemoteEndPoint).Address);
-        }
-        catch (OperationCanceledException)
-        {
-            return (-1, null);
-        }
-        catch (ObjectDisposedException)
-        {
-            return (-1, null);
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted)
-        {
-            return (-1, null);
-        }
-    }
-
-    /// <summary>Bytes of the next packet, or -1 once cancelled or the socket is closed.</summary>
-    public static async Task<int> NextAsync(Socket socket, byte[] buffer, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return -1;
-        }
-        catch (ObjectDisposedException)
-        {
-            return -1;
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted)
-        {
-            return -1;
-        }
     }
 }

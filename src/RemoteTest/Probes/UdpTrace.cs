@@ -47,34 +47,19 @@ public sealed class UdpTrace : ITraceProbe
     {
         _onAnswer = onAnswer;
         _listening = cancellationToken;
-        var buffer = new byte[2048];
-        while (!cancellationToken.IsCancellationRequested)
+        await TraceReceive.IcmpErrorsAsync(_icmp, _target.Address, 17, (error, stamp) =>
         {
-            var (n, from) = await TraceReceive.NextFromAsync(_icmp, buffer, cancellationToken);
-            if (n < 0)
-            {
-                return;
-            }
-            var stamp = TimeProvider.System.GetTimestamp();
-            var parsed = _target.AddressFamily == AddressFamily.InterNetworkV6
-                ? IcmpPacket.TryParseErrorV6(buffer.AsMemory(0, n), from!, out var error)
-                : IcmpPacket.TryParseError(buffer.AsMemory(0, n), out error);
-            if (!parsed || error.QuotedProtocol != 17
-                || !error.QuotedDestination.Equals(_target.Address))
-            {
-                continue;
-            }
             var quoted = error.QuotedPayload.Span;
             if (BinaryPrimitives.ReadUInt16BigEndian(quoted[2..]) != _target.Port
                 || !_byPort.TryGetValue(BinaryPrimitives.ReadUInt16BigEndian(quoted), out var probe))
             {
-                continue;
+                return;
             }
             var kind = error.Type == IcmpPacket.TimeExceeded ? TraceAnswerKind.TimeExceeded
                 : error.Code == IcmpPacket.PortUnreachable && error.From.Equals(_target.Address) ? TraceAnswerKind.Reached
                 : TraceAnswerKind.Unreachable;
             onAnswer(new TraceAnswer(probe.ProbeId, error.From, kind, error.Type == IcmpPacket.TimeExceeded ? -1 : error.Code, stamp));
-        }
+        }, cancellationToken);
     }
 
     /// <summary>A service on the port that answers (a SIP server does) shows the target was reached.</summary>
