@@ -33,23 +33,38 @@ public sealed record HttpExpectation(IReadOnlyList<int> Statuses, string? BodyMa
 /// <c>ttfb</c>, <c>ttfb_total</c>, <c>bytes</c>, <c>url</c>) and more: <c>error_kind</c>, the redirect target,
 /// the server's own error summary, the address connected to and the certificate seen.
 /// </summary>
-public sealed record HttpProbeResult(
-    bool Ok,
-    int? Status,
-    string? Reason,
-    string? Error,
-    string? ErrorKind,
-    double Duration,
-    double? Ttfb,
-    double? TtfbTotal,
-    long? Bytes,
-    string Url,
-    string? Location,
-    string? SummaryEnglish,
-    string? Address,
-    double? ConnectSeconds,
-    TlsReport? Tls)
+public sealed record HttpProbeResult
 {
+    public required bool Ok { get; init; }
+
+    public int? Status { get; init; }
+
+    public string? Reason { get; init; }
+
+    public string? Error { get; init; }
+
+    public string? ErrorKind { get; init; }
+
+    public required double Duration { get; init; }
+
+    public double? Ttfb { get; init; }
+
+    public double? TtfbTotal { get; init; }
+
+    public long? Bytes { get; init; }
+
+    public required string Url { get; init; }
+
+    public string? Location { get; init; }
+
+    public string? SummaryEnglish { get; init; }
+
+    public string? Address { get; init; }
+
+    public double? ConnectSeconds { get; init; }
+
+    public TlsReport? Tls { get; init; }
+
     /// <summary>The authentication schemes a 401 offered (WWW-Authenticate), e.g. "Digest".</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Challenge { get; init; }
@@ -192,10 +207,23 @@ public sealed class HttpProbeSession : IDisposable
                 _ => ($"{status} {reason}{said}", ErrorKind.HttpStatus),
             };
         }
-        return new HttpProbeResult(error is null, status, reason, error, kind, Round(duration), Round(ttfb), Round(ttfb), bytes,
-            _redactor.Redact(request.Url.ToString())!, location, summary, _tls.Address, _tls.ConnectTime is { } c ? Round(c.TotalSeconds) : null,
-            request.Url.Scheme == Uri.UriSchemeHttps ? _tls.ToReport() : null)
+        return new HttpProbeResult
         {
+            Ok = error is null,
+            Status = status,
+            Reason = reason,
+            Error = error,
+            ErrorKind = kind,
+            Duration = Round(duration),
+            Ttfb = Round(ttfb),
+            TtfbTotal = Round(ttfb),
+            Bytes = bytes,
+            Url = _redactor.Redact(request.Url.ToString())!,
+            Location = location,
+            SummaryEnglish = summary,
+            Address = _tls.Address,
+            ConnectSeconds = _tls.ConnectTime is { } c ? Round(c.TotalSeconds) : null,
+            Tls = request.Url.Scheme == Uri.UriSchemeHttps ? _tls.ToReport() : null,
             Body = body,
             Challenge = challenge,
             Note = note,
@@ -203,9 +231,18 @@ public sealed class HttpProbeSession : IDisposable
     }
 
     private HttpProbeResult Failed(HttpProbeRequest request, ProbeFailure failure, double duration, double? ttfb) =>
-        new(false, null, null, failure.Error, failure.Kind, Round(duration), ttfb is null ? null : Round(ttfb.Value), null, null,
-            _redactor.Redact(request.Url.ToString())!, null, null, _tls.Address, _tls.ConnectTime is { } c ? Round(c.TotalSeconds) : null,
-            request.Url.Scheme == Uri.UriSchemeHttps ? _tls.ToReport() : null);
+        new()
+        {
+            Ok = false,
+            Error = failure.Error,
+            ErrorKind = failure.Kind,
+            Duration = Round(duration),
+            Ttfb = ttfb is null ? null : Round(ttfb.Value),
+            Url = _redactor.Redact(request.Url.ToString())!,
+            Address = _tls.Address,
+            ConnectSeconds = _tls.ConnectTime is { } c ? Round(c.TotalSeconds) : null,
+            Tls = request.Url.Scheme == Uri.UriSchemeHttps ? _tls.ToReport() : null,
+        };
 
     /// <summary>The English summary of a BroadWorks error body (Xsi <c>ErrorInfo</c>), when the body is one.</summary>
     private static string? ErrorSummary(string body)

@@ -19,22 +19,36 @@ public sealed record OciExchange(string Request, string? Response, double Second
 /// The outcome of an OCI-P login: <c>ok</c> when the login was accepted, each request with its answer and timing,
 /// the password algorithm the server asked for, and for TLS the certificate seen.
 /// </summary>
-public sealed record OciLoginResult(
-    bool Ok,
-    string? Error,
-    string? ErrorKind,
-    string Transport,
-    int Port,
-    string? Address,
-    double? ConnectSeconds,
-    double Duration,
-    string SessionId,
-    string? PasswordAlgorithm,
-    string? LoginType,
-    bool LoggedOut,
-    IReadOnlyList<OciExchange> Requests,
-    TlsReport? Tls)
+public sealed record OciLoginResult
 {
+    public required bool Ok { get; init; }
+
+    public string? Error { get; init; }
+
+    public string? ErrorKind { get; init; }
+
+    public required string Transport { get; init; }
+
+    public required int Port { get; init; }
+
+    public string? Address { get; init; }
+
+    public double? ConnectSeconds { get; init; }
+
+    public required double Duration { get; init; }
+
+    public required string SessionId { get; init; }
+
+    public string? PasswordAlgorithm { get; init; }
+
+    public string? LoginType { get; init; }
+
+    public required bool LoggedOut { get; init; }
+
+    public required IReadOnlyList<OciExchange> Requests { get; init; }
+
+    public TlsReport? Tls { get; init; }
+
     /// <summary>The login form the server accepted (LoginRequest22V5 or LoginRequest14sp4); null when none was.</summary>
     public string? Login { get; init; }
 }
@@ -65,10 +79,22 @@ public static class OciPClient
         OciLogin.Accepted? accepted = null;
         var loggedOut = false;
 
-        OciLoginResult Result(bool ok, ProbeFailure? failure) => new(ok, failure?.Error, failure?.Kind, request.UseTls ? "tls" : "tcp", request.Port,
-            address, connectSeconds, Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 4), sessionId, algorithm, loginType, loggedOut,
-            exchanges, request.UseTls ? tls.ToReport() : null)
+        OciLoginResult Result(bool ok, ProbeFailure? failure) => new()
         {
+            Ok = ok,
+            Error = failure?.Error,
+            ErrorKind = failure?.Kind,
+            Transport = request.UseTls ? "tls" : "tcp",
+            Port = request.Port,
+            Address = address,
+            ConnectSeconds = connectSeconds,
+            Duration = Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 4),
+            SessionId = sessionId,
+            PasswordAlgorithm = algorithm,
+            LoginType = loginType,
+            LoggedOut = loggedOut,
+            Requests = exchanges,
+            Tls = request.UseTls ? tls.ToReport() : null,
             Login = accepted?.Form,
         };
 

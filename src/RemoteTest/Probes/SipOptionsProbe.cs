@@ -33,23 +33,40 @@ public sealed record SipOptionsRequest(string Host, int Port, SipTransport Trans
 /// and, over TLS, the certificate. <c>ok</c> when a final response below 500 arrived: a 4xx still proves a SIP stack
 /// that parses and answers (many SBCs refuse OPTIONS from unknown sources with 403 or 404); 5xx/6xx say it is not serving.
 /// </summary>
-public sealed record SipOptionsResult(
-    bool Ok,
-    string? Error,
-    string? ErrorKind,
-    string Transport,
-    int Port,
-    string? Address,
-    int? Status,
-    string? Reason,
-    string? StatusLine,
-    string? Server,
-    string? UserAgent,
-    string? Allow,
-    double? RttMs,
-    double Duration,
-    int Sent,
-    TlsReport? Tls);
+public sealed record SipOptionsResult
+{
+    public required bool Ok { get; init; }
+
+    public string? Error { get; init; }
+
+    public string? ErrorKind { get; init; }
+
+    public required string Transport { get; init; }
+
+    public required int Port { get; init; }
+
+    public string? Address { get; init; }
+
+    public int? Status { get; init; }
+
+    public string? Reason { get; init; }
+
+    public string? StatusLine { get; init; }
+
+    public string? Server { get; init; }
+
+    public string? UserAgent { get; init; }
+
+    public string? Allow { get; init; }
+
+    public double? RttMs { get; init; }
+
+    public required double Duration { get; init; }
+
+    public required int Sent { get; init; }
+
+    public TlsReport? Tls { get; init; }
+}
 
 /// <summary>SIP OPTIONS over UDP (with RFC 3261 retransmissions), TCP and TLS.</summary>
 public static class SipOptionsProbe
@@ -69,10 +86,25 @@ public static class SipOptionsProbe
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(request.Timeout);
 
-        SipOptionsResult Result(SipResponse? response, ProbeFailure? failure) => new(
-            failure is null, failure?.Error, failure?.Kind, request.Transport.ToString().ToLowerInvariant(), request.Port, address,
-            response?.Status, response?.Reason, response?.StatusLine, response?.Header("Server"), response?.Header("User-Agent"), response?.Header("Allow"),
-            rtt, Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 4), sent.Value, request.Transport == SipTransport.Tls ? tls.ToReport() : null);
+        SipOptionsResult Result(SipResponse? response, ProbeFailure? failure) => new()
+        {
+            Ok = failure is null,
+            Error = failure?.Error,
+            ErrorKind = failure?.Kind,
+            Transport = request.Transport.ToString().ToLowerInvariant(),
+            Port = request.Port,
+            Address = address,
+            Status = response?.Status,
+            Reason = response?.Reason,
+            StatusLine = response?.StatusLine,
+            Server = response?.Header("Server"),
+            UserAgent = response?.Header("User-Agent"),
+            Allow = response?.Header("Allow"),
+            RttMs = rtt,
+            Duration = Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 4),
+            Sent = sent.Value,
+            Tls = request.Transport == SipTransport.Tls ? tls.ToReport() : null,
+        };
 
         try
         {

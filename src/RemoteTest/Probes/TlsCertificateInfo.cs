@@ -13,26 +13,44 @@ public sealed record TlsChainEntry(string Subject, string Issuer, string NotAfte
 /// validation a client would do, reported as data whether or not validation is enforced.
 /// Build it with <see cref="Inspect"/>; used by every probe that speaks TLS.
 /// </summary>
-public sealed record TlsCertificateInfo(
-    string? Cn,
-    string Subject,
-    string Issuer,
-    string SerialNumber,
-    string NotBefore,
-    string NotAfter,
-    string ExpiresUtc,
-    int DaysLeft,
-    IReadOnlyList<string> Sans,
-    string FingerprintSha256,
-    string? ExpectedName,
-    bool? NameMatch,
-    bool ChainValid,
-    IReadOnlyList<string> ChainErrors,
-    IReadOnlyList<TlsChainEntry> Chain,
-    string EarliestNotAfter,
-    bool ChainOrderValid,
-    bool ChainComplete)
+public sealed record TlsCertificateInfo
 {
+    public string? Cn { get; init; }
+
+    public required string Subject { get; init; }
+
+    public required string Issuer { get; init; }
+
+    public required string SerialNumber { get; init; }
+
+    public required string NotBefore { get; init; }
+
+    public required string NotAfter { get; init; }
+
+    public required string ExpiresUtc { get; init; }
+
+    public required int DaysLeft { get; init; }
+
+    public required IReadOnlyList<string> Sans { get; init; }
+
+    public required string FingerprintSha256 { get; init; }
+
+    public string? ExpectedName { get; init; }
+
+    public bool? NameMatch { get; init; }
+
+    public required bool ChainValid { get; init; }
+
+    public required IReadOnlyList<string> ChainErrors { get; init; }
+
+    public required IReadOnlyList<TlsChainEntry> Chain { get; init; }
+
+    public required string EarliestNotAfter { get; init; }
+
+    public required bool ChainOrderValid { get; init; }
+
+    public required bool ChainComplete { get; init; }
+
     private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
 
     /// <summary>True when a verifying client accepts the certificate: the chain is valid and the name matches.</summary>
@@ -58,25 +76,27 @@ public sealed record TlsCertificateInfo(
         var leaf = sent[0];
         var sans = SubjectAlternativeNames(leaf);
         var (chainValid, chainErrors, complete) = Validate(sent, extraRoots, now);
-        return new TlsCertificateInfo(
-            Cn: CertificateText.Attribute(leaf.SubjectName, "commonName"),
-            Subject: CertificateText.Name(leaf.SubjectName),
-            Issuer: CertificateText.Name(leaf.IssuerName),
-            SerialNumber: CertificateText.Serial(leaf.SerialNumberBytes.ToArray()),
-            NotBefore: CertificateText.OpenSslTime(leaf.NotBefore),
-            NotAfter: CertificateText.OpenSslTime(leaf.NotAfter),
-            ExpiresUtc: CertificateText.IsoUtc(leaf.NotAfter),
-            DaysLeft: (int)Math.Floor((leaf.NotAfter.ToUniversalTime() - now.UtcDateTime).TotalDays),
-            Sans: sans,
-            FingerprintSha256: Convert.ToHexStringLower(leaf.GetCertHash(HashAlgorithmName.SHA256)),
-            ExpectedName: expectedName,
-            NameMatch: expectedName is null ? null : MatchesName(leaf, expectedName),
-            ChainValid: chainValid,
-            ChainErrors: chainErrors,
-            Chain: [.. sent.Select(c => new TlsChainEntry(CertificateText.Name(c.SubjectName), CertificateText.Name(c.IssuerName), CertificateText.OpenSslTime(c.NotAfter)))],
-            EarliestNotAfter: CertificateText.OpenSslTime(sent.Min(c => c.NotAfter.ToUniversalTime())),
-            ChainOrderValid: OrderValid(sent),
-            ChainComplete: complete);
+        return new TlsCertificateInfo
+        {
+            Cn = CertificateText.Attribute(leaf.SubjectName, "commonName"),
+            Subject = CertificateText.Name(leaf.SubjectName),
+            Issuer = CertificateText.Name(leaf.IssuerName),
+            SerialNumber = CertificateText.Serial(leaf.SerialNumberBytes.ToArray()),
+            NotBefore = CertificateText.OpenSslTime(leaf.NotBefore),
+            NotAfter = CertificateText.OpenSslTime(leaf.NotAfter),
+            ExpiresUtc = CertificateText.IsoUtc(leaf.NotAfter),
+            DaysLeft = (int)Math.Floor((leaf.NotAfter.ToUniversalTime() - now.UtcDateTime).TotalDays),
+            Sans = sans,
+            FingerprintSha256 = Convert.ToHexStringLower(leaf.GetCertHash(HashAlgorithmName.SHA256)),
+            ExpectedName = expectedName,
+            NameMatch = expectedName is null ? null : MatchesName(leaf, expectedName),
+            ChainValid = chainValid,
+            ChainErrors = chainErrors,
+            Chain = [.. sent.Select(c => new TlsChainEntry(CertificateText.Name(c.SubjectName), CertificateText.Name(c.IssuerName), CertificateText.OpenSslTime(c.NotAfter)))],
+            EarliestNotAfter = CertificateText.OpenSslTime(sent.Min(c => c.NotAfter.ToUniversalTime())),
+            ChainOrderValid = OrderValid(sent),
+            ChainComplete = complete,
+        };
     }
 
     private string NameMismatchText()

@@ -25,22 +25,40 @@ public sealed record XsiChannelRequest(
 /// An Xsi-Events channel opened and deleted: <c>ok</c> when the server streamed a <c>&lt;Channel&gt;</c> with a
 /// channelId; <c>setup_seconds</c> from sending the request to that element complete; the delete's outcome.
 /// </summary>
-public sealed record XsiChannelResult(
-    bool Ok,
-    string? Error,
-    string? ErrorKind,
-    int? Status,
-    string Url,
-    string? ChannelId,
-    double? SetupSeconds,
-    double Duration,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SummaryEnglish,
-    bool Deleted,
-    int? DeleteStatus,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DeleteError,
-    string? Address,
-    double? ConnectSeconds,
-    TlsReport? Tls);
+public sealed record XsiChannelResult
+{
+    public required bool Ok { get; init; }
+
+    public string? Error { get; init; }
+
+    public string? ErrorKind { get; init; }
+
+    public int? Status { get; init; }
+
+    public required string Url { get; init; }
+
+    public string? ChannelId { get; init; }
+
+    public double? SetupSeconds { get; init; }
+
+    public required double Duration { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? SummaryEnglish { get; init; }
+
+    public required bool Deleted { get; init; }
+
+    public int? DeleteStatus { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? DeleteError { get; init; }
+
+    public string? Address { get; init; }
+
+    public double? ConnectSeconds { get; init; }
+
+    public TlsReport? Tls { get; init; }
+}
 
 /// <summary>
 /// Opens an Xsi-Events event channel the way Xsi-Events clients do (POST a <c>&lt;Channel&gt;</c> to the async
@@ -124,10 +142,24 @@ public static class XsiEventsChannel
             ? (false, (int?)null, (string?)null)
             : await DeleteAsync(client, request.DeleteUrl(channelId), basic, request.Timeout);
 
-        return new XsiChannelResult(failure is null, failure is null ? null : redactor.Redact(failure.Error), failure?.Kind, status,
-            redactor.Redact(request.OpenUrl.ToString())!, channelId, setup, Round(Stopwatch.GetElapsedTime(started).TotalSeconds), summary,
-            deleted, deleteStatus, deleteError, observation.Address, observation.ConnectTime is { } c ? Round(c.TotalSeconds) : null,
-            request.OpenUrl.Scheme == Uri.UriSchemeHttps ? observation.ToReport() : null);
+        return new XsiChannelResult
+        {
+            Ok = failure is null,
+            Error = failure is null ? null : redactor.Redact(failure.Error),
+            ErrorKind = failure?.Kind,
+            Status = status,
+            Url = redactor.Redact(request.OpenUrl.ToString())!,
+            ChannelId = channelId,
+            SetupSeconds = setup,
+            Duration = Round(Stopwatch.GetElapsedTime(started).TotalSeconds),
+            SummaryEnglish = summary,
+            Deleted = deleted,
+            DeleteStatus = deleteStatus,
+            DeleteError = deleteError,
+            Address = observation.Address,
+            ConnectSeconds = observation.ConnectTime is { } c ? Round(c.TotalSeconds) : null,
+            Tls = request.OpenUrl.Scheme == Uri.UriSchemeHttps ? observation.ToReport() : null,
+        };
     }
 
     /// <summary>The request body: channel set id, priority 1, weight 50, expires, as Xsi-Events clients send it.</summary>
