@@ -62,6 +62,7 @@ public enum StorageKind
 
 public sealed class StorageOptions
 {
+    /// <summary><c>embedded</c> (SQLite file + in-process queue), <c>memory</c> (nothing kept; tests) or <c>postgres</c> (with RabbitMQ).</summary>
     public StorageKind Kind { get; set; } = StorageKind.Embedded;
 
     /// <summary>For <c>postgres</c>: the Npgsql connection string.</summary>

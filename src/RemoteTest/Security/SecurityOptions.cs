@@ -70,6 +70,7 @@ public sealed class TargetsOptions
 /// <summary><c>RemoteTest:Cors</c>: browser origins allowed to call the API; none by default (CORS off).</summary>
 public sealed class CorsOptions
 {
+    /// <summary>Origins (<c>https://noc.example.com</c>) whose pages may call the API from a browser; empty turns CORS off.</summary>
     public string[] AllowedOrigins { get; set; } = [];
 }
 
@@ -82,6 +83,7 @@ public sealed class KeyRingOptions
     /// <summary>A PFX certificate that encrypts the keys at rest (every node needs the same one).</summary>
     public string? CertificatePath { get; set; }
 
+    /// <summary>The PFX's password, if it has one (better from the environment than from a file).</summary>
     public string? CertificatePassword { get; set; }
 }
 
