@@ -7,14 +7,15 @@ using Spectre.Console.Cli;
 
 namespace RemoteTest.Cli.Commands;
 
-public sealed class TaskIdSettings : ServerSettings
+/// <summary><c>task get</c>: a task id, --wait, and the result's --format.</summary>
+public sealed class TaskGetSettings : ResultSettings
 {
     [CommandArgument(0, "<ID>")]
     [Description("The task id (or a fan-out group id).")]
     public string Id { get; set; } = "";
 
     [CommandOption("--wait")]
-    [Description("task get: follow the task until it is ready.")]
+    [Description("Follow the task until it is ready.")]
     public bool Wait { get; set; }
 
     [CommandOption("--wait-timeout <SECONDS>")]
@@ -22,17 +23,25 @@ public sealed class TaskIdSettings : ServerSettings
     public int WaitTimeout { get; set; } = 600;
 }
 
-/// <summary><c>remotetest task get ID</c>: exit 0 only for a finished task whose checks all passed.</summary>
-public sealed class TaskGetCommand(CliEnvironment environment) : AsyncCommand<TaskIdSettings>
+/// <summary><c>task cancel</c>: a task id.</summary>
+public sealed class TaskIdSettings : ServerSettings
 {
-    public override async Task<int> ExecuteAsync(CommandContext context, TaskIdSettings settings, CancellationToken cancellationToken)
+    [CommandArgument(0, "<ID>")]
+    [Description("The task id (or a fan-out group id).")]
+    public string Id { get; set; } = "";
+}
+
+/// <summary><c>remotetest task get ID</c>: exit 0 only for a finished task whose checks all passed.</summary>
+public sealed class TaskGetCommand(CliEnvironment environment) : AsyncCommand<TaskGetSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, TaskGetSettings settings, CancellationToken cancellationToken)
     {
         using var api = settings.Connect(environment);
         var status = settings.Wait
             ? await TaskOutcome.WaitAsync(environment, api, settings.Id, TimeSpan.FromSeconds(settings.WaitTimeout), cancellationToken)
             : await api.GetTaskAsync(settings.Id, cancellationToken);
         // An unfinished task has not passed (yet): a script gating on this must not go ahead.
-        return TaskOutcome.Show(environment, status, settings.Json, null);
+        return TaskOutcome.Show(environment, status, new ShowOptions(settings.OutputFormat, settings.Zone(environment)), null);
     }
 }
 
@@ -130,6 +139,10 @@ public sealed class TaskListSettings : ServerSettings
     [Description("Only this task, e.g. porttest.run.")]
     public string? Task { get; set; }
 
+    [CommandOption("--target <TEXT>")]
+    [Description("Only tasks whose targets (hosts, domains) contain this text, case-insensitive.")]
+    public string? Target { get; set; }
+
     [CommandOption("-q|--queue <QUEUE>")]
     [Description("Only tasks of this queue (vantage point).")]
     public string? Queue { get; set; }
@@ -164,6 +177,10 @@ public sealed class TaskListSettings : ServerSettings
         if (State is not null && !States.Contains(State.ToUpperInvariant()))
         {
             return ValidationResult.Error($"--state '{State}' is not a state; use {string.Join(", ", States)}");
+        }
+        if (Target is not null && Target.Trim().Length == 0)
+        {
+            return ValidationResult.Error("--target is empty; give part of a host or domain name");
         }
         if (Verdict is not null && !Verdicts.Contains(Verdict.ToLowerInvariant()))
         {
@@ -233,6 +250,7 @@ public sealed class TaskListCommand(CliEnvironment environment) : AsyncCommand<T
             ("state", "--state", settings.State?.ToUpperInvariant()),
             ("verdict", "--verdict", settings.Verdict?.ToLowerInvariant()),
             ("task_name", "--task", settings.Task),
+            ("target", "--target", settings.Target),
             ("queue", "--queue", settings.Queue),
             ("schedule", "--schedule", settings.Schedule),
             ("since", "--since", settings.SinceValue(now)),
@@ -254,13 +272,14 @@ public sealed class TaskListCommand(CliEnvironment environment) : AsyncCommand<T
             // The verdict leads (did the checks pass?); the state only says whether the task ran.
             .AddColumn(new TableColumn("Verdict").NoWrap())
             .AddColumn(new TableColumn("Id").NoWrap()).AddColumn(new TableColumn("Task").NoWrap()).AddColumn(new TableColumn("State").NoWrap())
-            .AddColumns("Targets", "Queue").AddColumn(new TableColumn("Submitted (UTC)").NoWrap()).AddColumn(new TableColumn("Took").RightAligned());
+            .AddColumns("Targets", "Queue").AddColumn(new TableColumn("Submitted").NoWrap()).AddColumn(new TableColumn("Took").RightAligned());
+        var zone = settings.Zone(environment);
         foreach (var t in tasks.OfType<JsonObject>())
         {
             var submitted = Time(t["date_submitted"]);
             table.AddRow(ResultView.VerdictMarkup(t), Markup.Escape(ResultView.Text(t["task_id"]) ?? ""), Markup.Escape(ResultView.Text(t["task_name"]) ?? ""),
                 ResultView.StateMarkup(ResultView.Text(t["state"])), Markup.Escape(Targets(t["args"])), Markup.Escape(ResultView.Text(t["queue"]) ?? ""),
-                submitted?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "",
+                submitted is { } at ? CliTime.Format(at, zone) : "",
                 Time(t["date_done"]) is { } done ? Took(done - (Time(t["date_started"]) ?? submitted ?? done)) : "");
         }
         var console = environment.CreateOutConsole();
