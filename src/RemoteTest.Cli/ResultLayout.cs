@@ -31,6 +31,22 @@ public static class ResultLayouts
         // Redirected output is read by grep and awk: the list, one line per check.
         _ => !terminal || rows > MaxTableRows || width < MinTableWidth ? ResultLayout.List : ResultLayout.Table,
     };
+
+    /// <summary>A listing (task list): a table only on a terminal at least <paramref name="minWidth"/> wide, however many rows.</summary>
+    public static ResultLayout DecideListing(OutputFormat format, int width, bool terminal, int minWidth) => format switch
+    {
+        OutputFormat.Table => ResultLayout.Table,
+        OutputFormat.List => ResultLayout.List,
+        _ => !terminal || width < minWidth ? ResultLayout.List : ResultLayout.Table,
+    };
+
+    /// <summary>A console on <paramref name="environment"/>'s standard output that never folds a line: for the list.</summary>
+    public static Spectre.Console.IAnsiConsole ListConsole(CliEnvironment environment)
+    {
+        var console = environment.CreateOutConsole();
+        console.Profile.Width = ListWidth;
+        return console;
+    }
 }
 
 /// <summary>Every time the CLI prints, one format with its zone: "2026-12-02 04:20:11 UTC", or "+01:00" when local.</summary>
@@ -40,7 +56,8 @@ public static class CliTime
     public static string Format(DateTimeOffset time, TimeZoneInfo zone)
     {
         var local = TimeZoneInfo.ConvertTime(time, zone);
-        var suffix = zone == TimeZoneInfo.Utc ? "UTC" : local.ToString("zzz", CultureInfo.InvariantCulture);
+        // A machine whose local zone is UTC says so in words, not "+00:00".
+        var suffix = zone == TimeZoneInfo.Utc || zone.HasSameRules(TimeZoneInfo.Utc) ? "UTC" : local.ToString("zzz", CultureInfo.InvariantCulture);
         return local.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " " + suffix;
     }
 

@@ -112,16 +112,23 @@ public static class ResultView
         var cells = rows.Lines.Select(l => l.Cells.Select(c => c.Replace('\n', ' ')).ToArray()).ToList();
         // Columns empty on every line are left out (no CERT / DAYS when no port spoke TLS).
         var shown = Enumerable.Range(0, rows.Headers.Length).Where(i => i <= rows.StateColumn || cells.Any(c => c[i].Length > 0)).ToList();
-        var widths = shown.ToDictionary(i => i, i => cells.Select(c => c[i].Length).Append(rows.Headers[i].Length).Max());
-        string Pad(string text, int i, string markup) => i == shown[^1] ? markup : markup + new string(' ', widths[i] - text.Length + 2);
-        var lines = new List<IRenderable>
-        {
-            new Markup("[bold]" + string.Concat(shown.Select(i => Pad(rows.Headers[i], i, Markup.Escape(rows.Headers[i])))).TrimEnd() + "[/]"),
-        };
-        foreach (var (line, c) in rows.Lines.Zip(cells))
-        {
-            lines.Add(new Markup(string.Concat(shown.Select(i => Pad(c[i], i, i == rows.StateColumn ? Coloured(c[i], line.Colour) : Markup.Escape(c[i])))).TrimEnd()));
-        }
+        return PlainList(shown.Select(i => rows.Headers[i]).ToArray(),
+            rows.Lines.Zip(cells).Select(x => shown.Select(i => (x.Second[i], i == rows.StateColumn ? Coloured(x.Second[i], x.First.Colour) : Markup.Escape(x.Second[i]))).ToArray()));
+    }
+
+    /// <summary>
+    /// Lines of padded columns (a cell's width is its text's; its markup only colours it), the last column not
+    /// padded. Written on a console that does not fold lines (<see cref="ResultLayouts.ListWidth"/>), each line
+    /// keeps its first cell whole, however narrow the terminal.
+    /// </summary>
+    public static Rows PlainList(string[] headers, IEnumerable<(string Text, string Markup)[]> rows)
+    {
+        var all = rows.ToList();
+        var widths = Enumerable.Range(0, headers.Length).Select(i => all.Select(r => r[i].Text.Length).Append(headers[i].Length).Max()).ToArray();
+        string Line(IEnumerable<(string Text, string Markup)> cells) =>
+            string.Concat(cells.Select((c, i) => i == headers.Length - 1 ? c.Markup : c.Markup + new string(' ', widths[i] - c.Text.Length + 2))).TrimEnd();
+        var lines = new List<IRenderable> { new Markup("[bold]" + Line(headers.Select(h => (h, Markup.Escape(h)))) + "[/]") };
+        lines.AddRange(all.Select(r => new Markup(Line(r))));
         return new Rows(lines);
     }
 

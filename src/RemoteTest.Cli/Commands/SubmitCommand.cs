@@ -260,13 +260,8 @@ public static class TaskOutcome
                 {
                     var name = taskName ?? ResultView.Text(s["task_name"]);
                     var layout = ResultLayouts.Decide(options.Format, ResultView.RowCount(name, s["result"]), console.Profile.Width, environment.OutputIsTerminal);
-                    var target = console;
-                    if (layout == ResultLayout.List)
-                    {
-                        // A console that never folds a line: every line starts with its host, whole.
-                        target = environment.CreateOutConsole();
-                        target.Profile.Width = ResultLayouts.ListWidth;
-                    }
+                    // The list on a console that never folds a line: every line starts with its host, whole.
+                    var target = layout == ResultLayout.List ? ResultLayouts.ListConsole(environment) : console;
                     target.Write(ResultView.Render(name, s["result"], layout));
                 }
             }

@@ -115,7 +115,7 @@ public sealed class TaskCancelCommand(CliEnvironment environment) : AsyncCommand
     }
 }
 
-public sealed class TaskListSettings : ServerSettings
+public sealed class TaskListSettings : ResultSettings
 {
     /// <summary>The largest page <c>GET /task</c> answers.</summary>
     public const int MaxLimit = 500;
@@ -193,7 +193,7 @@ public sealed class TaskListSettings : ServerSettings
                 return ValidationResult.Error($"{option} '{text}' is neither an ISO 8601 time nor an age like 30m, 2h or 7d");
             }
         }
-        return ValidationResult.Success();
+        return base.Validate();
     }
 
     /// <summary>--since as the server takes it: an age is turned into the ISO 8601 time it reaches back to.</summary>
@@ -240,6 +240,9 @@ public sealed class TaskListCommand(CliEnvironment environment) : AsyncCommand<T
 {
     private const int TargetsShown = 3;
 
+    /// <summary>Below this width the eight columns fold (ids and times split): the list is shown instead.</summary>
+    private const int MinTableWidth = 150;
+
     public override async Task<int> ExecuteAsync(CommandContext context, TaskListSettings settings, CancellationToken cancellationToken)
     {
         // Each filter as the query parameter and the option it came from, so the next page's command repeats them.
@@ -261,35 +264,51 @@ public sealed class TaskListCommand(CliEnvironment environment) : AsyncCommand<T
             .Concat(settings.Cursor is { Length: > 0 } cursor ? [$"cursor={Uri.EscapeDataString(cursor)}"] : []);
         using var api = settings.Connect(environment);
         var body = await api.GetAsync($"task?{string.Join('&', query)}", "task list (GET /task)", cancellationToken);
-        if (settings.Json)
+        if (settings.OutputFormat == OutputFormat.Json)
         {
             environment.Out.WriteLine(body?.ToJsonString() ?? "null");
             return ExitCodes.Passed;
         }
-        var tasks = body as JsonArray ?? body?["tasks"] as JsonArray ?? [];
-        // The id is what a person copies into "task get" or "task cancel": never wrapped; the targets wrap instead.
-        var table = new Table().Border(TableBorder.Rounded)
-            // The verdict leads (did the checks pass?); the state only says whether the task ran.
-            .AddColumn(new TableColumn("Verdict").NoWrap())
-            .AddColumn(new TableColumn("Id").NoWrap()).AddColumn(new TableColumn("Task").NoWrap()).AddColumn(new TableColumn("State").NoWrap())
-            .AddColumns("Targets", "Queue").AddColumn(new TableColumn("Submitted").NoWrap()).AddColumn(new TableColumn("Took").RightAligned());
+        var tasks = (body as JsonArray ?? body?["tasks"] as JsonArray ?? []).OfType<JsonObject>().ToList();
         var zone = settings.Zone(environment);
-        foreach (var t in tasks.OfType<JsonObject>())
+        // The verdict leads (did the checks pass?); the state only says whether the task ran.
+        string[] headers = ["VERDICT", "ID", "TASK", "STATE", "TARGETS", "QUEUE", "SUBMITTED", "TOOK"];
+        var rows = tasks.Select(t =>
         {
             var submitted = Time(t["date_submitted"]);
-            table.AddRow(ResultView.VerdictMarkup(t), Markup.Escape(ResultView.Text(t["task_id"]) ?? ""), Markup.Escape(ResultView.Text(t["task_name"]) ?? ""),
-                ResultView.StateMarkup(ResultView.Text(t["state"])), Markup.Escape(Targets(t["args"])), Markup.Escape(ResultView.Text(t["queue"]) ?? ""),
-                submitted is { } at ? CliTime.Format(at, zone) : "",
-                Time(t["date_done"]) is { } done ? Took(done - (Time(t["date_started"]) ?? submitted ?? done)) : "");
-        }
-        var console = environment.CreateOutConsole();
+            var verdict = ResultView.VerdictMarkup(t);
+            var state = ResultView.Text(t["state"]) ?? "";
+            string[] texts =
+            [
+                Markup.Remove(verdict), ResultView.Text(t["task_id"]) ?? "", ResultView.Text(t["task_name"]) ?? "", state, Targets(t["args"]),
+                ResultView.Text(t["queue"]) ?? "", submitted is { } at ? CliTime.Format(at, zone) : "",
+                Time(t["date_done"]) is { } done ? Took(done - (Time(t["date_started"]) ?? submitted ?? done)) : "",
+            ];
+            return texts.Select((text, i) => (text, i == 0 ? verdict : i == 3 ? ResultView.StateMarkup(state) : Markup.Escape(text))).ToArray();
+        }).ToList();
         if (tasks.Count == 0)
         {
             environment.Error.WriteLine("no task matches");
         }
+        else if (ResultLayouts.DecideListing(settings.OutputFormat, environment.CreateOutConsole().Profile.Width, environment.OutputIsTerminal, MinTableWidth) == ResultLayout.List)
+        {
+            // One line per task, never folded: the id is what a person copies into "task get" or "task cancel".
+            ResultLayouts.ListConsole(environment).Write(ResultView.PlainList(headers, rows));
+        }
         else
         {
-            console.Write(table);
+            var table = new Table().Border(TableBorder.Rounded);
+            foreach (var (header, i) in headers.Select((h, i) => (h, i)))
+            {
+                // Every column but the targets keeps its line; the targets wrap instead.
+                var column = new TableColumn(char.ToUpperInvariant(header[0]) + header[1..].ToLowerInvariant());
+                table.AddColumn(i == 4 ? column : i == 7 ? column.NoWrap().RightAligned() : column.NoWrap());
+            }
+            foreach (var row in rows)
+            {
+                table.AddRow(row.Select(c => c.Item2).ToArray());
+            }
+            environment.CreateOutConsole().Write(table);
         }
         if (ResultView.Text(body?["next_cursor"]) is { Length: > 0 } next)
         {

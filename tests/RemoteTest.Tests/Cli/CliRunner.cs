@@ -27,6 +27,9 @@ public sealed class CliRunner : IDisposable
 
     public string Home => _home;
 
+    /// <summary>The zone --local-time shows times in (the machine's unless a test fixes one).</summary>
+    public TimeZoneInfo LocalZone { get; set; } = TimeZoneInfo.Local;
+
     /// <summary>Writes a file into the runner's directory and returns its path.</summary>
     public string File(string name, string content)
     {
@@ -59,6 +62,7 @@ public sealed class CliRunner : IDisposable
             Handler = handler,
             Interactive = errorConsole is not null,
             ErrorConsole = errorConsole,
+            LocalZone = LocalZone,
         };
         using var timeout = new CancellationTokenSource(interruptAfter ?? TimeSpan.FromSeconds(60));
         var code = await CliApp.RunAsync(args, environment, timeout.Token);
