@@ -32,7 +32,17 @@ public abstract class SubmitCommand<TSettings>(CliEnvironment environment) : Asy
         }
 
         using var api = settings.Connect(Environment);
-        var answer = await api.SubmitAsync(payload, cancellationToken);
+        JsonObject answer;
+        try
+        {
+            answer = await api.SubmitAsync(payload, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl-C before the server's answer: the request may have reached it, so say how to find out.
+            throw new CliException("interrupted before the server confirmed the task; it may have been submitted: " +
+                                   "look with: remotetest task list --limit 5, and cancel it with: remotetest task cancel ID");
+        }
         var id = answer["task_id"]!.ToString();
         if (settings.NoWait)
         {

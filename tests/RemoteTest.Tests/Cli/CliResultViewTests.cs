@@ -233,4 +233,30 @@ public sealed class CliResultViewTests : IAsyncLifetime
         var cancel = await _cli.RunAsync("task", "cancel", id);
         Assert.True(cancel.ExitCode is ExitCodes.Passed or ExitCodes.Failed, cancel.ToString());
     }
+
+    [Fact]
+    public async Task Ctrl_c_before_the_server_confirms_the_task_says_it_may_have_been_submitted_and_where_to_look()
+    {
+        using var stalled = new StalledSubmit();
+        var run = await _cli.RunInterruptedAsync(TimeSpan.FromMilliseconds(500), stalled, "port", "127.0.0.1:1");
+        Assert.True(run.ExitCode == ExitCodes.Usage, run.ToString());
+        Assert.True(stalled.Posted, "the CLI never sent its POST /task");
+        var text = Regex.Replace(run.Err, @"\s+", " ");
+        Assert.Contains("interrupted before the server confirmed the task; it may have been submitted", text);
+        Assert.Contains("remotetest task list", text);
+        Assert.DoesNotContain("remotetest: cancelled", text);
+    }
+
+    /// <summary>A server that never answers POST /task (until the caller gives up).</summary>
+    private sealed class StalledSubmit : HttpMessageHandler
+    {
+        public bool Posted { get; private set; }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Posted |= request.Method == HttpMethod.Post;
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new InvalidOperationException("unreachable");
+        }
+    }
 }

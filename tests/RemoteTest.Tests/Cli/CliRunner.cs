@@ -49,6 +49,9 @@ public sealed class CliRunner : IDisposable
     /// <summary>Runs and, after <paramref name="after"/>, cancels the command's token as Ctrl-C does (see the CLI's EntryPoint).</summary>
     public Task<CliRun> RunInterruptedAsync(TimeSpan after, params string[] args) => RunWithAsync("", null, null, args, after);
 
+    /// <summary>As <see cref="RunInterruptedAsync(TimeSpan, string[])"/>, over <paramref name="handler"/>.</summary>
+    public Task<CliRun> RunInterruptedAsync(TimeSpan after, HttpMessageHandler handler, params string[] args) => RunWithAsync("", handler, null, args, after);
+
     private async Task<CliRun> RunWithAsync(string stdin, HttpMessageHandler? handler, Spectre.Console.IAnsiConsole? errorConsole, string[] args, TimeSpan? interruptAfter = null)
     {
         var output = new StringWriter();
