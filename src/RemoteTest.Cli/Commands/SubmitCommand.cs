@@ -250,7 +250,8 @@ public static class TaskOutcome
                 .Select(t => $"{t.Item1} {CliTime.Format(ResultView.Text(status[t.Item2]), options.Zone)}").ToList();
             if (times.Count > 0)
             {
-                console.MarkupLine($"[grey]{Markup.Escape(string.Join("  ", times))}[/]");
+                // Never folded: a time is read (and copied) whole, with its zone.
+                ResultLayouts.ListConsole(environment).MarkupLine($"[grey]{Markup.Escape(string.Join("  ", times))}[/]");
             }
             if (status["differences"] is JsonArray { Count: > 0 } differences)
             {

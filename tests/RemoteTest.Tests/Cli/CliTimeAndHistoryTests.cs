@@ -27,9 +27,10 @@ public sealed class CliTimeAndHistoryTests : CliServiceTest
         Assert.True(list.ExitCode == ExitCodes.Passed, list.ToString());
         Assert.Contains(submitted.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + " UTC", list.Out);
 
+        Runner.Variables["COLUMNS"] = "80";
         var get = await Runner.RunAsync("task", "get", id);
-        Assert.Matches($"submitted {UtcTime}", get.Out);
-        Assert.Matches($"done {UtcTime}", get.Out);
+        // On one line, even at 80 columns: a time is never split from its zone.
+        Assert.Matches($"(?m)^submitted {UtcTime}  started {UtcTime}  done {UtcTime}$", get.Out);
 
         var local = submitted.ToOffset(TimeSpan.FromMinutes(330)).ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + " +05:30";
         var listLocal = await Runner.RunAsync("task", "list", "--local-time");
