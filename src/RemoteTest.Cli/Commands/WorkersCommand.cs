@@ -18,7 +18,9 @@ public sealed class WorkersCommand(CliEnvironment environment) : AsyncCommand<Se
         }
         var zone = settings.Zone(environment);
         var workers = body as JsonArray ?? body?["workers"] as JsonArray ?? [];
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("Name", "Location", "Queues", "Started", "Last heartbeat", "Running");
+        // A time is never folded away from its zone.
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("Name", "Location", "Queues")
+            .AddColumn(new TableColumn("Started").NoWrap()).AddColumn(new TableColumn("Last heartbeat").NoWrap()).AddColumn("Running");
         foreach (var w in workers.OfType<JsonObject>())
         {
             var queues = w["queues"] as JsonArray ?? [];

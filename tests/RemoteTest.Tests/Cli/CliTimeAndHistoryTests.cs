@@ -45,6 +45,19 @@ public sealed class CliTimeAndHistoryTests : CliServiceTest
     }
 
     [Fact]
+    public async Task Workers_show_when_they_started_and_last_beat_with_the_zone()
+    {
+        var run = await Runner.RunAsync("workers");
+        Assert.True(run.ExitCode == ExitCodes.Passed, run.ToString());
+        // The embedded worker: its start and heartbeat, each a whole time with its zone.
+        Assert.Matches($"{UtcTime}.*{UtcTime}", run.Out);
+        Runner.LocalZone = Kolkata;
+        var local = await Runner.RunAsync("workers", "--local-time");
+        Assert.Matches(@"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+05:30", local.Out);
+        Assert.DoesNotMatch(UtcTime, local.Out);
+    }
+
+    [Fact]
     public async Task Diff_shows_when_each_run_ended_with_its_zone()
     {
         var data = """{"sip.example.test": {"13056": ["192.0.2.10", "192.0.2.11"]}}""";
