@@ -49,11 +49,8 @@ public static class ResultView
         };
     }
 
-    /// <summary>The result's table or list (and a summary line) for a person: <see cref="ResultLayouts.Decide"/> picks which.</summary>
-    public static IRenderable Render(string? taskName, JsonNode? result) => Render(taskName, result, ResultLayout.Table);
-
     /// <summary>
-    /// The result as <paramref name="layout"/> says: a bordered table, or an nmap-style list (one line per check,
+    /// The result (and a summary line) for a person, as <paramref name="layout"/> (<see cref="ResultLayouts.Decide"/>) says: a bordered table, or an nmap-style list (one line per check,
     /// columns padded, never folded: the console given must not wrap it, see <see cref="ResultLayouts.ListWidth"/>).
     /// </summary>
     public static IRenderable Render(string? taskName, JsonNode? result, ResultLayout layout)
