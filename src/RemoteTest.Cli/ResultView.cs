@@ -300,9 +300,15 @@ public static class ResultView
                 var status = PortStatus(p);
                 var t = p["tls"] as JsonObject;
                 var open = p["open"]?.GetValueKind() == System.Text.Json.JsonValueKind.True;
+                var reason = PortReason(p);
+                if (status != "ok" && r["by_address"] is JsonObject { Count: > 1 } && Text(p["address"]) is { } address && address != host)
+                {
+                    // all_addresses: the port shows its worst address; say which one it is.
+                    reason += $" (at {address})";
+                }
                 var cells = new[]
                 {
-                    host, port, StatusWord(status), PortReason(p),
+                    host, port, StatusWord(status), reason,
                     t is null ? "" : Text(t["cn"]) ?? Text(t["subject"]) ?? "",
                     t is not null && DaysLeft(t) is { } days ? days.ToString(CultureInfo.InvariantCulture) : "",
                 };

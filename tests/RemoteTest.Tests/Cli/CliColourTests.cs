@@ -55,4 +55,17 @@ public sealed class CliColourTests
         Assert.Contains("certificate expires in 9 days", drawn);
         Assert.False(ResultView.Passed("porttest.run", Result));
     }
+
+    [Fact]
+    public void With_all_addresses_a_failed_port_names_the_address_that_failed()
+    {
+        var result = JsonNode.Parse("""
+            {"summary": {"ok": false, "all_addresses": true}, "results": {"sbc.lab.test": {
+              "ports": {"5060": {"open": false, "error": "connection refused", "address": "192.0.2.11", "expected": "open", "ok": false}},
+              "by_address": {"192.0.2.10": {"ports": {}, "failed_ports": []}, "192.0.2.11": {"ports": {}, "failed_ports": [5060]}},
+              "failed_ports": [5060], "addresses": ["192.0.2.10", "192.0.2.11"], "error": null}}}
+            """);
+        var drawn = Draw(ResultView.Render("porttest.run", result, ResultLayout.List));
+        Assert.Matches(@"sbc\.lab\.test\s+5060\s+\S*fail\S*\s+connection refused \(at 192\.0\.2\.11\)", drawn);
+    }
 }
