@@ -23,6 +23,9 @@ public sealed class CliEnvironment
     /// <summary>True when standard output is a terminal (colours, terminal width).</summary>
     public bool OutputIsTerminal { get; init; }
 
+    /// <summary>The zone <c>--local-time</c> shows times in: this machine's; tests give a fixed one.</summary>
+    public TimeZoneInfo LocalZone { get; init; } = TimeZoneInfo.Local;
+
     /// <summary>The HTTP handler; null for the default sockets handler.</summary>
     public HttpMessageHandler? Handler { get; init; }
 
@@ -57,10 +60,15 @@ public sealed class CliEnvironment
             ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
         });
-        if (!terminal)
+        if (int.TryParse(Variable("COLUMNS"), out var columns) && columns > 40)
         {
-            // A file or pipe has no width; wide enough that a hosts × ports grid is not folded into slivers.
-            console.Profile.Width = int.TryParse(Variable("COLUMNS"), out var columns) && columns > 40 ? columns : 160;
+            // An exported COLUMNS is the width a person asked for, on a terminal too (and how tests fix the width).
+            console.Profile.Width = columns;
+        }
+        else if (!terminal)
+        {
+            // A file or pipe has no width; wide enough that a table is not folded into slivers.
+            console.Profile.Width = 160;
         }
         return console;
     }

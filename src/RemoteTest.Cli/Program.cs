@@ -8,9 +8,13 @@ public static class EntryPoint
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
-            // The first Ctrl+C stops waiting cleanly; the task itself keeps running on the server.
-            e.Cancel = true;
-            cancel.Cancel();
+            // The first Ctrl+C stops waiting cleanly (the message says the task keeps running on the server and how
+            // to cancel it); a second one, while that is still under way, ends the process at once as usual.
+            if (!cancel.IsCancellationRequested)
+            {
+                e.Cancel = true;
+                cancel.Cancel();
+            }
         };
         return await CliApp.RunAsync(args, CliEnvironment.FromProcess(), cancel.Token);
     }

@@ -43,6 +43,17 @@ public sealed class DiffCommand(CliEnvironment environment) : AsyncCommand<DiffS
             return changed ? ExitCodes.Failed : ExitCodes.Passed;
         }
         var console = environment.CreateOutConsole();
+        var zone = settings.Zone(environment);
+        foreach (var (label, side) in new[] { ("before", diff["before"]), ("after", diff["after"]) })
+        {
+            if (side is JsonObject s0)
+            {
+                // Which runs are compared, and when each ended: the times a change window is judged by.
+                var done = CliTime.Format(ResultView.Text(s0["date_done"]), zone);
+                console.MarkupLine($"[grey]{label}: {Markup.Escape(ResultView.Text(s0["task_id"]) ?? "")}{(done is null ? "" : $"  done {Markup.Escape(done)}")}" +
+                                   $"{(ResultView.Text(s0["queue"]) is { } q ? $"  queue {Markup.Escape(q)}" : "")}[/]");
+            }
+        }
         console.Write(Render(diff));
         var s = diff["summary"];
         console.MarkupLine($"[grey]changed: {s?["changed"]}  unchanged: {s?["unchanged"]}  added: {s?["added"]}  removed: {s?["removed"]}[/]");

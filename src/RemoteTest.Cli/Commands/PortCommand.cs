@@ -20,7 +20,34 @@ public sealed class PortSettings : SubmitSettings
     [Description("Do not verify certificates (verify_ssl=false); still report them.")]
     public bool Insecure { get; set; }
 
-    public override ValidationResult Validate() => Targets.Length == 0 ? ValidationResult.Error("give at least one HOST:PORT") : base.Validate();
+    [CommandOption("--expect-closed <PORTS>")]
+    [Description("Ports that must be closed on every host (a firewall rule): open fails, refused passes (expect_closed). Ranges like 8000-8010.")]
+    public string? ExpectClosed { get; set; }
+
+    [CommandOption("--sni <NAME>")]
+    [Description("Server name sent to TLS ports and checked against their certificates, instead of the host (sni).")]
+    public string? Sni { get; set; }
+
+    [CommandOption("--ca-file <PATH>")]
+    [Description("PEM file of CA certificates trusted besides the system's, for a private CA (sent as ca_pem).")]
+    public string? CaFile { get; set; }
+
+    [CommandOption("--all-addresses")]
+    [Description("Check every A/AAAA address behind a name, not only the first that answers (all_addresses).")]
+    public bool AllAddresses { get; set; }
+
+    public override ValidationResult Validate()
+    {
+        if (Targets.Length == 0)
+        {
+            return ValidationResult.Error("give at least one HOST:PORT");
+        }
+        if (Sni is not null && !PortCommand.IsServerName(Sni))
+        {
+            return ValidationResult.Error($"--sni '{Sni}' is not a DNS name (SNI carries names, not addresses)");
+        }
+        return base.Validate();
+    }
 }
 
 /// <summary><c>remotetest port HOST:PORT[,PORT...]...</c>: porttest.run.</summary>
@@ -28,6 +55,19 @@ public sealed class PortCommand(CliEnvironment environment) : SubmitCommand<Port
 {
     /// <summary>More ports than this in one range is almost certainly a typo (1-65535), refused before sending.</summary>
     private const int MaxRange = 1024;
+
+    /// <summary>The service's limit on <c>ca_pem</c>; a bigger file is refused before it is sent.</summary>
+    private const int MaxPemBytes = 256 * 1024;
+
+    private const string PemBegin = "-----BEGIN CERTIFICATE-----";
+
+    /// <summary>A DNS name as the service's <c>sni</c> takes it: labels of letters, digits, '-' and '_', not an address.</summary>
+    public static bool IsServerName(string name)
+    {
+        var trimmed = name.TrimEnd('.');
+        return trimmed.Length is > 0 and <= 253 && !System.Net.IPAddress.TryParse(trimmed, out _)
+            && trimmed.Split('.').All(l => l.Length is > 0 and <= 63 && l[0] != '-' && l[^1] != '-' && l.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));
+    }
 
     protected override JsonObject BuildPayload(PortSettings settings)
     {
@@ -54,7 +94,51 @@ public sealed class PortCommand(CliEnvironment environment) : SubmitCommand<Port
         {
             kwargs["tls_ports"] = new JsonArray(ParsePorts(tls, "--tls-ports").Select(p => (JsonNode)p).ToArray());
         }
+        if (settings.ExpectClosed is { } closed)
+        {
+            // The API's expect_closed is per host; the option means every host given.
+            var ports = ParsePorts(closed, "--expect-closed");
+            foreach (var (_, entry) in data)
+            {
+                entry!["expect_closed"] = new JsonArray(ports.Select(p => (JsonNode)p).ToArray());
+            }
+        }
+        if (settings.Sni is { } sni)
+        {
+            kwargs["sni"] = sni.Trim();
+        }
+        if (settings.CaFile is { } caFile)
+        {
+            kwargs["ca_pem"] = ReadPem(caFile);
+        }
+        if (settings.AllAddresses)
+        {
+            kwargs["all_addresses"] = true;
+        }
         return payload;
+    }
+
+    /// <summary>The --ca-file's text: a readable file holding at least one PEM certificate, within the service's size limit.</summary>
+    private static string ReadPem(string path)
+    {
+        string text;
+        try
+        {
+            if (new FileInfo(path).Length > MaxPemBytes)
+            {
+                throw new CliException($"--ca-file {path}: larger than {MaxPemBytes / 1024} KiB; give only the CA certificates");
+            }
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new CliException($"--ca-file {path}: cannot be read ({ex.Message})");
+        }
+        if (!text.Contains(PemBegin, StringComparison.Ordinal))
+        {
+            throw new CliException($"--ca-file {path}: no PEM certificate in it (expected a {PemBegin} block)");
+        }
+        return text;
     }
 
     /// <summary>"host:80,443", "[2001:db8::1]:443", "192.0.2.1:8000-8002" → host and ports.</summary>

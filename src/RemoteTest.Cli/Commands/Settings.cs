@@ -19,6 +19,14 @@ public class ServerSettings : CommandSettings
     [Description("Print the server's raw JSON answer instead of tables.")]
     public bool Json { get; set; }
 
+    [CommandOption("--local-time")]
+    [Description("Show times in this machine's time zone (else UTC; also $REMOTETEST_LOCAL_TIME=1).")]
+    public bool LocalTime { get; set; }
+
+    /// <summary>The zone every printed time is shown in: UTC unless --local-time or $REMOTETEST_LOCAL_TIME asks for local.</summary>
+    public TimeZoneInfo Zone(CliEnvironment environment) =>
+        LocalTime || environment.Variable("REMOTETEST_LOCAL_TIME") is "1" or "true" or "yes" ? environment.LocalZone : TimeZoneInfo.Utc;
+
     /// <summary>Opens a client for the server these settings (and the environment) name.</summary>
     public ApiClient Connect(CliEnvironment environment)
     {
@@ -27,8 +35,36 @@ public class ServerSettings : CommandSettings
     }
 }
 
+/// <summary>Options of the commands that show a task's result: <c>--format table|list|json</c> beside <c>--json</c>.</summary>
+public class ResultSettings : ServerSettings
+{
+    [CommandOption("--format <FORMAT>")]
+    [Description("table, list (nmap-style, one line per check) or json (the raw result). Default: a table for a few checks on a wide terminal, else the list.")]
+    public string? Format { get; set; }
+
+    /// <summary>The format asked for; <see cref="OutputFormat.Auto"/> when neither --format nor --json was given.</summary>
+    public OutputFormat OutputFormat => Json ? OutputFormat.Json : Format?.Trim().ToLowerInvariant() switch
+    {
+        "table" => OutputFormat.Table,
+        "list" => OutputFormat.List,
+        "json" => OutputFormat.Json,
+        _ => OutputFormat.Auto,
+    };
+
+    public override ValidationResult Validate()
+    {
+        if (Format is not null && Format.Trim().ToLowerInvariant() is not ("table" or "list" or "json"))
+        {
+            return ValidationResult.Error($"--format '{Format}' is not a format; use table, list or json");
+        }
+        return Json && Format is not null && Format.Trim().ToLowerInvariant() != "json"
+            ? ValidationResult.Error($"--json and --format {Format} contradict each other")
+            : ValidationResult.Success();
+    }
+}
+
 /// <summary>Options of the commands that submit a task.</summary>
-public class SubmitSettings : ServerSettings
+public class SubmitSettings : ResultSettings
 {
     [CommandOption("-q|--queue <QUEUE>")]
     [Description("Run from this vantage point (a worker queue).")]
@@ -69,6 +105,6 @@ public class SubmitSettings : ServerSettings
         {
             return ValidationResult.Error("--timeout must be positive");
         }
-        return WaitTimeout <= 0 ? ValidationResult.Error("--wait-timeout must be positive") : ValidationResult.Success();
+        return WaitTimeout <= 0 ? ValidationResult.Error("--wait-timeout must be positive") : base.Validate();
     }
 }

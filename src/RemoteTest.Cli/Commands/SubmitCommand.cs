@@ -32,16 +32,32 @@ public abstract class SubmitCommand<TSettings>(CliEnvironment environment) : Asy
         }
 
         using var api = settings.Connect(Environment);
-        var answer = await api.SubmitAsync(payload, cancellationToken);
+        JsonObject answer;
+        try
+        {
+            answer = await api.SubmitAsync(payload, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl-C before the server's answer: the request may have reached it, so say how to find out.
+            throw new CliException("interrupted before the server confirmed the task; it may have been submitted: " +
+                                   "look with: remotetest task list --limit 5, and cancel it with: remotetest task cancel ID");
+        }
         var id = answer["task_id"]!.ToString();
         if (settings.NoWait)
         {
-            Environment.Out.WriteLine(settings.Json ? answer.ToJsonString() : id);
+            Environment.Out.WriteLine(settings.OutputFormat == OutputFormat.Json ? answer.ToJsonString() : id);
             return ExitCodes.Passed;
         }
-        return await TaskOutcome.FollowAsync(Environment, api, id, settings.Json, TimeSpan.FromSeconds(settings.WaitTimeout),
-            result => ExtraFailure(settings, result), cancellationToken);
+        return await TaskOutcome.FollowAsync(Environment, api, id, new ShowOptions(settings.OutputFormat, settings.Zone(Environment)),
+            TimeSpan.FromSeconds(settings.WaitTimeout), result => ExtraFailure(settings, result), cancellationToken);
     }
+}
+
+/// <summary>How a task is shown: the format asked for and the zone its times are printed in.</summary>
+public sealed record ShowOptions(OutputFormat Format, TimeZoneInfo Zone)
+{
+    public bool Json => Format == OutputFormat.Json;
 }
 
 /// <summary>Following a task to its end and showing it: shared by the submit commands and <c>task get</c>.</summary>
@@ -51,11 +67,11 @@ public static class TaskOutcome
     private static readonly TimeSpan MaxPoll = TimeSpan.FromSeconds(1);
 
     /// <summary>Waits (with progress on standard error) until the task is ready, shows it, returns the exit code.</summary>
-    public static async Task<int> FollowAsync(CliEnvironment environment, ApiClient api, string id, bool json, TimeSpan waitTimeout,
+    public static async Task<int> FollowAsync(CliEnvironment environment, ApiClient api, string id, ShowOptions options, TimeSpan waitTimeout,
         Func<JsonNode?, string?>? extraFailure, CancellationToken cancellationToken)
     {
         var status = await WaitAsync(environment, api, id, waitTimeout, cancellationToken);
-        return Show(environment, status, json, extraFailure);
+        return Show(environment, status, options, extraFailure);
     }
 
     /// <summary>
@@ -180,8 +196,9 @@ public static class TaskOutcome
     }
 
     /// <summary>Prints a finished (or not) task; returns 0 when every check passed, 1 otherwise.</summary>
-    public static int Show(CliEnvironment environment, JsonObject status, bool json, Func<JsonNode?, string?>? extraFailure)
+    public static int Show(CliEnvironment environment, JsonObject status, ShowOptions options, Func<JsonNode?, string?>? extraFailure)
     {
+        var json = options.Json;
         var taskName = ResultView.Text(status["task_name"]);
         var children = Children(status).ToList();
         List<(string? Location, JsonObject Status)> outcomes = children.Count > 0
@@ -228,6 +245,14 @@ public static class TaskOutcome
         {
             var console = environment.CreateOutConsole();
             console.MarkupLine($"{ResultView.VerdictMarkup(status)} [bold]{Markup.Escape(taskName ?? "task")}[/] {Markup.Escape(status["task_id"]?.ToString() ?? "")} [grey]{Markup.Escape(status["state"]?.ToString() ?? "")}[/]".TrimStart());
+            var times = new[] { ("submitted", "date_submitted"), ("started", "date_started"), ("done", "date_done") }
+                .Where(t => ResultView.Text(status[t.Item2]) is not null)
+                .Select(t => $"{t.Item1} {CliTime.Format(ResultView.Text(status[t.Item2]), options.Zone)}").ToList();
+            if (times.Count > 0)
+            {
+                // Never folded: a time is read (and copied) whole, with its zone.
+                ResultLayouts.ListConsole(environment).MarkupLine($"[grey]{Markup.Escape(string.Join("  ", times))}[/]");
+            }
             if (status["differences"] is JsonArray { Count: > 0 } differences)
             {
                 console.MarkupLine("[yellow]differences between locations:[/]");
@@ -244,7 +269,11 @@ public static class TaskOutcome
                 }
                 if (ResultView.Text(s["state"]) == "SUCCESS")
                 {
-                    console.Write(ResultView.Render(taskName ?? ResultView.Text(s["task_name"]), s["result"]));
+                    var name = taskName ?? ResultView.Text(s["task_name"]);
+                    var layout = ResultLayouts.Decide(options.Format, ResultView.RowCount(name, s["result"]), console.Profile.Width, environment.OutputIsTerminal);
+                    // The list on a console that never folds a line: every line starts with its host, whole.
+                    var target = layout == ResultLayout.List ? ResultLayouts.ListConsole(environment) : console;
+                    target.Write(ResultView.Render(name, s["result"], layout));
                 }
             }
             if (failures.Count > 0)

@@ -7,14 +7,15 @@ using Spectre.Console.Cli;
 
 namespace RemoteTest.Cli.Commands;
 
-public sealed class TaskIdSettings : ServerSettings
+/// <summary><c>task get</c>: a task id, --wait, and the result's --format.</summary>
+public sealed class TaskGetSettings : ResultSettings
 {
     [CommandArgument(0, "<ID>")]
     [Description("The task id (or a fan-out group id).")]
     public string Id { get; set; } = "";
 
     [CommandOption("--wait")]
-    [Description("task get: follow the task until it is ready.")]
+    [Description("Follow the task until it is ready.")]
     public bool Wait { get; set; }
 
     [CommandOption("--wait-timeout <SECONDS>")]
@@ -22,17 +23,25 @@ public sealed class TaskIdSettings : ServerSettings
     public int WaitTimeout { get; set; } = 600;
 }
 
-/// <summary><c>remotetest task get ID</c>: exit 0 only for a finished task whose checks all passed.</summary>
-public sealed class TaskGetCommand(CliEnvironment environment) : AsyncCommand<TaskIdSettings>
+/// <summary><c>task cancel</c>: a task id.</summary>
+public sealed class TaskIdSettings : ServerSettings
 {
-    public override async Task<int> ExecuteAsync(CommandContext context, TaskIdSettings settings, CancellationToken cancellationToken)
+    [CommandArgument(0, "<ID>")]
+    [Description("The task id (or a fan-out group id).")]
+    public string Id { get; set; } = "";
+}
+
+/// <summary><c>remotetest task get ID</c>: exit 0 only for a finished task whose checks all passed.</summary>
+public sealed class TaskGetCommand(CliEnvironment environment) : AsyncCommand<TaskGetSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, TaskGetSettings settings, CancellationToken cancellationToken)
     {
         using var api = settings.Connect(environment);
         var status = settings.Wait
             ? await TaskOutcome.WaitAsync(environment, api, settings.Id, TimeSpan.FromSeconds(settings.WaitTimeout), cancellationToken)
             : await api.GetTaskAsync(settings.Id, cancellationToken);
         // An unfinished task has not passed (yet): a script gating on this must not go ahead.
-        return TaskOutcome.Show(environment, status, settings.Json, null);
+        return TaskOutcome.Show(environment, status, new ShowOptions(settings.OutputFormat, settings.Zone(environment)), null);
     }
 }
 
@@ -106,7 +115,7 @@ public sealed class TaskCancelCommand(CliEnvironment environment) : AsyncCommand
     }
 }
 
-public sealed class TaskListSettings : ServerSettings
+public sealed class TaskListSettings : ResultSettings
 {
     /// <summary>The largest page <c>GET /task</c> answers.</summary>
     public const int MaxLimit = 500;
@@ -129,6 +138,10 @@ public sealed class TaskListSettings : ServerSettings
     [CommandOption("--task <TASK_NAME>")]
     [Description("Only this task, e.g. porttest.run.")]
     public string? Task { get; set; }
+
+    [CommandOption("--target <TEXT>")]
+    [Description("Only tasks whose targets (hosts, domains) contain this text, case-insensitive.")]
+    public string? Target { get; set; }
 
     [CommandOption("-q|--queue <QUEUE>")]
     [Description("Only tasks of this queue (vantage point).")]
@@ -165,6 +178,10 @@ public sealed class TaskListSettings : ServerSettings
         {
             return ValidationResult.Error($"--state '{State}' is not a state; use {string.Join(", ", States)}");
         }
+        if (Target is not null && Target.Trim().Length == 0)
+        {
+            return ValidationResult.Error("--target is empty; give part of a host or domain name");
+        }
         if (Verdict is not null && !Verdicts.Contains(Verdict.ToLowerInvariant()))
         {
             return ValidationResult.Error($"--verdict '{Verdict}' is not a verdict; use {string.Join(", ", Verdicts)}");
@@ -176,7 +193,7 @@ public sealed class TaskListSettings : ServerSettings
                 return ValidationResult.Error($"{option} '{text}' is neither an ISO 8601 time nor an age like 30m, 2h or 7d");
             }
         }
-        return ValidationResult.Success();
+        return base.Validate();
     }
 
     /// <summary>--since as the server takes it: an age is turned into the ISO 8601 time it reaches back to.</summary>
@@ -223,6 +240,9 @@ public sealed class TaskListCommand(CliEnvironment environment) : AsyncCommand<T
 {
     private const int TargetsShown = 3;
 
+    /// <summary>Below this width the eight columns fold (ids and times split): the list is shown instead.</summary>
+    private const int MinTableWidth = 150;
+
     public override async Task<int> ExecuteAsync(CommandContext context, TaskListSettings settings, CancellationToken cancellationToken)
     {
         // Each filter as the query parameter and the option it came from, so the next page's command repeats them.
@@ -233,6 +253,7 @@ public sealed class TaskListCommand(CliEnvironment environment) : AsyncCommand<T
             ("state", "--state", settings.State?.ToUpperInvariant()),
             ("verdict", "--verdict", settings.Verdict?.ToLowerInvariant()),
             ("task_name", "--task", settings.Task),
+            ("target", "--target", settings.Target),
             ("queue", "--queue", settings.Queue),
             ("schedule", "--schedule", settings.Schedule),
             ("since", "--since", settings.SinceValue(now)),
@@ -243,34 +264,51 @@ public sealed class TaskListCommand(CliEnvironment environment) : AsyncCommand<T
             .Concat(settings.Cursor is { Length: > 0 } cursor ? [$"cursor={Uri.EscapeDataString(cursor)}"] : []);
         using var api = settings.Connect(environment);
         var body = await api.GetAsync($"task?{string.Join('&', query)}", "task list (GET /task)", cancellationToken);
-        if (settings.Json)
+        if (settings.OutputFormat == OutputFormat.Json)
         {
             environment.Out.WriteLine(body?.ToJsonString() ?? "null");
             return ExitCodes.Passed;
         }
-        var tasks = body as JsonArray ?? body?["tasks"] as JsonArray ?? [];
-        // The id is what a person copies into "task get" or "task cancel": never wrapped; the targets wrap instead.
-        var table = new Table().Border(TableBorder.Rounded)
-            // The verdict leads (did the checks pass?); the state only says whether the task ran.
-            .AddColumn(new TableColumn("Verdict").NoWrap())
-            .AddColumn(new TableColumn("Id").NoWrap()).AddColumn(new TableColumn("Task").NoWrap()).AddColumn(new TableColumn("State").NoWrap())
-            .AddColumns("Targets", "Queue").AddColumn(new TableColumn("Submitted (UTC)").NoWrap()).AddColumn(new TableColumn("Took").RightAligned());
-        foreach (var t in tasks.OfType<JsonObject>())
+        var tasks = (body as JsonArray ?? body?["tasks"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var zone = settings.Zone(environment);
+        // The verdict leads (did the checks pass?); the state only says whether the task ran.
+        string[] headers = ["VERDICT", "ID", "TASK", "STATE", "TARGETS", "QUEUE", "SUBMITTED", "TOOK"];
+        var rows = tasks.Select(t =>
         {
             var submitted = Time(t["date_submitted"]);
-            table.AddRow(ResultView.VerdictMarkup(t), Markup.Escape(ResultView.Text(t["task_id"]) ?? ""), Markup.Escape(ResultView.Text(t["task_name"]) ?? ""),
-                ResultView.StateMarkup(ResultView.Text(t["state"])), Markup.Escape(Targets(t["args"])), Markup.Escape(ResultView.Text(t["queue"]) ?? ""),
-                submitted?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "",
-                Time(t["date_done"]) is { } done ? Took(done - (Time(t["date_started"]) ?? submitted ?? done)) : "");
-        }
-        var console = environment.CreateOutConsole();
+            var verdict = ResultView.VerdictMarkup(t);
+            var state = ResultView.Text(t["state"]) ?? "";
+            string[] texts =
+            [
+                Markup.Remove(verdict), ResultView.Text(t["task_id"]) ?? "", ResultView.Text(t["task_name"]) ?? "", state, Targets(t["args"]),
+                ResultView.Text(t["queue"]) ?? "", submitted is { } at ? CliTime.Format(at, zone) : "",
+                Time(t["date_done"]) is { } done ? Took(done - (Time(t["date_started"]) ?? submitted ?? done)) : "",
+            ];
+            return texts.Select((text, i) => (text, i == 0 ? verdict : i == 3 ? ResultView.StateMarkup(state) : Markup.Escape(text))).ToArray();
+        }).ToList();
         if (tasks.Count == 0)
         {
             environment.Error.WriteLine("no task matches");
         }
+        else if (ResultLayouts.DecideListing(settings.OutputFormat, environment.CreateOutConsole().Profile.Width, environment.OutputIsTerminal, MinTableWidth) == ResultLayout.List)
+        {
+            // One line per task, never folded: the id is what a person copies into "task get" or "task cancel".
+            ResultLayouts.ListConsole(environment).Write(ResultView.PlainList(headers, rows));
+        }
         else
         {
-            console.Write(table);
+            var table = new Table().Border(TableBorder.Rounded);
+            foreach (var (header, i) in headers.Select((h, i) => (h, i)))
+            {
+                // Every column but the targets keeps its line; the targets wrap instead.
+                var column = new TableColumn(char.ToUpperInvariant(header[0]) + header[1..].ToLowerInvariant());
+                table.AddColumn(i == 4 ? column : i == 7 ? column.NoWrap().RightAligned() : column.NoWrap());
+            }
+            foreach (var row in rows)
+            {
+                table.AddRow(row.Select(c => c.Item2).ToArray());
+            }
+            environment.CreateOutConsole().Write(table);
         }
         if (ResultView.Text(body?["next_cursor"]) is { Length: > 0 } next)
         {

@@ -9,18 +9,18 @@ namespace RemoteTest.Cli.Commands;
 /// <summary><c>remotetest token create</c>: a token kept by the service (POST /tokens, admin); shown once.</summary>
 public sealed class TokenCreateCommand(CliEnvironment environment) : AsyncCommand<TokenCreateCommand.Settings>
 {
-    public sealed class Settings : ServerSettings
+    public sealed class Settings : ServerSettings, ITokenOptions
     {
-        [CommandOption("--name <NAME>")]
-        [Description("Who holds the token; it owns the tasks the token submits.")]
+        [CommandOption(TokenOptions.NameOption)]
+        [Description(TokenOptions.NameHelp)]
         public string? Name { get; set; }
 
-        [CommandOption("--scopes <SCOPES>")]
-        [Description("Comma separated: submit, read, admin (default submit,read).")]
-        public string Scopes { get; set; } = "submit,read";
+        [CommandOption(TokenOptions.ScopesOption)]
+        [Description(TokenOptions.ScopesHelp)]
+        public string Scopes { get; set; } = TokenOptions.DefaultScopes;
 
-        [CommandOption("--expires <WHEN>")]
-        [Description("When the token stops working: a duration (90d, 12h, 2w) or an ISO 8601 date (default: never).")]
+        [CommandOption(TokenOptions.ExpiresOption)]
+        [Description(TokenOptions.ExpiresHelp)]
         public string? Expires { get; set; }
     }
 
@@ -30,7 +30,7 @@ public sealed class TokenCreateCommand(CliEnvironment environment) : AsyncComman
         var body = new JsonObject
         {
             ["name"] = settings.Name,
-            ["scopes"] = new JsonArray(settings.Scopes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => (JsonNode)s).ToArray()),
+            ["scopes"] = new JsonArray(settings.ScopeList().Select(s => (JsonNode)s).ToArray()),
         };
         if (settings.Expires is not null)
         {
@@ -48,7 +48,7 @@ public sealed class TokenCreateCommand(CliEnvironment environment) : AsyncComman
             return ExitCodes.Passed;
         }
         environment.Out.WriteLine($"token: {answer!["token"]}");
-        environment.Out.WriteLine($"name: {answer["name"]}  scopes: {string.Join(",", answer["scopes"]!.AsArray())}  expires: {answer["expires"]?.ToString() ?? "never"}");
+        environment.Out.WriteLine($"name: {answer["name"]}  scopes: {string.Join(",", answer["scopes"]!.AsArray())}  expires: {CliTime.Format(ResultView.Text(answer["expires"]), settings.Zone(environment)) ?? "never"}");
         environment.Out.WriteLine("Give the token to its holder now; the service keeps only its hash. Revoke it with 'remotetest token revoke NAME'.");
         return ExitCodes.Passed;
     }
@@ -71,11 +71,12 @@ public sealed class TokenListCommand(CliEnvironment environment) : AsyncCommand<
             environment.Out.WriteLine(answer!.ToJsonString());
             return ExitCodes.Passed;
         }
+        var zone = settings.Zone(environment);
         var table = new Table().Border(TableBorder.Rounded).AddColumns("Name", "Scopes", "Expires", "Revoked", "Source");
         foreach (var t in (answer?["tokens"] as JsonArray ?? []).OfType<JsonObject>())
         {
             table.AddRow(Markup.Escape(t["name"]?.ToString() ?? ""), Markup.Escape(string.Join(",", t["scopes"]?.AsArray() ?? [])),
-                Markup.Escape(t["expires"]?.ToString() ?? "never"), Markup.Escape(t["revoked"]?.ToString() ?? ""), Markup.Escape(t["source"]?.ToString() ?? ""));
+                Markup.Escape(CliTime.Format(ResultView.Text(t["expires"]), zone) ?? "never"), Markup.Escape(CliTime.Format(ResultView.Text(t["revoked"]), zone) ?? ""), Markup.Escape(t["source"]?.ToString() ?? ""));
         }
         environment.CreateOutConsole().Write(table);
         return ExitCodes.Passed;

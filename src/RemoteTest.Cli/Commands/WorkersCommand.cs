@@ -16,16 +16,19 @@ public sealed class WorkersCommand(CliEnvironment environment) : AsyncCommand<Se
             environment.Out.WriteLine(body?.ToJsonString() ?? "null");
             return ExitCodes.Passed;
         }
+        var zone = settings.Zone(environment);
         var workers = body as JsonArray ?? body?["workers"] as JsonArray ?? [];
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("Name", "Location", "Queues", "Started", "Last heartbeat", "Running");
+        // A time is never folded away from its zone.
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("Name", "Location", "Queues")
+            .AddColumn(new TableColumn("Started").NoWrap()).AddColumn(new TableColumn("Last heartbeat").NoWrap()).AddColumn("Running");
         foreach (var w in workers.OfType<JsonObject>())
         {
             var queues = w["queues"] as JsonArray ?? [];
             var running = w["running_tasks"] is JsonArray list ? list.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)
                 : ResultView.Text(w["running_tasks"] ?? w["running"]) ?? "";
             table.AddRow(Markup.Escape(ResultView.Text(w["name"]) ?? ""), Markup.Escape(ResultView.Text(w["location"]) ?? ""),
-                Markup.Escape(string.Join(", ", queues.Select(q => q?.ToString()))), Markup.Escape(ResultView.Text(w["started"]) ?? ""),
-                Markup.Escape(ResultView.Text(w["last_heartbeat"]) ?? ""), Markup.Escape(running));
+                Markup.Escape(string.Join(", ", queues.Select(q => q?.ToString()))), Markup.Escape(CliTime.Format(ResultView.Text(w["started"]), zone) ?? ""),
+                Markup.Escape(CliTime.Format(ResultView.Text(w["last_heartbeat"]), zone) ?? ""), Markup.Escape(running));
         }
         environment.CreateOutConsole().Write(table);
         if (workers.Count == 0)

@@ -43,6 +43,16 @@ public sealed class CliAppTests(BroadWorksLab lab) : IClassFixture<BroadWorksLab
         Assert.True(run.ExitCode == ExitCodes.Failed, run.ToString());
         Assert.Contains("auth_failed", run.Out);
         Assert.DoesNotContain("not-the-password", run.Out + run.Err);
+        // One line per host × application: state fail and the service's reason in words, not only its kind.
+        var line = run.Out.Split('\n').Single(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^127\.0\.0\.1\s+OpenClientServer\s"));
+        var cells = System.Text.RegularExpressions.Regex.Split(line.TrimEnd('\r'), @"\s{2,}");
+        Assert.Equal("fail", cells[2]);
+        Assert.StartsWith("auth_failed: ", cells[3]);
+        Assert.True(cells[3].Length > "auth_failed: ".Length + 5, line);
+
+        var table = await _cli.RunAsync("app", HostsFile("OpenClientServer"), "--user", BroadWorksLab.User, "--insecure", "--timeout", "5", "--format", "table");
+        Assert.Contains("REASON", table.Out);
+        Assert.Contains("│", table.Out);
     }
 
     [Fact]

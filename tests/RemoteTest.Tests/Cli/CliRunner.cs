@@ -27,6 +27,9 @@ public sealed class CliRunner : IDisposable
 
     public string Home => _home;
 
+    /// <summary>The zone --local-time shows times in (the machine's unless a test fixes one).</summary>
+    public TimeZoneInfo LocalZone { get; set; } = TimeZoneInfo.Local;
+
     /// <summary>Writes a file into the runner's directory and returns its path.</summary>
     public string File(string name, string content)
     {
@@ -46,6 +49,9 @@ public sealed class CliRunner : IDisposable
     /// <summary>Runs and, after <paramref name="after"/>, cancels the command's token as Ctrl-C does (see the CLI's EntryPoint).</summary>
     public Task<CliRun> RunInterruptedAsync(TimeSpan after, params string[] args) => RunWithAsync("", null, null, args, after);
 
+    /// <summary>As <see cref="RunInterruptedAsync(TimeSpan, string[])"/>, over <paramref name="handler"/>.</summary>
+    public Task<CliRun> RunInterruptedAsync(TimeSpan after, HttpMessageHandler handler, params string[] args) => RunWithAsync("", handler, null, args, after);
+
     private async Task<CliRun> RunWithAsync(string stdin, HttpMessageHandler? handler, Spectre.Console.IAnsiConsole? errorConsole, string[] args, TimeSpan? interruptAfter = null)
     {
         var output = new StringWriter();
@@ -59,6 +65,7 @@ public sealed class CliRunner : IDisposable
             Handler = handler,
             Interactive = errorConsole is not null,
             ErrorConsole = errorConsole,
+            LocalZone = LocalZone,
         };
         using var timeout = new CancellationTokenSource(interruptAfter ?? TimeSpan.FromSeconds(60));
         var code = await CliApp.RunAsync(args, environment, timeout.Token);

@@ -100,7 +100,7 @@ public sealed class CliTaskTests : CliServiceTest
 
         var all = await Runner.RunAsync("task", "list");
         Assert.True(all.ExitCode == ExitCodes.Passed, all.ToString());
-        Assert.Contains("Verdict", all.Out);
+        Assert.Contains("VERDICT", all.Out);
         Assert.Matches($@"PASS\s.*{passed}", all.Out);
         Assert.Matches($@"FAIL 1/1\s.*{failed}", all.Out);
 

@@ -40,6 +40,8 @@ public sealed class CliTests : CliServiceTest
         Assert.True(run.ExitCode == ExitCodes.Failed, run.ToString());
         Assert.Contains("unknown", run.Out);
         Assert.Contains("FAILED", run.Out);
+        // The list's line for the domain: its state and, in words, why that fails.
+        Assert.Matches(@"(?m)^moved\.example\.test\s+A\s+unknown\s+the records match no named state\s+198\.51\.100\.1", run.Out);
 
         var file = Runner.File("dns_data.json", DnsData);
         var expect = await Runner.RunAsync("dns", "check", file, "--expect", "13057");
@@ -57,6 +59,7 @@ public sealed class CliTests : CliServiceTest
         Assert.True(run.ExitCode == ExitCodes.Failed, run.ToString());
         Assert.Contains("inconsistent", run.Out);
         Assert.Contains("some checks failed", run.Out);
+        Assert.Contains("the nameservers disagree", run.Out);
     }
 
     [Fact]
