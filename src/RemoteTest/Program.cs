@@ -171,6 +171,7 @@ public partial class Program
                 throw new StartupException($"{RemoteTestOptions.Section}:Storage:Kind: '{options.Storage.Kind}' is not available in this build");
         }
         services.AddSingleton<ArgumentSecrets>();
+        services.AddSingleton<TaskIntake>();
     }
 
     private static void AddEngine(IServiceCollection services, RemoteTestOptions options, ServiceRoles roles)

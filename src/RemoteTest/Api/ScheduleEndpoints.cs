@@ -30,7 +30,7 @@ public static class ScheduleEndpoints
     }
 
     private static async Task<IResult> SaveAsync(
-        HttpContext http, TaskRegistry registry, ITaskStore store, ArgumentSecrets secrets, Schedules schedules, AuditLog audit,
+        HttpContext http, TaskRegistry registry, ITaskStore store, TaskIntake intake, Schedules schedules, AuditLog audit,
         IOptions<RemoteTestOptions> options, TimeProvider time, SubmissionGate gate, CancellationToken cancellationToken)
     {
         var limit = options.Value.Limits.MaxRequestBytes;
@@ -52,7 +52,7 @@ public static class ScheduleEndpoints
         try
         {
             // Runs of a schedule belong to whoever saved it, so they show in that caller's history.
-            schedule = Parse(body, registry, secrets, options.Value, time.GetUtcNow()) with { Owner = http.Caller().Owner };
+            schedule = Parse(body, registry, intake, options.Value, time.GetUtcNow()) with { Owner = http.Caller().Owner };
             // Names are per owner (stored as "owner:name" for a token), so saving never reveals another owner's name.
             schedule = schedule with { Name = ScheduleKey(http.Caller(), schedule.Name) };
         }
@@ -109,7 +109,7 @@ public static class ScheduleEndpoints
     }
 
     /// <summary>Validates a schedule body; the task's arguments are checked exactly as <c>POST /task</c> checks them.</summary>
-    internal static ScheduleRecord Parse(JsonNode? body, TaskRegistry registry, ArgumentSecrets secrets, RemoteTestOptions options, DateTimeOffset now)
+    internal static ScheduleRecord Parse(JsonNode? body, TaskRegistry registry, TaskIntake intake, RemoteTestOptions options, DateTimeOffset now)
     {
         if (body is not JsonObject o)
         {
@@ -177,8 +177,8 @@ public static class ScheduleEndpoints
                 .ToArray()).ToJsonString();
         }
 
-        return new ScheduleRecord(name, submission.Task.Name, submission.Queue, secrets.Protect(submission.Arguments.Values).ToJsonString(),
-            cron, zone, secrets.ProtectWebhook(submission.Webhook), notify, thresholds, Owner: null, now);
+        var (arguments, webhook) = intake.Protect(submission.Arguments, submission.Webhook);
+        return new ScheduleRecord(name, submission.Task.Name, submission.Queue, arguments, cron, zone, webhook, notify, thresholds, Owner: null, now);
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, ITaskStore store, CancellationToken cancellationToken)

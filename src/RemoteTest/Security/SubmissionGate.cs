@@ -22,10 +22,13 @@ public interface ITargetedArguments
 /// </summary>
 public sealed class SubmissionGate(TargetGuard guard, ITaskStore store, QueueLengths queues, IOptions<RemoteTestOptions> options)
 {
-    /// <summary>Throws <see cref="TaskArgumentException"/> when the task names targets and the policy denies every one of them.</summary>
-    public IReadOnlyList<string> CheckTargets(IRemoteTask task, TaskArguments arguments)
+    /// <summary>
+    /// Throws <see cref="TaskArgumentException"/> when the task names targets and the policy denies every one of them.
+    /// </summary>
+    /// <param name="parsed">The task's arguments record, as its <c>ParseArguments</c> returned it.</param>
+    public IReadOnlyList<string> CheckTargets(object parsed)
     {
-        if (task.Parse(arguments) is not ITargetedArguments targeted || targeted.Targets.Count == 0)
+        if (parsed is not ITargetedArguments targeted || targeted.Targets.Count == 0)
         {
             return [];
         }
