@@ -40,6 +40,13 @@ try
 {
     await app.StartAsync();
 }
+catch (OptionsValidationException ex)
+{
+    // A section's own checks at start (ValidateOnStart); StartupValidation normally says it before the build.
+    Console.Error.WriteLine($"remotetest: configuration error: {string.Join("; ", ex.Failures)}");
+    await app.DisposeAsync();
+    return 2;
+}
 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or StartupException)
 {
     // The port taken, a certificate file missing: the host has logged the details; the reason in one line.
@@ -82,7 +89,8 @@ public partial class Program
 
         var services = builder.Services;
         services.Configure<RemoteTestOptions>(builder.Configuration.GetSection(RemoteTestOptions.Section))
-            .PostConfigure<RemoteTestOptions>(DefaultQueues);
+            .PostConfigure<RemoteTestOptions>(o => WorkerOptions.DefaultQueues(o.Worker));
+        services.AddOptionSections();
         services.AddSingleton(roles);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(WorkerIdentity.From(options.Worker));
@@ -127,22 +135,13 @@ public partial class Program
             // The binder names the key and the value it could not convert.
             throw new StartupException(ex.InnerException is null ? ex.Message : $"{ex.Message} ({ex.InnerException.Message})");
         }
-        DefaultQueues(options);
+        WorkerOptions.DefaultQueues(options.Worker);
         var problems = StartupValidation.Validate(options).ToList();
         if (problems.Count > 0)
         {
             throw new StartupException(string.Join("; ", problems));
         }
         return options;
-    }
-
-    /// <summary>No configured queue means the default queue (see <see cref="WorkerOptions.Queues"/>).</summary>
-    private static void DefaultQueues(RemoteTestOptions options)
-    {
-        if (options.Worker.Queues.Length == 0)
-        {
-            options.Worker.Queues = [RemoteTest.Api.TaskSubmission.DefaultQueue];
-        }
     }
 
     private static void AddStorage(IServiceCollection services, RemoteTestOptions options)

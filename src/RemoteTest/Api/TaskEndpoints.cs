@@ -26,13 +26,13 @@ public static class TaskEndpoints
         LiveWorkers live,
         TaskIntake intake,
         TimeProvider time,
-        IOptions<RemoteTestOptions> options,
+        IOptions<ClusterOptions> clusterOptions, IOptions<LimitsOptions> limitsOptions, IOptions<WebhookOptions> webhooksOptions,
         SubmissionGate gate,
         AuditLog audit,
         ILoggerFactory logs,
         CancellationToken cancellationToken)
     {
-        var limit = options.Value.Limits.MaxRequestBytes;
+        var limit = limitsOptions.Value.MaxRequestBytes;
         if (http.Request.ContentLength > limit)
         {
             return Error(StatusCodes.Status413PayloadTooLarge, "body", $"request body is larger than {limit} bytes");
@@ -61,7 +61,7 @@ public static class TaskEndpoints
         IReadOnlyList<string> targets;
         try
         {
-            submission = TaskSubmission.Parse(body, registry, options.Value.Webhooks.MaxUrlLength);
+            submission = TaskSubmission.Parse(body, registry, webhooksOptions.Value.MaxUrlLength);
             targets = gate.CheckTargets(submission.Parsed);
         }
         catch (TaskArgumentException ex)
@@ -76,7 +76,7 @@ public static class TaskEndpoints
         }
 
         var (arguments, webhook) = intake.Protect(submission.Arguments, submission.Webhook);
-        var allowUnserved = options.Value.Cluster.AllowQueuesWithoutWorkers;
+        var allowUnserved = clusterOptions.Value.AllowQueuesWithoutWorkers;
         if (submission.FanOut is not null)
         {
             return await TaskGroups.SubmitAsync(submission, arguments, webhook, targets, http, audit, intake, queue, live, allowUnserved, time.GetUtcNow(),
