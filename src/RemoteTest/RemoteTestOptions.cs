@@ -119,6 +119,12 @@ public sealed class WorkerOptions
 
     /// <summary>How often a worker asks the store whether one of its running tasks was revoked on another node.</summary>
     public TimeSpan RevocationPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often a running task writes its progress to the store, at most; the first write comes this long after
+    /// the task started, so a task that ends sooner writes none (it is shown only while STARTED).
+    /// </summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 }
 
 /// <summary>How nodes of a scaled-out deployment see each other.</summary>
