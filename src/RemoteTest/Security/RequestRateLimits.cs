@@ -50,6 +50,30 @@ public sealed class RequestRateLimits(IOptions<RemoteTestOptions> options, ApiTo
         };
     }
 
+    /// <summary>
+    /// The rate-limiting middleware: what ASP.NET Core's <c>UseRateLimiter()</c> does with a global limiter and no
+    /// endpoint policies — a lease per request; refused, the options' rejection status and <c>OnRejected</c>.
+    /// </summary>
+    public static Func<RequestDelegate, RequestDelegate> Enforce(RateLimiterOptions o) => next => async http =>
+    {
+        if (o.GlobalLimiter is not { } limiter)
+        {
+            await next(http);
+            return;
+        }
+        using var lease = await limiter.AcquireAsync(http, 1, http.RequestAborted);
+        if (lease.IsAcquired)
+        {
+            await next(http);
+            return;
+        }
+        http.Response.StatusCode = o.RejectionStatusCode;
+        if (o.OnRejected is { } rejected)
+        {
+            await rejected(new OnRejectedContext { HttpContext = http, Lease = lease }, http.RequestAborted);
+        }
+    };
+
     /// <summary>Middleware that writes the X-RateLimit headers when the answer starts, whatever it is.</summary>
     public RequestDelegate Headers(RequestDelegate next) => http =>
     {
