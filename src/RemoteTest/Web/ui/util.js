@@ -202,3 +202,25 @@ export function reasonList(items, heading = 'Why checks failed') {
         h('summary', {}, h('b', { class: 'reason-target' }, it.title), ' ', h('span', { class: 'reason-text' }, it.reason)),
         it.facts && it.facts.length ? h('ul', { class: 'reason-facts' }, it.facts.filter(Boolean).map(f => h('li', {}, f))) : null)))));
 }
+
+/**
+ * Polls while something runs: tick() answers {running, changed}; the delay starts at <first> ms, grows 1.5× per
+ * quiet tick up to <max>, goes back to <first> after a change, and polling stops when nothing runs, the page is
+ * left (alive() false), or waits while the browser tab is hidden. Returns nothing; one timer at a time.
+ */
+export function pollWhileRunning(alive, tick, first = 1000, max = 10000) {
+  let delay = first;
+  const step = async () => {
+    if (!alive()) return;
+    if (document.hidden) { document.addEventListener('visibilitychange', step, { once: true }); return; }
+    let outcome;
+    try { outcome = await tick(); } catch { outcome = { running: true, changed: false }; }
+    if (!alive() || !outcome || !outcome.running) return;
+    delay = outcome.changed ? first : Math.min(max, Math.round(delay * 1.5));
+    setTimeout(step, delay);
+  };
+  setTimeout(step, delay);
+}
+
+export const RUNNING_STATES = ['PENDING', 'STARTED', 'RETRY'];
+export const isRunning = t => !!t && !t.ready && RUNNING_STATES.includes(t.state);
