@@ -41,7 +41,7 @@ public sealed class PortUiTests(BrowserFixture fixture) : BrowserPageTest(fixtur
         var csv = await (await Page.RunAndWaitForDownloadAsync(() => Page.Locator("[data-export=csv]").ClickAsync())).PathAsync();
         var lines = await File.ReadAllLinesAsync(csv);
         Assert.StartsWith("host,port,open,status", lines[0]);
-        Assert.Contains(lines, l => l.StartsWith($"127.0.0.1,{closed.Port},false,bad,connection refused,refused"));
+        Assert.Contains(lines, l => l.StartsWith($"127.0.0.1,{closed.Port},false,fail,connection refused,refused"));
         Assert.Contains(lines, l => l.StartsWith($"127.0.0.1,{tls.Port},true,warn,") && l.Contains(",sbc.example.test,10,"));
     }
 
