@@ -11,6 +11,9 @@ public sealed class SmallScreenUiTests(BrowserFixture fixture) : BrowserPageTest
 {
     private const string NoOverflow = "() => document.scrollingElement.scrollWidth <= document.scrollingElement.clientWidth";
 
+    /// <summary>For a failure message: the elements that reach past the viewport's right edge.</summary>
+    private const string Widest = "() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(-5).map(e => e.tagName + '.' + e.className + '[' + (e.name || '') + '] ' + Math.round(e.getBoundingClientRect().right)).join('; ')";
+
     private async Task<string> ManyPortsTaskAsync(IReadOnlyCollection<int> list)
     {
         var ports = new JsonArray([.. list.Select(p => (JsonNode)p)]);
@@ -53,7 +56,7 @@ public sealed class SmallScreenUiTests(BrowserFixture fixture) : BrowserPageTest
                 {
                     await Expect(phone.Locator(".task-body .result")).ToHaveCountAsync(1, new() { Timeout = 20_000 });
                 }
-                Assert.True(await phone.EvaluateAsync<bool>(NoOverflow), $"{path} scrolls sideways at 390 px");
+                Assert.True(await phone.EvaluateAsync<bool>(NoOverflow), $"{path} scrolls sideways at 390 px: " + await phone.EvaluateAsync<string>(Widest));
             }
             await Fixture.ScreenshotAsync(phone, "phone-task-ports");
 
