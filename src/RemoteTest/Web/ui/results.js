@@ -1,5 +1,5 @@
 // Result tables a person reads at a glance, and the same checks as CSV rows.
-import { h, maskSecrets, reasonList, labelOf, valueWords } from './util.js';
+import { h, maskSecrets, reasonList, labelOf, valueWords, kindWords } from './util.js';
 import { traces, portTraces } from './trace.js';
 
 const PALETTE = 6; // state colours state-c0 .. state-c5 in app.css
@@ -182,7 +182,7 @@ export function portReason(p) {
   if (!p) return '';
   const t = p.tls;
   if (p.error) return p.error;
-  if (!p.open) return p.error_kind || 'closed';
+  if (!p.open) return kindWords(p.error_kind) || 'closed';
   if (t && t.error) return t.error;
   if (t && t.loaded === false) return 'TLS handshake refused';
   if (t && t.name_match === false) return `name mismatch: certificate is for ${(t.sans && t.sans.length ? t.sans : [t.cn]).join(', ')}`;
@@ -294,14 +294,14 @@ function failedPort(r, port) {
 function portCell(host, port, p, failed) {
   if (!p) return h('td', { class: 'cell-none' }, '');
   const status = portStatus(p, failed);
-  const lines = [p.open ? 'open' : (p.error_kind || 'closed')];
+  const lines = [p.open ? 'open' : (kindWords(p.error_kind) || 'closed')];
   if (p.expected && p.expected !== 'open') lines.push(`expected ${p.expected}`);
   if (p.tls) {
     const t = p.tls;
     const days = daysLeft(t);
     if (t.cn) lines.push(t.cn);
     if (days !== null) lines.push(`${days} d left`);
-    if (t.error) lines.push(t.error_kind || 'TLS error');
+    if (t.error) lines.push(kindWords(t.error_kind) || 'TLS error');
   }
   // The reason is text in the cell (and in full in the list above), never only a hover title.
   const reason = status === 'bad' ? portReason(p) : '';
@@ -332,7 +332,7 @@ const apps = {
           const a = appsOf(r)[n];
           if (!a) return h('td', { class: 'cell-none' }, '');
           return h('td', { class: a.ok ? 'cell-ok' : 'cell-bad', dataset: { app: n } },
-            h('b', {}, a.ok ? 'ok' : (a.error_kind || 'failed')), a.ok ? null : h('small', {}, a.error || ''));
+            h('b', {}, a.ok ? 'ok' : (kindWords(a.error_kind) || 'failed')), a.ok ? null : h('small', {}, a.error || ''));
         }))))));
   },
 };

@@ -224,3 +224,13 @@ export function pollWhileRunning(alive, tick, first = 1000, max = 10000) {
 
 export const RUNNING_STATES = ['PENDING', 'STARTED', 'RETRY'];
 export const isRunning = t => !!t && !t.ready && RUNNING_STATES.includes(t.state);
+
+/** Error kinds (the API's stable keys) in words for people; the key itself stays in CSV, JSON and data-* attributes. */
+const KIND_WORDS = {
+  refused: 'refused', timeout: 'timeout', unreachable: 'unreachable', dns: 'name not resolved', nxdomain: 'no such name',
+  servfail: 'resolver failure', no_answer: 'no answer', tls_handshake: 'TLS handshake failed', tls_verify: 'certificate refused',
+  http_status: 'HTTP error status', auth_failed: 'login refused', protocol_error: 'protocol error', not_allowed: 'not allowed',
+  not_checkable: 'cannot be checked', unexpected_open: 'open (expected closed)', sip_status: 'SIP error status',
+  mtls_required: 'client certificate required', not_permitted: 'not permitted', missing_input: 'missing input',
+};
+export const kindWords = kind => (kind && KIND_WORDS[kind]) || (kind ? String(kind).replace(/_/g, ' ') : '');
