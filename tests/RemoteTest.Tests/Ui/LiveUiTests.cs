@@ -158,4 +158,51 @@ public sealed class LiveUiTests(BrowserFixture fixture, ITestOutputHelper output
         await Page.Keyboard.PressAsync("Enter");
         await Expect(Page).ToHaveURLAsync(new Regex("/ui/task/[0-9a-f-]{36}$"));
     }
+
+    [Fact]
+    public async Task A_port_schedules_timeline_shows_when_a_port_closed_as_a_red_cell_with_its_reason()
+    {
+        var name = $"ports-{Guid.NewGuid():N}"[..16];
+        var open = RemoteTest.Fixtures.OpenPortListener.Start();
+        using var closed = new RemoteTest.Fixtures.ClosedPort();
+        var port = open.Port;
+        var body = new JsonObject
+        {
+            ["name"] = name,
+            ["task_name"] = "porttest.run",
+            ["cron"] = "0 0 1 1 *",
+            ["data"] = new JsonObject
+            {
+                ["args"] = new JsonArray(new JsonObject { ["127.0.0.1"] = new JsonObject { ["ports"] = new JsonArray(port, closed.Port) } }),
+                ["kwargs"] = new JsonObject { ["timeout"] = 2, ["tls_ports"] = new JsonArray() },
+            },
+        };
+        using (var saved = await Fixture.Host.Http.PostAsync("/schedules", new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.True(saved.IsSuccessStatusCode, await saved.Content.ReadAsStringAsync());
+        }
+        async Task RunAsync()
+        {
+            using var run = await Fixture.Host.Http.PostAsync($"/schedules/{name}/run", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.True(run.IsSuccessStatusCode, await run.Content.ReadAsStringAsync());
+            await Fixture.Host.WaitAsync(JsonNode.Parse(await run.Content.ReadAsStringAsync())!["task_id"]!.GetValue<string>());
+            await Task.Delay(5);
+        }
+        await RunAsync();
+        // The change: the service behind the port stops.
+        await open.DisposeAsync();
+        await RunAsync();
+
+        await Page.GotoAsync($"/ui/schedules/{name}");
+        var strip = Page.Locator($".timeline .strip[data-strip='127.0.0.1:{port}'] .tcell");
+        await Expect(strip).ToHaveCountAsync(2);
+        Assert.Equal(["open", "closed"], await strip.EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.value)"));
+        await Expect(strip.Nth(0)).ToHaveClassAsync(new Regex(@"\btl-ok\b"));
+        await Expect(strip.Nth(1)).ToHaveClassAsync(new Regex(@"\btl-bad\b.*\bflip\b"));
+        await Expect(strip.Nth(1)).ToContainTextAsync("closed — failed: connection refused (changed from open)");
+        // The closed-all-along port is red from the start: no flip.
+        var always = Page.Locator($".timeline .strip[data-strip='127.0.0.1:{closed.Port}'] .tcell");
+        await Expect(always.Nth(1)).Not.ToHaveClassAsync(new Regex(@"\bflip\b"));
+        await Expect(Page.Locator(".timeline .strip[data-strip='Verdict'] .tcell").Nth(0)).ToHaveClassAsync(new Regex(@"\btl-bad\b"));
+    }
 }

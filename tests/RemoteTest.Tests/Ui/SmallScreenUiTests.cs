@@ -58,7 +58,6 @@ public sealed class SmallScreenUiTests(BrowserFixture fixture) : BrowserPageTest
                 }
                 Assert.True(await phone.EvaluateAsync<bool>(NoOverflow), $"{path} scrolls sideways at 390 px: " + await phone.EvaluateAsync<string>(Widest));
             }
-            await Fixture.ScreenshotAsync(phone, "phone-task-ports");
 
             // Many ports: tiles, the failed ones first, then the open one; a filter narrows them.
             await phone.GotoAsync($"/ui/task/{id}");
@@ -72,6 +71,7 @@ public sealed class SmallScreenUiTests(BrowserFixture fixture) : BrowserPageTest
             await Expect(phone.Locator("table.ports.many td[data-port]:visible")).ToHaveAttributeAsync("data-port", open.Port.ToString());
             await phone.Locator("input.port-filter").FillAsync("");
             Assert.True(await phone.EvaluateAsync<bool>(NoOverflow));
+            await Fixture.ScreenshotAsync(phone, "phone-task-ports");
 
             // The wide screen too: hundreds of ports wrap instead of widening the page.
             await Page.GotoAsync($"/ui/task/{id}");
