@@ -205,4 +205,44 @@ public sealed class LiveUiTests(BrowserFixture fixture, ITestOutputHelper output
         await Expect(always.Nth(1)).Not.ToHaveClassAsync(new Regex(@"\bflip\b"));
         await Expect(Page.Locator(".timeline .strip[data-strip='Verdict'] .tcell").Nth(0)).ToHaveClassAsync(new Regex(@"\btl-bad\b"));
     }
+
+    [Fact]
+    public async Task The_schedules_page_follows_a_running_run_until_it_ends()
+    {
+        var name = $"stuck-{Guid.NewGuid():N}"[..16];
+        var body = new JsonObject
+        {
+            ["name"] = name,
+            ["task_name"] = "dns.check_records",
+            ["cron"] = "0 0 1 1 *",
+            ["data"] = new JsonObject
+            {
+                ["args"] = new JsonArray(new JsonObject { [StuckTasks.SilentName(Fixture.Dns)] = new JsonObject { ["original"] = new JsonArray("192.0.2.1") } }),
+                ["kwargs"] = new JsonObject { ["nameservers"] = new JsonArray(Fixture.Dns.NameServer), ["timeout"] = StuckTasks.TimeoutSeconds },
+            },
+        };
+        using (var saved = await Fixture.Host.Http.PostAsync("/schedules", new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.True(saved.IsSuccessStatusCode, await saved.Content.ReadAsStringAsync());
+        }
+        string id;
+        using (var run = await Fixture.Host.Http.PostAsync($"/schedules/{name}/run", new StringContent("{}", System.Text.Encoding.UTF8, "application/json")))
+        {
+            id = JsonNode.Parse(await run.Content.ReadAsStringAsync())!["task_id"]!.GetValue<string>();
+        }
+        for (var i = 0; i < 200 && (await Fixture.Host.StatusAsync(id))["state"]!.GetValue<string>() != "STARTED"; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        await Page.GotoAsync("/ui/schedules");
+        var badge = Page.Locator($"tr[data-schedule='{name}'] .last-runs [data-run-id='{id}'] .badge");
+        await Expect(badge).ToHaveTextAsync("STARTED");
+        using (var revoked = await Fixture.Host.Http.DeleteAsync($"/task/{id}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        }
+        await Expect(badge).ToHaveTextAsync("REVOKED", new() { Timeout = 15_000 });
+        using var deleted = await Fixture.Host.Http.DeleteAsync($"/schedules/{name}");
+    }
 }

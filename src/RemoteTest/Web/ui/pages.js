@@ -81,7 +81,8 @@ function isGroupReady(status) {
 function renderHead(head, id, s, alive, notice) {
   const link = `${location.origin}/ui/task/${encodeURIComponent(id)}`;
   const copy = h('button', { type: 'button', class: 'link', onclick: async () => {
-    try { await navigator.clipboard.writeText(link); copy.textContent = 'Link copied'; } catch { prompt('Link to this task', link); }
+    // No prompt(): without clipboard access the link is shown as text to select.
+    try { await navigator.clipboard.writeText(link); copy.textContent = 'Link copied'; } catch { mount(notice, 'Link: ', h('code', {}, link)); }
   } }, 'Copy link');
   // A group has no row of its own: cancelling it revokes each location's task that has not ended.
   const targets = groupChildren(s).length ? groupChildren(s).filter(([, c]) => !c.ready && c.task_id).map(([, c]) => c.task_id) : [id];
