@@ -64,6 +64,10 @@ public sealed class SmallScreenUiTests(BrowserFixture fixture) : BrowserPageTest
             var tiles = phone.Locator("table.ports.many tr[data-host='127.0.0.1'] td[data-port]");
             await Expect(tiles).ToHaveCountAsync(list.Count, new() { Timeout = 20_000 });
             await Expect(tiles.First).ToHaveAttributeAsync("data-status", "bad");
+            // Hundreds of ports refused alike are one reason row, not hundreds.
+            var refusedRow = phone.Locator("section.reasons li[data-reason]", new() { HasText = "connection refused" });
+            await Expect(refusedRow).ToHaveCountAsync(1);
+            await Expect(refusedRow.Locator("summary")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"127\.0\.0\.1: \d{3} ports"));
             var statuses = await tiles.EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.status)");
             Assert.Equal(statuses.OrderBy(s => s == "bad" ? 0 : s == "warn" ? 1 : 2), statuses);
             await phone.Locator("input.port-filter").FillAsync(open.Port.ToString());

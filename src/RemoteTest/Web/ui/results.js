@@ -1,5 +1,5 @@
 // Result tables a person reads at a glance, and the same checks as CSV rows.
-import { h, maskSecrets, reasonList, labelOf, valueWords, kindWords } from './util.js';
+import { h, maskSecrets, reasonList, labelOf, valueWords, kindWords, portsText } from './util.js';
 import { traces, portTraces } from './trace.js';
 
 const PALETTE = 6; // state colours state-c0 .. state-c5 in app.css
@@ -232,7 +232,7 @@ const ports = {
         const status = p ? portStatus(p, failedPort(r, port)) : null;
         if (status) counts[status]++;
         if (status === 'bad' || status === 'warn') {
-          reasons.push({ key: `${host}:${port}`, title: `${host}:${port}`, reason: (status === 'warn' ? '' : 'failed — ') + (portReason(p) || 'failed'), facts: portFacts(p), status });
+          reasons.push({ key: `${host}:${port}`, host, port, title: `${host}:${port}`, reason: (status === 'warn' ? '' : 'failed — ') + (portReason(p) || 'failed'), facts: portFacts(p), status });
         }
         return { port, p, status };
       });
@@ -253,14 +253,29 @@ const ports = {
       h('p', { class: 'port-counts', dataset: { ok: counts.ok, bad: counts.bad, warn: counts.warn } },
         h('span', { class: 'cell-ok' }, `${counts.ok} passed`), ' ', h('span', { class: 'cell-bad' }, `${counts.bad} failed`),
         counts.warn ? [' ', h('span', { class: 'cell-warn' }, `${counts.warn} expiring soon`)] : null),
-      reasonList(reasons.filter(x => x.status !== 'warn')),
-      reasonList(reasons.filter(x => x.status === 'warn'), `Certificates expiring in < ${CERT_WARN_DAYS} days`),
+      reasonList(groupReasons(reasons.filter(x => x.status !== 'warn'))),
+      reasonList(groupReasons(reasons.filter(x => x.status === 'warn')), `Certificates expiring in < ${CERT_WARN_DAYS} days`),
       filter, table,
       h('p', { class: 'legend' }, h('span', { class: 'cell-ok' }, 'passed'), ' ', h('span', { class: 'cell-bad' }, 'failed (closed, refused or invalid certificate, TLS error)'), ' ',
         h('span', { class: 'cell-warn' }, `certificate expires in < ${CERT_WARN_DAYS} days`)),
       portTraces(result));
   },
 };
+
+/** Ports of a host failing for the same reason are one row ("127.0.0.1: 40 ports — connection refused"), so hundreds stay readable. */
+function groupReasons(items) {
+  const groups = new Map();
+  for (const it of items) {
+    const host = it.host ?? it.key;
+    const k = `${host}\u0000${it.reason}`;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k).push(it);
+  }
+  return [...groups.values()].map(g => g.length === 1 ? g[0] : {
+    key: `${g[0].host}:${g.map(x => x.port).join(',')}`, title: `${g[0].host}: ${g.length} ports`, reason: g[0].reason, status: g[0].status,
+    facts: [`ports: ${portsText(g.map(x => Number(x.port)))}`, ...g[0].facts.filter(f => f && !/^connect:/.test(f))],
+  });
+}
 
 const RANK = { bad: 0, warn: 1, ok: 2 };
 function rank(c) {
