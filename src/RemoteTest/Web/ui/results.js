@@ -322,7 +322,8 @@ function portCell(host, port, p, failed) {
   const reason = status === 'bad' ? portReason(p) : '';
   return h('td', { class: `cell-${status}`, dataset: { port, status, label: port } },
     h('b', { class: 'port-no' }, port), ' ', lines.map((l, i) => i === 0 ? h('b', {}, l) : h('small', {}, l)),
-    reason && reason !== lines[0] ? h('small', { class: 'cell-reason' }, reason) : null);
+    // Not when it only repeats the first line ("refused" / "connection refused").
+    reason && !reason.toLowerCase().includes(lines[0].toLowerCase()) ? h('small', { class: 'cell-reason' }, reason) : null);
 }
 
 // ---------- apptest.run ----------
