@@ -232,7 +232,10 @@ const ports = {
         const status = p ? portStatus(p, failedPort(r, port)) : null;
         if (status) counts[status]++;
         if (status === 'bad' || status === 'warn') {
-          reasons.push({ key: `${host}:${port}`, host, port, title: `${host}:${port}`, reason: (status === 'warn' ? '' : 'failed — ') + (portReason(p) || 'failed'), facts: portFacts(p), status });
+          // Amber says only when the certificate expires (it passed); red says why the check failed.
+          const days = p.tls ? daysLeft(p.tls) : null;
+          const reason = status === 'warn' ? `certificate expires in ${days} days (${p.tls.not_after || p.tls.expires_utc || ''})` : `failed — ${portReason(p) || 'failed'}`;
+          reasons.push({ key: `${host}:${port}`, host, port, title: `${host}:${port}`, reason, facts: portFacts(p), status });
         }
         return { port, p, status };
       });
@@ -254,7 +257,7 @@ const ports = {
         h('span', { class: 'cell-ok' }, `${counts.ok} passed`), ' ', h('span', { class: 'cell-bad' }, `${counts.bad} failed`),
         counts.warn ? [' ', h('span', { class: 'cell-warn' }, `${counts.warn} expiring soon`)] : null),
       reasonList(groupReasons(reasons.filter(x => x.status !== 'warn'))),
-      reasonList(groupReasons(reasons.filter(x => x.status === 'warn')), `Certificates expiring in < ${CERT_WARN_DAYS} days`),
+      reasonList(groupReasons(reasons.filter(x => x.status === 'warn')), `Certificates expiring in < ${CERT_WARN_DAYS} days`, 'warn'),
       filter, table,
       h('p', { class: 'legend' }, h('span', { class: 'cell-ok' }, 'passed'), ' ', h('span', { class: 'cell-bad' }, 'failed (closed, refused or invalid certificate, TLS error)'), ' ',
         h('span', { class: 'cell-warn' }, `certificate expires in < ${CERT_WARN_DAYS} days`)),

@@ -193,9 +193,9 @@ export function valueWords(v) {
  * Failed checks, each as a row the user can open: the summary line says what failed and why (text, readable,
  * copyable, keyboard-reachable as a <summary>), the body holds every fact behind it. items: {key, title, reason, facts[]}.
  */
-export function reasonList(items, heading = 'Why checks failed') {
+export function reasonList(items, heading = 'Why checks failed', tone = 'bad') {
   if (!items.length) return null;
-  return h('section', { class: 'reasons', 'aria-label': heading },
+  return h('section', { class: `reasons tone-${tone}`, 'aria-label': heading },
     h('h2', {}, heading, ' ', h('small', { class: 'muted' }, `(${items.length})`)),
     h('ul', {}, items.map(it => h('li', { dataset: { reason: it.key } },
       h('details', {},
