@@ -289,7 +289,7 @@ function rank(c) {
 
 /** A filter box over the port tiles: port number, state or reason text (e.g. "fail", "mismatch", "5061"). */
 function portFilter(table) {
-  const input = h('input', { type: 'search', class: 'port-filter', name: 'port-filter', placeholder: 'Filter ports: number, open, fail, reason…', 'aria-label': 'Filter ports' });
+  const input = h('input', { type: 'search', class: 'port-filter', name: 'port-filter', dataset: { search: '1' }, placeholder: 'Filter ports: number, open, fail, reason…', 'aria-label': 'Filter ports' });
   const shown = h('small', { class: 'muted', role: 'status' });
   input.addEventListener('input', () => {
     const q = input.value.trim().toLowerCase();
