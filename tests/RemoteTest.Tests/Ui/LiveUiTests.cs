@@ -245,4 +245,19 @@ public sealed class LiveUiTests(BrowserFixture fixture, ITestOutputHelper output
         await Expect(badge).ToHaveTextAsync("REVOKED", new() { Timeout = 15_000 });
         using var deleted = await Fixture.Host.Http.DeleteAsync($"/schedules/{name}");
     }
+
+    [Fact]
+    public async Task The_workers_page_follows_the_tasks_a_worker_runs()
+    {
+        var id = await StuckTasks.StartAsync(Fixture.Host, Fixture.Dns);
+        await Page.GotoAsync("/ui/workers");
+        var link = Page.Locator($"table.workers td.running a[href='/ui/task/{id}']");
+        await Expect(link).ToHaveCountAsync(1);
+        using (var revoked = await Fixture.Host.Http.DeleteAsync($"/task/{id}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        }
+        // Gone without a reload.
+        await Expect(link).ToHaveCountAsync(0, new() { Timeout = 15_000 });
+    }
 }
