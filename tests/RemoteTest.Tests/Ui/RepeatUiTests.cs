@@ -70,18 +70,23 @@ public sealed class RepeatUiTests(BrowserFixture fixture) : BrowserPageTest(fixt
         await using var open = OpenPortListener.Start();
         var ports = await Fixture.Host.SubmitAsync(JsonNode.Parse($$$"""
             {"task_name": "porttest.run", "data": {"args": [{"127.0.0.1": {"ports": [{{{open.Port}}}, 5060, 5061, 5062]}}],
-             "kwargs": {"timeout": 2, "tls_ports": [], "verify_ssl": false} } }
+             "kwargs": {"timeout": 2, "tls_ports": [5061, 443], "verify_ssl": false} } }
             """)!);
         await Fixture.Host.WaitAsync(ports);
         await Page.GotoAsync($"/ui/task/{ports}");
         await Page.Locator("[data-copy=cli]").ClickAsync();
         var cli = await Page.Locator("pre[data-command=cli]").TextContentAsync();
         Assert.StartsWith($"remotetest port 127.0.0.1:5060-5062,{open.Port} ", cli);
-        Assert.Contains("--tls-ports ''", cli);
+        Assert.Contains("--tls-ports 443,5061", cli);
         Assert.Contains("--insecure", cli);
         Assert.Contains("--timeout 2", cli);
         Assert.Contains($"--server {Fixture.Host.BaseAddress.ToString().TrimEnd('/')}", cli);
         Assert.DoesNotContain("--token", cli);
+        // The copied command runs as is with the real CLI (a port of it is closed: checks failed, not a usage error).
+        using var runner = new CliRunner();
+        var ran = await RunCopiedAsync(runner, cli!);
+        Assert.True(ran.ExitCode == RemoteTest.Cli.ExitCodes.Failed, ran.ToString());
+        Assert.Contains(open.Port.ToString(), ran.Out);
         await Page.Locator("[data-copy=curl]").ClickAsync();
         var curl = await Page.Locator("pre[data-command=curl]").TextContentAsync();
         Assert.Contains("Bearer $REMOTETEST_TOKEN", curl);
@@ -93,6 +98,18 @@ public sealed class RepeatUiTests(BrowserFixture fixture) : BrowserPageTest(fixt
         }
         await Fixture.ScreenshotAsync(Page, "task-copy-cli");
 
+        // A DNS test: dns_data travels on standard input; the copied command passes with the real CLI.
+        var dns = await Fixture.Host.SubmitDnsAsync(Fixture.Dns, """{"sip.example.test": {"original": ["192.0.2.10", "192.0.2.11"]}}""", 2);
+        await Fixture.Host.WaitAsync(dns);
+        await Page.GotoAsync($"/ui/task/{dns}");
+        await Page.Locator("[data-copy=cli]").ClickAsync();
+        var dnsCli = await Page.Locator("pre[data-command=cli]").TextContentAsync();
+        Assert.StartsWith("cat > dns-data.json <<'JSON'\n", dnsCli);
+        Assert.Contains("\nremotetest dns check dns-data.json --nameserver ", dnsCli);
+        var dnsRan = await RunCopiedAsync(runner, dnsCli!);
+        Assert.True(dnsRan.ExitCode == RemoteTest.Cli.ExitCodes.Passed, dnsRan.ToString());
+        Assert.Contains("original", dnsRan.Out);
+
         // An application test: the password is never stored, so the command and the form never carry it.
         var app = await Fixture.Host.SubmitAsync(JsonNode.Parse("""
             {"task_name": "apptest.run", "data": {"args": [{"127.0.0.1": {"applications": ["Xsi-Actions"],
@@ -102,7 +119,7 @@ public sealed class RepeatUiTests(BrowserFixture fixture) : BrowserPageTest(fixt
         await Page.GotoAsync($"/ui/task/{app}");
         await Page.Locator("[data-copy=cli]").ClickAsync();
         var appCli = await Page.Locator("pre[data-command=cli]").TextContentAsync();
-        Assert.Contains("remotetest app - ", appCli);
+        Assert.Contains("remotetest app hosts.json ", appCli);
         Assert.Contains("--user tester@example.test", appCli);
         Assert.Contains("REMOTETEST_APP_PASSWORD", appCli);
         Assert.DoesNotContain("s3cret-pass", appCli);
@@ -118,6 +135,32 @@ public sealed class RepeatUiTests(BrowserFixture fixture) : BrowserPageTest(fixt
         await Expect(Page.Locator("[name=user_id]")).ToHaveValueAsync("tester@example.test");
         await Expect(Page.Locator("[name=password]")).ToHaveValueAsync("");
         await Expect(Page.Locator("[data-secret-note]")).ToContainTextAsync("Passwords are never stored");
+    }
+
+    /// <summary>
+    /// Runs a copied command in process: an optional <c>cat &gt; FILE &lt;&lt;'JSON'</c> block (written into the runner's home),
+    /// then the <c>remotetest ...</c> line split into shell words (single quotes honoured).
+    /// </summary>
+    private static Task<CliRun> RunCopiedAsync(CliRunner runner, string command)
+    {
+        var lines = command.Split('\n').Where(l => !l.StartsWith('#')).ToList();
+        var files = new Dictionary<string, string>();
+        var i = 0;
+        if (Regex.Match(lines[0], @"^cat > (\S+) <<'JSON'$") is { Success: true } cat)
+        {
+            var body = lines.Skip(1).TakeWhile(l => l != "JSON").ToList();
+            files[cat.Groups[1].Value] = runner.File(cat.Groups[1].Value, string.Join('\n', body));
+            i = body.Count + 2;
+        }
+        Assert.Equal(i + 1, lines.Count);
+        var words = new List<string>();
+        foreach (Match m in Regex.Matches(lines[i], @"'((?:[^']|'\\'')*)'|(\S+)"))
+        {
+            var word = m.Groups[1].Success ? m.Groups[1].Value.Replace("'\\''", "'") : m.Groups[2].Value;
+            words.Add(files.GetValueOrDefault(word, word));
+        }
+        Assert.Equal("remotetest", words[0]);
+        return runner.RunAsync([.. words.Skip(1)]);
     }
 
     [Fact]

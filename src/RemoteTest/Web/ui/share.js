@@ -66,8 +66,11 @@ export function curlOf(status, args, origin = location.origin) {
 
 const hostPort = host => host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 
-/** A heredoc carrying JSON on standard input (the CLI reads "-" as stdin). */
-const heredoc = json => ` <<'JSON'\n${JSON.stringify(json, null, 2)}\nJSON`;
+/**
+ * The JSON written to a file first, then the command naming it: works in any POSIX shell (a lone "-" for standard
+ * input is not taken by every CLI version's argument parser).
+ */
+const withFile = (name, json, command) => `cat > ${name} <<'JSON'\n${JSON.stringify(json, null, 2)}\nJSON\n${command}`;
 
 /** The `remotetest` command that runs the same test; falls back to `remotetest run -` with the payload. */
 export function cliOf(status, args, origin = location.origin) {
@@ -80,7 +83,7 @@ export function cliOf(status, args, origin = location.origin) {
     const body = payloadOf(status, a);
     delete body.queue; delete body.queues;
     return (hasMasked(a) ? '# Secrets are never stored: replace each <...> placeholder before running.\n' : '') +
-      `remotetest run - ${common.join(' ')}${heredoc(body)}`;
+      withFile('payload.json', body, `remotetest run payload.json ${common.join(' ')}`);
   };
   const data = a.data && typeof a.data === 'object' && !Array.isArray(a.data) ? a.data : null;
   switch (status.task_name) {
@@ -89,11 +92,13 @@ export function cliOf(status, args, origin = location.origin) {
       const hosts = Object.entries(data);
       const closed = [...new Set(hosts.map(([, v]) => portsText((v && v.expect_closed) || [])))];
       // Per-host options the CLI cannot say (expect_open, a host's own SNI, different expect_closed): the JSON form.
-      if (hosts.some(([, v]) => !v || v.expect_open || v.sni) || closed.length > 1) return run();
+      // The CLI also needs ports on every host and at least one TLS port when --tls-ports is given.
+      if (hosts.some(([, v]) => !v || v.expect_open || v.sni || !(v.ports || []).length) || closed.length > 1
+        || (Array.isArray(a.tls_ports) && !a.tls_ports.length)) return run();
       const targets = hosts.map(([h, v]) => `${hostPort(h)}:${portsText(v.ports || []).replace(/, /g, ',')}`);
       const opts = [];
       if (closed[0]) opts.push(`--expect-closed ${closed[0].replace(/, /g, ',')}`);
-      if (Array.isArray(a.tls_ports)) opts.push(`--tls-ports ${portsText(a.tls_ports).replace(/, /g, ',') || "''"}`);
+      if (Array.isArray(a.tls_ports)) opts.push(`--tls-ports ${portsText(a.tls_ports).replace(/, /g, ',')}`);
       if (a.verify_ssl === false) opts.push('--insecure');
       if (a.sni) opts.push(`--sni ${sh(a.sni)}`);
       if (a.ca_pem) opts.push('--ca-file ca.pem');
@@ -119,7 +124,7 @@ export function cliOf(status, args, origin = location.origin) {
       else if (typeof a.nameservers === 'string') opts.push(`--resolver-set ${sh(a.nameservers)}`);
       if (a.record_type) opts.push(`--record-type ${sh(a.record_type)}`);
       if (a.authoritative) opts.push('--authoritative');
-      return `remotetest dns check - ${[...opts, ...common].join(' ')}${heredoc(a.dns_data)}`;
+      return withFile('dns-data.json', a.dns_data, `remotetest dns check dns-data.json ${[...opts, ...common].join(' ')}`);
     }
     case 'apptest.run': {
       if (!data) return run();
@@ -136,7 +141,7 @@ export function cliOf(status, args, origin = location.origin) {
       if (user) opts.push(`--user ${sh(user)}`);
       if (a.verify_ssl === false) opts.push('--insecure');
       return `# The password is never stored: export REMOTETEST_APP_PASSWORD first${hasMasked(hosts) ? ', and replace each <...> placeholder' : ''}.\n` +
-        `remotetest app - ${[...opts, ...common].join(' ')}${heredoc(hosts)}`;
+        withFile('hosts.json', hosts, `remotetest app hosts.json ${[...opts, ...common].join(' ')}`);
     }
     default:
       return run();
