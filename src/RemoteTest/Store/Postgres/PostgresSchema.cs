@@ -19,90 +19,46 @@ public static class PostgresSchema
     /// <summary>How long a node keeps trying to reach the database at start before giving up.</summary>
     private static readonly TimeSpan StartupPatience = TimeSpan.FromSeconds(60);
 
-    private const string Tables = $"""
-        CREATE SCHEMA IF NOT EXISTS {Name};
-        CREATE TABLE IF NOT EXISTS {Name}.tasks (
-            id TEXT COLLATE "C" PRIMARY KEY,
-            task_name TEXT NOT NULL,
-            queue TEXT NOT NULL,
-            state TEXT NOT NULL,
-            arguments TEXT NOT NULL,
-            result TEXT NULL,
-            error TEXT NULL,
-            owner TEXT NULL,
-            worker TEXT NULL,
-            date_submitted BIGINT NOT NULL,
-            date_started BIGINT NULL,
-            date_done BIGINT NULL,
-            progress_done INTEGER NULL,
-            progress_total INTEGER NULL,
-            group_id TEXT NULL,
-            webhook TEXT NULL,
-            schedule_name TEXT NULL,
-            deliveries TEXT NULL
-        );
-        -- When a sweep last enqueued the task again (orphan of a dead worker, or PENDING with no job): at most once per period.
-        ALTER TABLE {Name}.tasks ADD COLUMN IF NOT EXISTS date_requeued BIGINT NULL;
-        -- Tasks/TaskVerdict, written when the task finishes; rows stored before it are filled in by the store's start-up.
-        ALTER TABLE {Name}.tasks ADD COLUMN IF NOT EXISTS verdict TEXT NULL;
-        CREATE INDEX IF NOT EXISTS ix_tasks_verdict ON {Name}.tasks(verdict, date_submitted);
-        CREATE INDEX IF NOT EXISTS ix_tasks_state ON {Name}.tasks(state);
-        CREATE INDEX IF NOT EXISTS ix_tasks_submitted ON {Name}.tasks(date_submitted);
-        CREATE INDEX IF NOT EXISTS ix_tasks_done ON {Name}.tasks(date_done);
-        CREATE INDEX IF NOT EXISTS ix_tasks_schedule ON {Name}.tasks(schedule_name, date_submitted);
-        CREATE INDEX IF NOT EXISTS ix_tasks_group ON {Name}.tasks(group_id) WHERE group_id IS NOT NULL;
-        CREATE INDEX IF NOT EXISTS ix_tasks_running ON {Name}.tasks(worker) WHERE state = 'STARTED';
-        CREATE INDEX IF NOT EXISTS ix_tasks_unfinished_owner ON {Name}.tasks(owner, state) WHERE state IN ('PENDING', 'STARTED');
-        CREATE INDEX IF NOT EXISTS ix_tasks_pending ON {Name}.tasks(date_submitted) WHERE state = 'PENDING';
-        CREATE TABLE IF NOT EXISTS {Name}.schedules (
-            name TEXT PRIMARY KEY,
-            task_name TEXT NOT NULL,
-            queue TEXT NOT NULL,
-            arguments TEXT NOT NULL,
-            cron TEXT NOT NULL,
-            time_zone TEXT NOT NULL,
-            webhook TEXT NULL,
-            notify TEXT NULL,
-            thresholds TEXT NULL,
-            owner TEXT NULL,
-            date_created BIGINT NOT NULL,
-            last_fired BIGINT NULL,
-            last_outcome TEXT NULL
-        );
-        CREATE TABLE IF NOT EXISTS {Name}.workers (
-            name TEXT PRIMARY KEY,
-            instance TEXT NOT NULL,
-            location TEXT NULL,
-            queues TEXT NOT NULL,
-            version TEXT NULL,
-            date_started BIGINT NOT NULL,
-            heartbeat BIGINT NOT NULL,
-            running INTEGER NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS {Name}.baselines (
-            owner TEXT NOT NULL,
-            name TEXT NOT NULL,
-            task_id TEXT COLLATE "C" NOT NULL,
-            task_name TEXT NOT NULL,
-            date_created BIGINT NOT NULL,
-            PRIMARY KEY (owner, name)
-        );
-        CREATE INDEX IF NOT EXISTS ix_baselines_task ON {Name}.baselines(task_id);
-        CREATE TABLE IF NOT EXISTS {Name}.api_tokens (
-            name TEXT PRIMARY KEY,
-            hash TEXT NOT NULL UNIQUE,
-            scopes TEXT NOT NULL,
-            rate_limit INTEGER NULL,
-            created BIGINT NOT NULL,
-            expires BIGINT NULL,
-            revoked BIGINT NULL
-        );
-        CREATE TABLE IF NOT EXISTS {Name}.data_protection_keys (
-            id TEXT PRIMARY KEY,
-            xml TEXT NOT NULL,
-            date_created BIGINT NOT NULL
-        );
-        """;
+    /// <summary>What PostgreSQL writes differently in the tables both dialects share.</summary>
+    internal static readonly SqlTypes Types = new(Prefix: $"{Name}.", TaskId: "TEXT COLLATE \"C\"", Time: "BIGINT");
+
+    /// <summary>The shared tables (<see cref="TableSql"/>) and PostgreSQL's own: workers, the key ring, extra task columns and indexes.</summary>
+    private static readonly string Tables =
+        $"CREATE SCHEMA IF NOT EXISTS {Name};\n"
+        + TableSql.Tasks(Types)
+        + $"""
+            -- When a sweep last enqueued the task again (orphan of a dead worker, or PENDING with no job): at most once per period.
+            ALTER TABLE {Name}.tasks ADD COLUMN IF NOT EXISTS date_requeued BIGINT NULL;
+            -- Tasks/TaskVerdict, written when the task finishes; rows stored before it are filled in by the store's start-up.
+            ALTER TABLE {Name}.tasks ADD COLUMN IF NOT EXISTS verdict TEXT NULL;
+            CREATE INDEX IF NOT EXISTS ix_tasks_running ON {Name}.tasks(worker) WHERE state = 'STARTED';
+            CREATE INDEX IF NOT EXISTS ix_tasks_pending ON {Name}.tasks(date_submitted) WHERE state = 'PENDING';
+
+            """
+        + TableSql.VerdictIndex(Types)
+        + TableSql.Schedules(Types)
+        + $"""
+            CREATE TABLE IF NOT EXISTS {Name}.workers (
+                name TEXT PRIMARY KEY,
+                instance TEXT NOT NULL,
+                location TEXT NULL,
+                queues TEXT NOT NULL,
+                version TEXT NULL,
+                date_started BIGINT NOT NULL,
+                heartbeat BIGINT NOT NULL,
+                running INTEGER NOT NULL
+            );
+
+            """
+        + TableSql.Baselines(Types)
+        + TableSql.ApiTokens(Types)
+        + $"""
+            CREATE TABLE IF NOT EXISTS {Name}.data_protection_keys (
+                id TEXT PRIMARY KEY,
+                xml TEXT NOT NULL,
+                date_created BIGINT NOT NULL
+            );
+            """;
 
     /// <summary>Prepares the schema; retries while the database is not reachable yet (nodes may start before it).</summary>
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, ILogger? log, CancellationToken cancellationToken)

@@ -1,0 +1,81 @@
+using System.Data.Common;
+using System.Globalization;
+using RemoteTest.Security;
+
+namespace RemoteTest.Store;
+
+/// <summary>
+/// The column lists and the row mapping both dialects share: the tables have the same columns in both (ids as text,
+/// times as Unix milliseconds), so a row selected with a list below maps with the same code from SQLite or PostgreSQL,
+/// and <c>migrate</c> copies rows one to one. Each reader takes the columns in the order of its list.
+/// </summary>
+internal static class Rows
+{
+    public const string TaskColumns =
+        "id, task_name, queue, state, arguments, result, error, owner, worker, date_submitted, date_started, date_done, progress_done, progress_total, group_id, webhook, schedule_name, deliveries, verdict";
+
+    public const string ScheduleColumns =
+        "name, task_name, queue, arguments, cron, time_zone, webhook, notify, thresholds, owner, date_created, last_fired, last_outcome";
+
+    public const string BaselineColumns = "owner, name, task_id, task_name, date_created";
+
+    public const string TokenColumns = "name, hash, scopes, rate_limit, created, expires, revoked";
+
+    /// <summary>Maps one row selected with <see cref="TaskColumns"/>.</summary>
+    public static TaskRecord ReadTask(DbDataReader r)
+    {
+        _ = TaskStates.TryParse(r.GetString(3), out var state);
+        return new TaskRecord(
+            Guid.Parse(r.GetString(0)),
+            r.GetString(1),
+            r.GetString(2),
+            state,
+            r.GetString(4),
+            r.IsDBNull(5) ? null : r.GetString(5),
+            r.IsDBNull(6) ? null : r.GetString(6),
+            r.IsDBNull(7) ? null : r.GetString(7),
+            r.IsDBNull(8) ? null : r.GetString(8),
+            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)),
+            r.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(10)),
+            r.IsDBNull(11) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(11)),
+            r.IsDBNull(12) ? null : r.GetInt32(12),
+            r.IsDBNull(13) ? null : r.GetInt32(13),
+            r.IsDBNull(14) ? null : Guid.Parse(r.GetString(14)),
+            r.IsDBNull(15) ? null : r.GetString(15),
+            r.IsDBNull(16) ? null : r.GetString(16),
+            r.IsDBNull(17) ? null : r.GetString(17),
+            r.IsDBNull(18) ? null : r.GetString(18));
+    }
+
+    /// <summary>Maps one row selected with <see cref="ScheduleColumns"/>.</summary>
+    public static ScheduleRecord ReadSchedule(DbDataReader r) => new(
+        r.GetString(0),
+        r.GetString(1),
+        r.GetString(2),
+        r.GetString(3),
+        r.GetString(4),
+        r.GetString(5),
+        r.IsDBNull(6) ? null : r.GetString(6),
+        r.IsDBNull(7) ? null : r.GetString(7),
+        r.IsDBNull(8) ? null : r.GetString(8),
+        r.IsDBNull(9) ? null : r.GetString(9),
+        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(10)),
+        r.IsDBNull(11) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(11)),
+        r.IsDBNull(12) ? null : r.GetString(12));
+
+    /// <summary>Maps one row selected with <see cref="BaselineColumns"/>.</summary>
+    public static BaselineRecord ReadBaseline(DbDataReader r) => new(
+        r.GetString(0), r.GetString(1), Guid.Parse(r.GetString(2)), r.GetString(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)));
+
+    /// <summary>
+    /// Maps one row selected with <see cref="TokenColumns"/>. Numbers go through <see cref="Convert"/>: the token
+    /// table's integer columns are INTEGER in SQLite and BIGINT in PostgreSQL, read back as different CLR types.
+    /// </summary>
+    public static StoredApiToken ReadToken(DbDataReader r) => new(
+        r.GetString(0), r.GetString(1),
+        r.GetString(2).Split(',', StringSplitOptions.RemoveEmptyEntries),
+        r.IsDBNull(3) ? null : Convert.ToInt32(r.GetValue(3), CultureInfo.InvariantCulture),
+        DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(4), CultureInfo.InvariantCulture)),
+        r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(5), CultureInfo.InvariantCulture)),
+        r.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(6), CultureInfo.InvariantCulture)));
+}
