@@ -183,21 +183,10 @@ public sealed partial class PostgresTaskStore(NpgsqlDataSource dataSource, TimeS
         ("start", t.Started?.ToUnixTimeMilliseconds()), ("done", t.Done?.ToUnixTimeMilliseconds()), ("pd", t.ProgressDone), ("pt", t.ProgressTotal),
         ("group", t.GroupId?.ToString()), ("webhook", t.Webhook), ("schedule", t.ScheduleName), ("deliveries", t.Deliveries), ("verdict", t.Verdict));
 
-    /// <summary>Adds named parameters; null becomes SQL NULL (typed by the column).</summary>
-    internal static void Add(NpgsqlCommand cmd, params (string Name, object? Value)[] parameters)
-    {
-        foreach (var (name, value) in parameters)
-        {
-            cmd.Parameters.Add(value is null ? new NpgsqlParameter(name, DBNull.Value) : new NpgsqlParameter(name, value));
-        }
-    }
+    private static void Add(NpgsqlCommand cmd, params (string Name, object? Value)[] parameters) => PostgresCommands.Add(cmd, parameters);
 
-    private async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
-    {
-        await using var cmd = dataSource.CreateCommand(sql);
-        Add(cmd, parameters);
-        return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    private Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
+        PostgresCommands.ExecuteAsync(dataSource, sql, cancellationToken, parameters);
 
     private async Task<TaskRecord?> QuerySingleAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
         (await QueryAsync(sql, cancellationToken, parameters).ConfigureAwait(false)).FirstOrDefault();
@@ -205,16 +194,6 @@ public sealed partial class PostgresTaskStore(NpgsqlDataSource dataSource, TimeS
     private Task<IReadOnlyList<TaskRecord>> QueryAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
         QueryAsync(sql, Rows.ReadTask, cancellationToken, parameters);
 
-    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<System.Data.Common.DbDataReader, T> map, CancellationToken cancellationToken, (string, object?)[] parameters)
-    {
-        await using var cmd = dataSource.CreateCommand(sql);
-        Add(cmd, parameters);
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var list = new List<T>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(map(reader));
-        }
-        return list;
-    }
+    private Task<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<System.Data.Common.DbDataReader, T> map, CancellationToken cancellationToken, (string, object?)[] parameters) =>
+        PostgresCommands.QueryAsync(dataSource, sql, map, cancellationToken, parameters);
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
@@ -114,6 +115,18 @@ internal sealed class SqliteConnections : IDisposable
         }
         cmd.Parameters.Clear();
         return cmd;
+    }
+
+    /// <summary>Every row <paramref name="cmd"/> selects, mapped by <paramref name="map"/> (one of <see cref="Rows"/>).</summary>
+    public static List<T> ReadAll<T>(SqliteCommand cmd, Func<DbDataReader, T> map)
+    {
+        using var reader = cmd.ExecuteReader();
+        var list = new List<T>();
+        while (reader.Read())
+        {
+            list.Add(map(reader));
+        }
+        return list;
     }
 
     /// <summary>Runs statements that return nothing (schema, pragmas).</summary>

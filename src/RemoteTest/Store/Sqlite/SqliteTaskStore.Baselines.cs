@@ -44,12 +44,6 @@ public sealed partial class SqliteTaskStore
         {
             cmd.Parameters.AddWithValue(name, value);
         }
-        using var reader = cmd.ExecuteReader();
-        var list = new List<BaselineRecord>();
-        while (reader.Read())
-        {
-            list.Add(Rows.ReadBaseline(reader));
-        }
-        return (IReadOnlyList<BaselineRecord>)list;
+        return (IReadOnlyList<BaselineRecord>)SqliteConnections.ReadAll(cmd, Rows.ReadBaseline);
     }, cancellationToken);
 }

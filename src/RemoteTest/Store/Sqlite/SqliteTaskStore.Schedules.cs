@@ -44,13 +44,7 @@ public sealed partial class SqliteTaskStore
     {
         using var cmd = c.CreateCommand();
         cmd.CommandText = $"SELECT {ScheduleColumns} FROM schedules ORDER BY name";
-        using var reader = cmd.ExecuteReader();
-        var list = new List<ScheduleRecord>();
-        while (reader.Read())
-        {
-            list.Add(Rows.ReadSchedule(reader));
-        }
-        return list;
+        return SqliteConnections.ReadAll(cmd, Rows.ReadSchedule);
     }, cancellationToken);
 
     public Task<bool> DeleteScheduleAsync(string name, CancellationToken cancellationToken) => WriteAsync(c =>

@@ -50,13 +50,7 @@ public sealed partial class SqliteTaskStore : IApiTokenStore
         {
             using var cmd = c.CreateCommand();
             cmd.CommandText = $"SELECT {Rows.TokenColumns} FROM api_tokens ORDER BY name";
-            using var reader = cmd.ExecuteReader();
-            var list = new List<StoredApiToken>();
-            while (reader.Read())
-            {
-                list.Add(Rows.ReadToken(reader));
-            }
-            return list;
+            return SqliteConnections.ReadAll(cmd, Rows.ReadToken);
         }, cancellationToken).ConfigureAwait(false);
     }
 

@@ -202,16 +202,7 @@ public sealed partial class SqliteTaskStore : ITaskStore, IDisposable
         return ReadAll(cmd);
     }, cancellationToken);
 
-    private static List<TaskRecord> ReadAll(SqliteCommand cmd)
-    {
-        using var reader = cmd.ExecuteReader();
-        var list = new List<TaskRecord>();
-        while (reader.Read())
-        {
-            list.Add(Rows.ReadTask(reader));
-        }
-        return list;
-    }
+    private static List<TaskRecord> ReadAll(SqliteCommand cmd) => SqliteConnections.ReadAll(cmd, Rows.ReadTask);
 
     public Task<bool> ReleaseAsync(Guid id, string worker, CancellationToken cancellationToken) => WriteAsync(c =>
     {
