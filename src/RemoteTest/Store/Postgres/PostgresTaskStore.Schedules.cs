@@ -17,8 +17,7 @@ public sealed partial class PostgresTaskStore
                 thresholds = EXCLUDED.thresholds, owner = EXCLUDED.owner
             RETURNING (xmax = 0)
             """);
-        Add(cmd, ("name", s.Name), ("task", s.TaskName), ("queue", s.Queue), ("args", s.Arguments), ("cron", s.Cron), ("tz", s.TimeZone),
-            ("webhook", s.Webhook), ("notify", s.Notify), ("thresholds", s.Thresholds), ("owner", s.Owner), ("created", s.Created.ToUnixTimeMilliseconds()));
+        Add(cmd, Rows.ScheduleValues(s));
         return (bool)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 

@@ -177,11 +177,7 @@ public sealed partial class PostgresTaskStore(NpgsqlDataSource dataSource, TimeS
             WHERE id = @id AND state = 'STARTED' AND worker = @worker
             """, cancellationToken, ("id", id.ToString()), ("worker", worker)).ConfigureAwait(false) == 1;
 
-    private static void AddTaskParameters(NpgsqlCommand cmd, TaskRecord t) => Add(cmd,
-        ("id", t.Id.ToString()), ("name", t.TaskName), ("queue", t.Queue), ("state", t.State.ToWire()), ("args", t.Arguments),
-        ("result", t.Result), ("error", t.Error), ("owner", t.Owner), ("worker", t.Worker), ("sub", t.Submitted.ToUnixTimeMilliseconds()),
-        ("start", t.Started?.ToUnixTimeMilliseconds()), ("done", t.Done?.ToUnixTimeMilliseconds()), ("pd", t.ProgressDone), ("pt", t.ProgressTotal),
-        ("group", t.GroupId?.ToString()), ("webhook", t.Webhook), ("schedule", t.ScheduleName), ("deliveries", t.Deliveries), ("verdict", t.Verdict));
+    private static void AddTaskParameters(NpgsqlCommand cmd, TaskRecord t) => Add(cmd, Rows.TaskValues(t));
 
     private static void Add(NpgsqlCommand cmd, params (string Name, object? Value)[] parameters) => PostgresCommands.Add(cmd, parameters);
 

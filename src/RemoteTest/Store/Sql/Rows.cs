@@ -47,6 +47,25 @@ internal static class Rows
             r.IsDBNull(18) ? null : r.GetString(18));
     }
 
+    /// <summary>
+    /// The values of a task's row in the order of <see cref="TaskColumns"/>, named as both dialects' statements name
+    /// them (without the prefix: <c>$</c> in SQLite, <c>@</c> in PostgreSQL); null stands for SQL NULL.
+    /// </summary>
+    public static (string Name, object? Value)[] TaskValues(TaskRecord t) =>
+    [
+        ("id", t.Id.ToString()), ("name", t.TaskName), ("queue", t.Queue), ("state", t.State.ToWire()), ("args", t.Arguments),
+        ("result", t.Result), ("error", t.Error), ("owner", t.Owner), ("worker", t.Worker), ("sub", t.Submitted.ToUnixTimeMilliseconds()),
+        ("start", t.Started?.ToUnixTimeMilliseconds()), ("done", t.Done?.ToUnixTimeMilliseconds()), ("pd", t.ProgressDone), ("pt", t.ProgressTotal),
+        ("group", t.GroupId?.ToString()), ("webhook", t.Webhook), ("schedule", t.ScheduleName), ("deliveries", t.Deliveries), ("verdict", t.Verdict),
+    ];
+
+    /// <summary>The values of a schedule's row that a save writes (all but the last firing and its outcome), named as <see cref="TaskValues"/>.</summary>
+    public static (string Name, object? Value)[] ScheduleValues(ScheduleRecord s) =>
+    [
+        ("name", s.Name), ("task", s.TaskName), ("queue", s.Queue), ("args", s.Arguments), ("cron", s.Cron), ("tz", s.TimeZone),
+        ("webhook", s.Webhook), ("notify", s.Notify), ("thresholds", s.Thresholds), ("owner", s.Owner), ("created", s.Created.ToUnixTimeMilliseconds()),
+    ];
+
     /// <summary>Maps one row selected with <see cref="ScheduleColumns"/>.</summary>
     public static ScheduleRecord ReadSchedule(DbDataReader r) => new(
         r.GetString(0),

@@ -129,6 +129,15 @@ internal sealed class SqliteConnections : IDisposable
         return list;
     }
 
+    /// <summary>Adds the values of a row (<see cref="Rows.TaskValues"/>) as <c>$name</c> parameters; null becomes SQL NULL.</summary>
+    public static void Add(SqliteCommand cmd, (string Name, object? Value)[] values)
+    {
+        foreach (var (name, value) in values)
+        {
+            cmd.Parameters.AddWithValue("$" + name, value ?? DBNull.Value);
+        }
+    }
+
     /// <summary>Runs statements that return nothing (schema, pragmas).</summary>
     public static void Execute(SqliteConnection c, string sql)
     {

@@ -74,18 +74,5 @@ public sealed partial class SqliteTaskStore
         return cmd.ExecuteNonQuery();
     }, cancellationToken);
 
-    private static void AddScheduleParameters(SqliteCommand cmd, ScheduleRecord s)
-    {
-        cmd.Parameters.AddWithValue("$name", s.Name);
-        cmd.Parameters.AddWithValue("$task", s.TaskName);
-        cmd.Parameters.AddWithValue("$queue", s.Queue);
-        cmd.Parameters.AddWithValue("$args", s.Arguments);
-        cmd.Parameters.AddWithValue("$cron", s.Cron);
-        cmd.Parameters.AddWithValue("$tz", s.TimeZone);
-        cmd.Parameters.AddWithValue("$webhook", (object?)s.Webhook ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$notify", (object?)s.Notify ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$thresholds", (object?)s.Thresholds ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$owner", (object?)s.Owner ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$created", s.Created.ToUnixTimeMilliseconds());
-    }
+    private static void AddScheduleParameters(SqliteCommand cmd, ScheduleRecord s) => SqliteConnections.Add(cmd, Rows.ScheduleValues(s));
 }

@@ -30,25 +30,7 @@ public sealed partial class SqliteTaskStore : ITaskStore, IDisposable
     public Task InsertAsync(TaskRecord t, CancellationToken cancellationToken) => WriteAsync(c =>
     {
         var cmd = Prepared(c, $"INSERT INTO tasks ({Columns}) VALUES ($id, $name, $queue, $state, $args, $result, $error, $owner, $worker, $sub, $start, $done, $pd, $pt, $group, $webhook, $schedule, $deliveries, $verdict)");
-        cmd.Parameters.AddWithValue("$id", t.Id.ToString());
-        cmd.Parameters.AddWithValue("$name", t.TaskName);
-        cmd.Parameters.AddWithValue("$queue", t.Queue);
-        cmd.Parameters.AddWithValue("$state", t.State.ToWire());
-        cmd.Parameters.AddWithValue("$args", t.Arguments);
-        cmd.Parameters.AddWithValue("$result", (object?)t.Result ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$error", (object?)t.Error ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$owner", (object?)t.Owner ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$worker", (object?)t.Worker ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$sub", t.Submitted.ToUnixTimeMilliseconds());
-        cmd.Parameters.AddWithValue("$start", (object?)t.Started?.ToUnixTimeMilliseconds() ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$done", (object?)t.Done?.ToUnixTimeMilliseconds() ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$pd", (object?)t.ProgressDone ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$pt", (object?)t.ProgressTotal ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$group", (object?)t.GroupId?.ToString() ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$webhook", (object?)t.Webhook ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$schedule", (object?)t.ScheduleName ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$deliveries", (object?)t.Deliveries ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$verdict", (object?)t.Verdict ?? DBNull.Value);
+        SqliteConnections.Add(cmd, Rows.TaskValues(t));
         return cmd.ExecuteNonQuery();
     }, cancellationToken);
 
