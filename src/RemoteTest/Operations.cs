@@ -58,7 +58,7 @@ public static class Operations
             })
             .AddResilienceHandler("webhook", (pipeline, context) =>
             {
-                var o = context.ServiceProvider.GetRequiredService<IOptions<RemoteTestOptions>>().Value.Webhooks;
+                var o = context.ServiceProvider.GetRequiredService<IOptions<WebhookOptions>>().Value;
                 pipeline.AddRetry(new HttpRetryStrategyOptions
                 {
                     MaxRetryAttempts = Math.Max(0, o.MaxAttempts - 1),

@@ -1,7 +1,7 @@
 namespace RemoteTest;
 
 /// <summary>Webhook delivery: signing, retries and back-off.</summary>
-public sealed class WebhookOptions
+public sealed class WebhookOptions : IValidatedOptions
 {
     /// <summary>HMAC-SHA256 key for <c>X-RemoteTest-Signature</c>; without one, deliveries go unsigned (and a warning is logged at start).</summary>
     public string? Secret { get; set; }
@@ -17,10 +17,23 @@ public sealed class WebhookOptions
 
     /// <summary>Longest accepted webhook URL.</summary>
     public int MaxUrlLength { get; set; } = 2048;
+
+    public IEnumerable<string> Validate()
+    {
+        const string S = RemoteTestOptions.Section + ":Webhooks";
+        if (MaxAttempts is < 1 or > 20)
+        {
+            yield return $"{S}:MaxAttempts: {MaxAttempts} is outside 1-20";
+        }
+        if (FirstRetryDelay < TimeSpan.Zero || AttemptTimeout <= TimeSpan.Zero)
+        {
+            yield return $"{S}: FirstRetryDelay must not be negative and AttemptTimeout must be positive";
+        }
+    }
 }
 
 /// <summary>Recurring tasks.</summary>
-public sealed class ScheduleOptions
+public sealed class ScheduleOptions : IValidatedOptions
 {
     /// <summary>
     /// Certificate days-left thresholds for <c>notify: "cert_expiry"</c> when a schedule names none; null means
@@ -45,10 +58,23 @@ public sealed class ScheduleOptions
 
     /// <summary>Runs shown by <c>GET /schedules/{name}</c>.</summary>
     public int RecentRuns { get; set; } = 10;
+
+    public IEnumerable<string> Validate()
+    {
+        const string S = RemoteTestOptions.Section + ":Schedules";
+        if (DefaultCertThresholds?.Any(t => t is < 0 or > 3650) == true)
+        {
+            yield return $"{S}:DefaultCertThresholds: days must be within 0-3650";
+        }
+        if (PollInterval < TimeSpan.FromSeconds(1))
+        {
+            yield return $"{S}:PollInterval: must be at least 1 second";
+        }
+    }
 }
 
 /// <summary>Logs, metrics and the operator pages.</summary>
-public sealed class ObservabilityOptions
+public sealed class ObservabilityOptions : IValidatedOptions
 {
     /// <summary><c>text</c> (default console lines) or <c>json</c> (one JSON object per line, with scopes).</summary>
     public string LogFormat { get; set; } = "text";
@@ -61,4 +87,12 @@ public sealed class ObservabilityOptions
 
     /// <summary>Most endpoints tracked by the certificate metric (the oldest seen are dropped first).</summary>
     public int MaxCertificateSeries { get; set; } = 10_000;
+
+    public IEnumerable<string> Validate()
+    {
+        if (LogFormat is not ("text" or "json"))
+        {
+            yield return $"{RemoteTestOptions.Section}:Observability:LogFormat: '{LogFormat}' is not text or json";
+        }
+    }
 }

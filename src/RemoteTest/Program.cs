@@ -40,6 +40,13 @@ try
 {
     await app.StartAsync();
 }
+catch (OptionsValidationException ex)
+{
+    // A section's own checks at start (ValidateOnStart); StartupValidation normally says it before the build.
+    Console.Error.WriteLine($"remotetest: configuration error: {string.Join("; ", ex.Failures)}");
+    await app.DisposeAsync();
+    return 2;
+}
 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or StartupException)
 {
     // The port taken, a certificate file missing: the host has logged the details; the reason in one line.
@@ -82,17 +89,18 @@ public partial class Program
 
         var services = builder.Services;
         services.Configure<RemoteTestOptions>(builder.Configuration.GetSection(RemoteTestOptions.Section))
-            .PostConfigure<RemoteTestOptions>(DefaultQueues);
+            .PostConfigure<RemoteTestOptions>(o => WorkerOptions.DefaultQueues(o.Worker));
+        services.AddOptionSections();
         services.AddSingleton(roles);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(WorkerIdentity.From(options.Worker));
 
         var keyRingCertificate = builder.AddSecurity(options, roles, DefaultUrl);
-        AddStorage(services, options);
+        services.AddTaskStore(options);
         SecuritySetup.AddKeyRing(services, options, keyRingCertificate);
-        AddEngine(services, options, roles);
-        AddProbes(services);
-        AddTasks(services);
+        services.AddEngine(options, roles);
+        services.AddProbes();
+        services.AddTasks();
         builder.AddOperations(options, roles);
 
         var app = builder.Build();
@@ -127,7 +135,7 @@ public partial class Program
             // The binder names the key and the value it could not convert.
             throw new StartupException(ex.InnerException is null ? ex.Message : $"{ex.Message} ({ex.InnerException.Message})");
         }
-        DefaultQueues(options);
+        WorkerOptions.DefaultQueues(options.Worker);
         var problems = StartupValidation.Validate(options).ToList();
         if (problems.Count > 0)
         {
@@ -136,99 +144,6 @@ public partial class Program
         return options;
     }
 
-    /// <summary>No configured queue means the default queue (see <see cref="WorkerOptions.Queues"/>).</summary>
-    private static void DefaultQueues(RemoteTestOptions options)
-    {
-        if (options.Worker.Queues.Length == 0)
-        {
-            options.Worker.Queues = [RemoteTest.Api.TaskSubmission.DefaultQueue];
-        }
-    }
-
-    private static void AddStorage(IServiceCollection services, RemoteTestOptions options)
-    {
-        var dataProtection = services.AddDataProtection().SetApplicationName("RemoteTest");
-        switch (options.Storage.Kind)
-        {
-            case StorageKind.Memory:
-                dataProtection.UseEphemeralDataProtectionProvider();
-                services.AddSingleton<ITaskStore>(_ => SqliteTaskStore.OpenInMemory());
-                services.AddSingleton<IWorkerRegistry, LocalWorkerRegistry>();
-                break;
-            case StorageKind.Embedded:
-                var directory = Path.GetFullPath(options.DataDirectory);
-                var dataLock = DataDirectoryLock.Acquire(directory);
-                // A factory registration, so the container disposes (releases) the lock when the host stops.
-                services.AddSingleton(_ => dataLock);
-                dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(directory, "keys")));
-                services.AddSingleton<ITaskStore>(_ => SqliteTaskStore.OpenFile(Path.Combine(directory, "tasks.db")));
-                services.AddSingleton<IWorkerRegistry, LocalWorkerRegistry>();
-                break;
-            case StorageKind.Postgres:
-                PostgresServices.Add(services, options, dataProtection);
-                break;
-            default:
-                throw new StartupException($"{RemoteTestOptions.Section}:Storage:Kind: '{options.Storage.Kind}' is not available in this build");
-        }
-        services.AddSingleton<ArgumentSecrets>();
-    }
-
-    private static void AddEngine(IServiceCollection services, RemoteTestOptions options, ServiceRoles roles)
-    {
-        services.AddSingleton<TaskRunner>();
-        services.AddSingleton<RetentionJob>();
-        services.AddSingleton<LiveWorkers>();
-        services.AddHostedService<EngineStartup>();
-        if (options.Storage.Kind == StorageKind.Postgres)
-        {
-            RabbitMqQueue.Add(services, roles);
-        }
-        else
-        {
-            services.AddSingleton<InProcessQueue>();
-            services.AddSingleton<ITaskQueue>(sp => sp.GetRequiredService<InProcessQueue>());
-        }
-        if (roles.Worker)
-        {
-            services.AddHostedService<PathTraceStartupCheck>(); // says whether path.trace has CAP_NET_RAW here
-            // Before the queue's worker, so it stops after it (hosted services stop in reverse order): the worker
-            // stays visible in the registry while its running tasks finish within the grace period.
-            services.AddHostedService<WorkerHeartbeat>();
-            if (options.Storage.Kind == StorageKind.Postgres)
-            {
-                services.AddHostedService<RabbitMqWorker>();
-            }
-            else
-            {
-                services.AddHostedService<InProcessWorker>();
-            }
-            services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Worker.ShutdownGrace + TimeSpan.FromSeconds(10));
-        }
-        services.AddHostedService<EngineTimers>();
-    }
-
-    /// <summary>The probes' shared parts; TryAdd so a test's replacement (e.g. a fixed resolver) stays.</summary>
-    private static void AddProbes(IServiceCollection services)
-    {
-        services.TryAddSingleton<RemoteTest.Probes.IHostResolver, RemoteTest.Probes.SystemHostResolver>();
-        services.TryAddSingleton<RemoteTest.Probes.TcpConnector>();
-        services.TryAddSingleton<RemoteTest.Probes.TlsTrust>();
-        services.TryAddSingleton<RemoteTest.Probes.TraceSockets>();
-        services.TryAddSingleton<RemoteTest.Probes.TargetConnector>();
-        services.TryAddSingleton(_ => RemoteTest.Catalog.ApplicationCatalog.LoadEmbedded());
-    }
-
-    /// <summary>Registers every <see cref="IRemoteTask"/> in this assembly: a new task is a new class, nothing else.</summary>
-    private static void AddTasks(IServiceCollection services)
-    {
-        foreach (var type in typeof(IRemoteTask).Assembly.GetTypes()
-                     .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IRemoteTask).IsAssignableFrom(t)))
-        {
-            services.AddSingleton(typeof(IRemoteTask), type);
-        }
-        services.TryAddSingleton<PathTrace>(); // porttest.run's trace_failed traces with it
-        services.AddSingleton<TaskRegistry>();
-    }
 }
 
 /// <summary>A configuration problem that stops start-up: printed as one line, exit code 2.</summary>

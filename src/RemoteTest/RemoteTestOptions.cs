@@ -70,7 +70,7 @@ public sealed class StorageOptions
 }
 
 /// <summary>The RabbitMQ queue of a scaled-out deployment: one durable quorum queue per vantage point.</summary>
-public sealed class QueueOptions
+public sealed class QueueOptions : IValidatedOptions
 {
     /// <summary>
     /// The broker's AMQP URI, e.g. <c>amqp://remotetest:secret@10.0.0.5:5672/remotetest</c> (the path is the
@@ -89,9 +89,23 @@ public sealed class QueueOptions
 
     /// <summary>Publisher channels per process: each carries one publish (and its confirm) at a time.</summary>
     public int PublisherChannels { get; set; } = 8;
+
+    public IEnumerable<string> Validate()
+    {
+        const string S = RemoteTestOptions.Section + ":Queue";
+        if (!string.IsNullOrWhiteSpace(RabbitMq) && !(Uri.TryCreate(RabbitMq, UriKind.Absolute, out var amqp) && amqp.Scheme is "amqp" or "amqps"))
+        {
+            // The URI may hold a password: it is not repeated in the message.
+            yield return $"{S}:RabbitMq: not an amqp:// or amqps:// URI";
+        }
+        if (PublishTimeout <= TimeSpan.Zero || PublisherChannels is < 1 or > 256 || !StartupValidation.IsQueuePrefix(Prefix))
+        {
+            yield return $"{S}: PublishTimeout must be positive, PublisherChannels within 1-256, Prefix at most 64 of letters, digits, '.', '_' and '-'";
+        }
+    }
 }
 
-public sealed class WorkerOptions
+public sealed class WorkerOptions : IValidatedOptions
 {
     /// <summary>
     /// Queues this worker takes tasks from; a queue is a vantage point. Empty here because the configuration
@@ -120,10 +134,48 @@ public sealed class WorkerOptions
 
     /// <summary>How often a worker asks the store whether one of its running tasks was revoked on another node.</summary>
     public TimeSpan RevocationPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>No configured queue means the default queue (see <see cref="Queues"/>).</summary>
+    public static void DefaultQueues(WorkerOptions options)
+    {
+        if (options.Queues.Length == 0)
+        {
+            options.Queues = [Api.TaskSubmission.DefaultQueue];
+        }
+    }
+
+    public IEnumerable<string> Validate()
+    {
+        const string S = RemoteTestOptions.Section + ":Worker";
+        if (Queues.Length == 0)
+        {
+            yield return $"{S}:Queues: at least one queue is needed";
+        }
+        foreach (var q in Queues.Where(q => !StartupValidation.IsQueueName(q)))
+        {
+            yield return $"{S}:Queues: '{q}' is not a queue name (lower-case letters, digits, '_' and '-', at most 64)";
+        }
+        if (Concurrency is < 1 or > 1000)
+        {
+            yield return $"{S}:Concurrency: {Concurrency} is outside 1-1000";
+        }
+        if (TaskTimeLimit <= TimeSpan.Zero)
+        {
+            yield return $"{S}:TaskTimeLimit: must be positive";
+        }
+        if (ShutdownGrace < TimeSpan.Zero)
+        {
+            yield return $"{S}:ShutdownGrace: must not be negative";
+        }
+        if (RevocationPollInterval <= TimeSpan.Zero)
+        {
+            yield return $"{S}:RevocationPollInterval: must be positive";
+        }
+    }
 }
 
 /// <summary>How nodes of a scaled-out deployment see each other.</summary>
-public sealed class ClusterOptions
+public sealed class ClusterOptions : IValidatedOptions
 {
     /// <summary>How often a worker writes its heartbeat (and looks for tasks orphaned by dead workers).</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -149,9 +201,22 @@ public sealed class ClusterOptions
     /// 64: Hangfire's storage calls held a pool thread per round trip; bench/README.md). Zero leaves the runtime's default.
     /// </summary>
     public int MinThreads { get; set; }
+
+    public IEnumerable<string> Validate()
+    {
+        const string S = RemoteTestOptions.Section + ":Cluster";
+        if (HeartbeatInterval <= TimeSpan.Zero || WorkerTimeout < 2 * HeartbeatInterval)
+        {
+            yield return $"{S}:WorkerTimeout ({WorkerTimeout}) must be at least twice {S}:HeartbeatInterval ({HeartbeatInterval}), which must be positive";
+        }
+        if (MinThreads is < 0 or > 10000)
+        {
+            yield return $"{S}:MinThreads: {MinThreads} is outside 0-10000";
+        }
+    }
 }
 
-public sealed class LimitsOptions
+public sealed class LimitsOptions : IValidatedOptions
 {
     /// <summary>Largest accepted request body.</summary>
     public int MaxRequestBytes { get; set; } = 1024 * 1024;
@@ -184,9 +249,26 @@ public sealed class LimitsOptions
     public TimeSpan QueueRetryAfter { get; set; } = TimeSpan.FromSeconds(30);
 
     public Security.RateLimitOptions RateLimit { get; set; } = new();
+
+    public IEnumerable<string> Validate()
+    {
+        const string S = RemoteTestOptions.Section + ":Limits";
+        if (MaxRequestBytes < 1024)
+        {
+            yield return $"{S}:MaxRequestBytes: {MaxRequestBytes} is below 1024";
+        }
+        if (MaxChecksPerTask < 1)
+        {
+            yield return $"{S}:MaxChecksPerTask: must be at least 1";
+        }
+        if (!(MaxTimeoutSeconds > 0))
+        {
+            yield return $"{S}:MaxTimeoutSeconds: must be positive";
+        }
+    }
 }
 
-public sealed class RetentionOptions
+public sealed class RetentionOptions : IValidatedOptions
 {
     /// <summary>How long a finished task and its result are kept. Celery's result_expires default is 1 day, which
     /// drops a change window's results before the review a week later; pinned baselines are kept regardless.</summary>
@@ -194,4 +276,17 @@ public sealed class RetentionOptions
 
     /// <summary>Cron schedule (UTC, 5 fields, or 6 with seconds first) of the clean-up, run by a timer on every node.</summary>
     public string CleanupCron { get; set; } = "*/10 * * * *";
+
+    public IEnumerable<string> Validate()
+    {
+        const string S = RemoteTestOptions.Section + ":Retention";
+        if (!StartupValidation.IsCron(CleanupCron))
+        {
+            yield return $"{S}:CleanupCron: '{CleanupCron}' is not a cron expression of 5 or 6 fields";
+        }
+        if (Results <= TimeSpan.Zero)
+        {
+            yield return $"{S}:Results: must be positive";
+        }
+    }
 }

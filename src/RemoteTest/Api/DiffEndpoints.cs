@@ -132,7 +132,7 @@ public static partial class DiffEndpoints
     }
 
     private static async Task<IResult> PinAsync(string id, HttpContext http, ITaskStore store, TimeProvider time, AuditLog audit,
-        IOptions<RemoteTestOptions> options, CancellationToken cancellationToken)
+        IOptions<LimitsOptions> limitsOptions, CancellationToken cancellationToken)
     {
         var task = await VisibleAsync(id, http, store, cancellationToken);
         if (task is null)
@@ -142,7 +142,7 @@ public static partial class DiffEndpoints
         JsonNode? body;
         try
         {
-            body = await RequestJson.ReadAsync(http.Request, options.Value.Limits.MaxRequestBytes, cancellationToken);
+            body = await RequestJson.ReadAsync(http.Request, limitsOptions.Value.MaxRequestBytes, cancellationToken);
         }
         catch (JsonException ex)
         {

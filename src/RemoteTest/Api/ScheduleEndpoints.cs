@@ -30,10 +30,10 @@ public static class ScheduleEndpoints
     }
 
     private static async Task<IResult> SaveAsync(
-        HttpContext http, TaskRegistry registry, ITaskStore store, ArgumentSecrets secrets, Schedules schedules, AuditLog audit,
-        IOptions<RemoteTestOptions> options, TimeProvider time, SubmissionGate gate, CancellationToken cancellationToken)
+        HttpContext http, TaskRegistry registry, ITaskStore store, TaskIntake intake, Schedules schedules, AuditLog audit,
+        IOptions<LimitsOptions> limitsOptions, IOptions<ScheduleOptions> schedulesOptions, IOptions<WebhookOptions> webhooksOptions, TimeProvider time, SubmissionGate gate, CancellationToken cancellationToken)
     {
-        var limit = options.Value.Limits.MaxRequestBytes;
+        var limit = limitsOptions.Value.MaxRequestBytes;
         JsonNode? body;
         try
         {
@@ -52,7 +52,7 @@ public static class ScheduleEndpoints
         try
         {
             // Runs of a schedule belong to whoever saved it, so they show in that caller's history.
-            schedule = Parse(body, registry, secrets, options.Value, time.GetUtcNow()) with { Owner = http.Caller().Owner };
+            schedule = Parse(body, registry, intake, webhooksOptions.Value.MaxUrlLength, time.GetUtcNow()) with { Owner = http.Caller().Owner };
             // Names are per owner (stored as "owner:name" for a token), so saving never reveals another owner's name.
             schedule = schedule with { Name = ScheduleKey(http.Caller(), schedule.Name) };
         }
@@ -86,15 +86,15 @@ public static class ScheduleEndpoints
         if (existing is null)
         {
             var all = await store.ListSchedulesAsync(cancellationToken);
-            var perOwner = options.Value.Schedules.MaxSchedulesPerOwner;
+            var perOwner = schedulesOptions.Value.MaxSchedulesPerOwner;
             if (all.Count(x => string.Equals(x.Owner, schedule.Owner, StringComparison.Ordinal)) >= perOwner)
             {
-                return SubmissionGate.RetryLater(StatusCodes.Status429TooManyRequests, options.Value.Limits.QueueRetryAfter, "name",
+                return SubmissionGate.RetryLater(StatusCodes.Status429TooManyRequests, limitsOptions.Value.QueueRetryAfter, "name",
                     $"{(http.Caller().Anonymous ? "anonymous callers have" : $"token '{schedule.Owner}' has")} {perOwner} schedules, the limit per owner (RemoteTest:Schedules:MaxSchedulesPerOwner); delete one first");
             }
-            if (all.Count >= options.Value.Schedules.MaxSchedules)
+            if (all.Count >= schedulesOptions.Value.MaxSchedules)
             {
-                return TaskEndpoints.Error(StatusCodes.Status409Conflict, "name", $"there are already {options.Value.Schedules.MaxSchedules} schedules (RemoteTest:Schedules:MaxSchedules)");
+                return TaskEndpoints.Error(StatusCodes.Status409Conflict, "name", $"there are already {schedulesOptions.Value.MaxSchedules} schedules (RemoteTest:Schedules:MaxSchedules)");
             }
         }
         var created = await store.SaveScheduleAsync(schedule, cancellationToken);
@@ -109,7 +109,7 @@ public static class ScheduleEndpoints
     }
 
     /// <summary>Validates a schedule body; the task's arguments are checked exactly as <c>POST /task</c> checks them.</summary>
-    internal static ScheduleRecord Parse(JsonNode? body, TaskRegistry registry, ArgumentSecrets secrets, RemoteTestOptions options, DateTimeOffset now)
+    internal static ScheduleRecord Parse(JsonNode? body, TaskRegistry registry, TaskIntake intake, int maxWebhookLength, DateTimeOffset now)
     {
         if (body is not JsonObject o)
         {
@@ -144,7 +144,7 @@ public static class ScheduleEndpoints
             ["data"] = o["data"]?.DeepClone(),
             ["queue"] = o["queue"]?.DeepClone(),
             ["webhook"] = o["webhook"]?.DeepClone(),
-        }, registry, options.Webhooks.MaxUrlLength);
+        }, registry, maxWebhookLength);
 
         string? notify = null;
         if (o["notify"] is { } n)
@@ -177,8 +177,8 @@ public static class ScheduleEndpoints
                 .ToArray()).ToJsonString();
         }
 
-        return new ScheduleRecord(name, submission.Task.Name, submission.Queue, secrets.Protect(submission.Arguments.Values).ToJsonString(),
-            cron, zone, secrets.ProtectWebhook(submission.Webhook), notify, thresholds, Owner: null, now);
+        var (arguments, webhook) = intake.Protect(submission.Arguments, submission.Webhook);
+        return new ScheduleRecord(name, submission.Task.Name, submission.Queue, arguments, cron, zone, webhook, notify, thresholds, Owner: null, now);
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, ITaskStore store, CancellationToken cancellationToken)
@@ -188,14 +188,14 @@ public static class ScheduleEndpoints
         return Results.Json(new JsonObject { ["schedules"] = new JsonArray(all.Select(s => (JsonNode)Describe(s, caller)).ToArray()), ["count"] = all.Count });
     }
 
-    private static async Task<IResult> GetAsync(string name, HttpContext http, ITaskStore store, IOptions<RemoteTestOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string name, HttpContext http, ITaskStore store, IOptions<ScheduleOptions> schedulesOptions, CancellationToken cancellationToken)
     {
         if (await VisibleAsync(name, http, store, cancellationToken) is not { } s)
         {
             return NotFound(name);
         }
         var json = Describe(s, http.Caller());
-        var runs = await store.ListAsync(new TaskQuery(ScheduleName: s.Name, Limit: options.Value.Schedules.RecentRuns), cancellationToken);
+        var runs = await store.ListAsync(new TaskQuery(ScheduleName: s.Name, Limit: schedulesOptions.Value.RecentRuns), cancellationToken);
         json["last_runs"] = new JsonArray(runs.Tasks.Select(t => (JsonNode)new JsonObject
         {
             ["task_id"] = t.Id.ToString(),

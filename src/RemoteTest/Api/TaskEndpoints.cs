@@ -22,19 +22,17 @@ public static class TaskEndpoints
     private static async Task<IResult> SubmitAsync(
         HttpContext http,
         TaskRegistry registry,
-        ITaskStore store,
         ITaskQueue queue,
         LiveWorkers live,
-        ArgumentSecrets secrets,
+        TaskIntake intake,
         TimeProvider time,
-        IOptions<RemoteTestOptions> options,
+        IOptions<ClusterOptions> clusterOptions, IOptions<LimitsOptions> limitsOptions, IOptions<WebhookOptions> webhooksOptions,
         SubmissionGate gate,
         AuditLog audit,
         ILoggerFactory logs,
-        TaskEvents events,
         CancellationToken cancellationToken)
     {
-        var limit = options.Value.Limits.MaxRequestBytes;
+        var limit = limitsOptions.Value.MaxRequestBytes;
         if (http.Request.ContentLength > limit)
         {
             return Error(StatusCodes.Status413PayloadTooLarge, "body", $"request body is larger than {limit} bytes");
@@ -63,8 +61,8 @@ public static class TaskEndpoints
         IReadOnlyList<string> targets;
         try
         {
-            submission = TaskSubmission.Parse(body, registry, options.Value.Webhooks.MaxUrlLength);
-            targets = gate.CheckTargets(submission.Task, submission.Arguments);
+            submission = TaskSubmission.Parse(body, registry, webhooksOptions.Value.MaxUrlLength);
+            targets = gate.CheckTargets(submission.Parsed);
         }
         catch (TaskArgumentException ex)
         {
@@ -77,13 +75,11 @@ public static class TaskEndpoints
             return full;
         }
 
-        var arguments = secrets.Protect(submission.Arguments.Values).ToJsonString();
-        // The webhook URL is a secret too (chat hooks carry their credential in the path): stored encrypted.
-        submission = submission with { Webhook = secrets.ProtectWebhook(submission.Webhook) };
-        var allowUnserved = options.Value.Cluster.AllowQueuesWithoutWorkers;
+        var (arguments, webhook) = intake.Protect(submission.Arguments, submission.Webhook);
+        var allowUnserved = clusterOptions.Value.AllowQueuesWithoutWorkers;
         if (submission.FanOut is not null)
         {
-            return await TaskGroups.SubmitAsync(submission, arguments, targets, http, audit, events, store, queue, live, allowUnserved, time.GetUtcNow(),
+            return await TaskGroups.SubmitAsync(submission, arguments, webhook, targets, http, audit, intake, queue, live, allowUnserved, time.GetUtcNow(),
                 logs.CreateLogger("RemoteTest.Api"), cancellationToken);
         }
         // A queue nobody serves would leave the task PENDING forever: say so now (a vantage point is a queue).
@@ -95,11 +91,8 @@ public static class TaskEndpoints
         {
             return Error(StatusCodes.Status400BadRequest, "queue", new QueueNotDeclaredException(submission.Queue).Message);
         }
-        var record = TaskRecord.New(submission.Task.Name, submission.Queue, arguments, owner: caller.Owner, time.GetUtcNow()) with { Webhook = submission.Webhook };
-        await store.InsertAsync(record, cancellationToken);
-        // PENDING is logged before the message exists, so it never trails the worker's STARTED.
-        events.Submitted(record, $"{http.Connection.RemoteIpAddress}");
-        if (await TaskGroups.EnqueueAsync(queue, store, record, time, cancellationToken) is { } undeclared)
+        var record = TaskRecord.New(submission.Task.Name, submission.Queue, arguments, owner: caller.Owner, time.GetUtcNow()) with { Webhook = webhook };
+        if (await intake.AcceptAsync([record], $"{http.Connection.RemoteIpAddress}", LogLevel.Debug, cancellationToken) is [var undeclared, ..])
         {
             return Error(StatusCodes.Status400BadRequest, "queue", undeclared);
         }

@@ -26,15 +26,16 @@ public static class TaskGroups
     /// stored. The group is one audit event (naming every child) and each child one task event.
     /// </summary>
     /// <param name="arguments">The arguments as stored (secrets protected).</param>
+    /// <param name="webhook">The webhook as stored (protected).</param>
     /// <param name="targets">The checked targets, for the audit log.</param>
     public static async Task<IResult> SubmitAsync(
         TaskSubmission submission,
         string arguments,
+        string? webhook,
         IReadOnlyList<string> targets,
         HttpContext http,
         AuditLog audit,
-        TaskEvents events,
-        ITaskStore store,
+        TaskIntake intake,
         ITaskQueue queue,
         LiveWorkers live,
         bool allowUnserved,
@@ -71,21 +72,8 @@ public static class TaskGroups
 
         var group = Guid.NewGuid();
         var caller = http.Caller();
-        var children = queues.Select(q => TaskRecord.New(submission.Task.Name, q, arguments, caller.Owner, now, group) with { Webhook = submission.Webhook }).ToList();
-        foreach (var child in children)
-        {
-            await store.InsertAsync(child, cancellationToken);
-        }
-        var undeclared = new List<string>();
-        foreach (var child in children)
-        {
-            // PENDING is logged before the message exists, so it never trails the worker's STARTED.
-            events.Submitted(child, $"{http.Connection.RemoteIpAddress} (group {group})");
-            if (await EnqueueAsync(queue, store, child, TimeProvider.System, cancellationToken) is { } error)
-            {
-                undeclared.Add(error);
-            }
-        }
+        var children = queues.Select(q => TaskRecord.New(submission.Task.Name, q, arguments, caller.Owner, now, group) with { Webhook = webhook }).ToList();
+        var undeclared = await intake.AcceptAsync(children, $"{http.Connection.RemoteIpAddress} (group {group})", LogLevel.Debug, cancellationToken);
         if (undeclared.Count > 0)
         {
             return TaskEndpoints.Error(StatusCodes.Status400BadRequest, "queues", string.Join("; ", undeclared));
@@ -99,26 +87,6 @@ public static class TaskGroups
             tasks[child.Queue] = child.Id.ToString();
         }
         return new LocatedJson(new JsonObject { ["task_id"] = group.ToString(), ["tasks"] = tasks }, StatusCodes.Status202Accepted, $"/task/{group}");
-    }
-
-    /// <summary>
-    /// Publishes a stored task; null when done, else the 400 message: the broker refused the message because no
-    /// worker ever declared the queue (a queue allowed without live workers, <c>Cluster:AllowQueuesWithoutWorkers</c>,
-    /// must have been served once). The task is then stored FAILURE with that message, never left PENDING.
-    /// </summary>
-    public static async Task<string?> EnqueueAsync(ITaskQueue queue, ITaskStore store, TaskRecord task, TimeProvider time, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await queue.EnqueueAsync(task.Id, task.Queue, cancellationToken);
-            return null;
-        }
-        catch (QueueNotDeclaredException ex)
-        {
-            var masked = ArgumentSecrets.MaskAll(System.Text.Json.Nodes.JsonNode.Parse(task.Arguments) ?? new JsonObject()).ToJsonString();
-            await store.FinishAsync(task.Id, TaskState.Failure, null, $"QueueNotDeclared: {ex.Message}", masked, null, time.GetUtcNow(), Tasks.TaskVerdict.Error, CancellationToken.None);
-            return ex.Message;
-        }
     }
 
     /// <summary>The 400 message for queues no live worker serves, naming the ones that are.</summary>

@@ -5,8 +5,10 @@ using RemoteTest.Tasks;
 namespace RemoteTest.Api;
 
 /// <summary>A <c>POST /task</c> body, validated against the named task before anything is stored.</summary>
+/// <param name="Arguments">The arguments bound to the task's parameters, as they are stored.</param>
+/// <param name="Parsed">The same, parsed and validated once by the task (its arguments record), carried to the gate.</param>
 /// <param name="FanOut">For <c>queues</c>: the queues to run one child task on each; <c>["*"]</c> means every live queue.</param>
-public sealed record TaskSubmission(IRemoteTask Task, TaskArguments Arguments, string Queue, IReadOnlyList<string>? FanOut = null)
+public sealed record TaskSubmission(IRemoteTask Task, TaskArguments Arguments, object Parsed, string Queue, IReadOnlyList<string>? FanOut = null)
 {
     /// <summary>Stands for "every queue a live worker serves" in <c>"queues": "*"</c>.</summary>
     public const string AllQueues = "*";
@@ -44,7 +46,7 @@ public sealed record TaskSubmission(IRemoteTask Task, TaskArguments Arguments, s
 
         var (args, kwargs) = SplitData(payload["data"]);
         var arguments = TaskArguments.Bind(task.Parameters, args, kwargs);
-        task.Parse(arguments);
+        var parsed = task.Parse(arguments);
 
         var queue = DefaultQueue;
         if (payload["queue"] is { } q)
@@ -52,7 +54,7 @@ public sealed record TaskSubmission(IRemoteTask Task, TaskArguments Arguments, s
             queue = QueueName(q, "queue");
         }
         var webhook = payload["webhook"] is { } w ? WebhookUrl.Parse(w, "webhook", maxWebhookLength) : null;
-        return new TaskSubmission(task, arguments, queue, FanOutQueues(payload)) { Webhook = webhook };
+        return new TaskSubmission(task, arguments, parsed, queue, FanOutQueues(payload)) { Webhook = webhook };
     }
 
     private static string QueueName(JsonNode? node, string field)

@@ -25,12 +25,12 @@ public static class TokenEndpoints
     }
 
     private static async Task<IResult> CreateAsync(HttpContext http, IApiTokenStore store, ApiTokenDirectory configured, AuditLog audit,
-        IOptions<RemoteTestOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        IOptions<Security.AuthOptions> authOptions, IOptions<LimitsOptions> limitsOptions, TimeProvider time, CancellationToken cancellationToken)
     {
         JsonNode? body;
         try
         {
-            body = await RequestJson.ReadAsync(http.Request, options.Value.Limits.MaxRequestBytes, cancellationToken);
+            body = await RequestJson.ReadAsync(http.Request, limitsOptions.Value.MaxRequestBytes, cancellationToken);
         }
         catch (JsonException ex)
         {
@@ -95,10 +95,10 @@ public static class TokenEndpoints
         return Results.Json(json, statusCode: StatusCodes.Status201Created).WithLocation($"/tokens/{Uri.EscapeDataString(name)}");
     }
 
-    private static async Task<IResult> ListAsync(IApiTokenStore store, IOptions<RemoteTestOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(IApiTokenStore store, IOptions<Security.AuthOptions> authOptions, CancellationToken cancellationToken)
     {
         var list = new JsonArray();
-        foreach (var t in options.Value.Auth.Tokens.OrderBy(t => t.Name, StringComparer.Ordinal))
+        foreach (var t in authOptions.Value.Tokens.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
             list.Add(new JsonObject
             {

@@ -13,13 +13,13 @@ public sealed class EngineStartup(
     ITaskStore store,
     ITaskQueue queue,
     ServiceRoles roles,
-    IOptions<RemoteTestOptions> options,
+    IOptions<StorageOptions> storageOptions,
     ILogger<EngineStartup> log) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await store.InitializeAsync(cancellationToken);
-        if (!roles.Worker || options.Value.Storage.Kind == StorageKind.Postgres)
+        if (!roles.Worker || storageOptions.Value.Kind == StorageKind.Postgres)
         {
             return;
         }

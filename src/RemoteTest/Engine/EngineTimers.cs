@@ -11,7 +11,7 @@ namespace RemoteTest.Engine;
 public sealed class EngineTimers(
     Schedules schedules,
     RetentionJob retention,
-    IOptions<RemoteTestOptions> options,
+    IOptions<RetentionOptions> retentionOptions, IOptions<ScheduleOptions> schedulesOptions,
     TimeProvider time,
     ILogger<EngineTimers> log) : BackgroundService
 {
@@ -38,7 +38,7 @@ public sealed class EngineTimers(
 
     private async Task RunSchedulesAsync(CancellationToken stoppingToken)
     {
-        var interval = options.Value.Schedules.PollInterval;
+        var interval = schedulesOptions.Value.PollInterval;
         var healthy = true;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -76,7 +76,7 @@ public sealed class EngineTimers(
         ScheduleTiming timing;
         try
         {
-            timing = ScheduleTiming.Parse(options.Value.Retention.CleanupCron, "UTC");
+            timing = ScheduleTiming.Parse(retentionOptions.Value.CleanupCron, "UTC");
         }
         catch (FormatException ex)
         {

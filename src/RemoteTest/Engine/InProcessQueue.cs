@@ -56,7 +56,7 @@ public sealed class InProcessWorker(
     InProcessQueue queue,
     TaskRunner runner,
     ServiceRoles roles,
-    IOptions<RemoteTestOptions> options,
+    IOptions<WorkerOptions> workerOptions,
     ILogger<InProcessWorker> log) : BackgroundService
 {
     private readonly CancellationTokenSource _interrupt = new();
@@ -65,7 +65,7 @@ public sealed class InProcessWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _slots = new SemaphoreSlim(options.Value.Worker.Concurrency);
+        _slots = new SemaphoreSlim(workerOptions.Value.Concurrency);
         queue.Consuming = true;
         try
         {
@@ -120,7 +120,7 @@ public sealed class InProcessWorker(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);   // no new task starts from here
-        await ShutdownGrace.DrainAsync(() => _inFlight.Values.ToArray(), options.Value.Worker.ShutdownGrace, _interrupt, log, cancellationToken);
+        await ShutdownGrace.DrainAsync(() => _inFlight.Values.ToArray(), workerOptions.Value.ShutdownGrace, _interrupt, log, cancellationToken);
     }
 
     public override void Dispose()

@@ -12,7 +12,7 @@ namespace RemoteTest.Engine;
 /// consumers, server-named queues) a few seconds after the broker comes back; only the first connect is ours
 /// to retry, for a node that starts before the broker.
 /// </summary>
-public sealed class RabbitMqConnection(IOptions<RemoteTestOptions> options, WorkerIdentity identity, ServiceRoles roles, ILogger<RabbitMqConnection> log) : IAsyncDisposable
+public sealed class RabbitMqConnection(IOptions<QueueOptions> queueOptions, WorkerIdentity identity, ServiceRoles roles, ILogger<RabbitMqConnection> log) : IAsyncDisposable
 {
     /// <summary>Wait between first-connect attempts and between the client's own recovery attempts.</summary>
     public static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
@@ -31,7 +31,7 @@ public sealed class RabbitMqConnection(IOptions<RemoteTestOptions> options, Work
         {
             var factory = new ConnectionFactory
             {
-                Uri = new Uri(options.Value.Queue.RabbitMq!),
+                Uri = new Uri(queueOptions.Value.RabbitMq!),
                 AutomaticRecoveryEnabled = true,
                 TopologyRecoveryEnabled = true,
                 NetworkRecoveryInterval = RetryInterval,
@@ -104,10 +104,10 @@ public sealed class RabbitMqQueue : ITaskQueue, IAsyncDisposable
     private IChannel? _inspector;
     private volatile bool _exchangeDeclared;
 
-    public RabbitMqQueue(RabbitMqConnection connection, IOptions<RemoteTestOptions> options, RunningTasks running, ILogger<RabbitMqQueue> log)
+    public RabbitMqQueue(RabbitMqConnection connection, IOptions<QueueOptions> queueOptions, RunningTasks running, ILogger<RabbitMqQueue> log)
     {
         _connection = connection;
-        _options = options.Value.Queue;
+        _options = queueOptions.Value;
         _running = running;
         _log = log;
         // A pool of publisher channels, each lent to one publish at a time; empty slots are opened on first use.

@@ -21,7 +21,7 @@ public sealed class RabbitMqWorker(
     TaskRunner runner,
     RunningTasks running,
     ServiceRoles roles,
-    IOptions<RemoteTestOptions> options,
+    IOptions<QueueOptions> queueOptions, IOptions<WorkerOptions> workerOptions,
     ILogger<RabbitMqWorker> log) : BackgroundService
 {
     /// <summary>How often the consumer checks that its channel is still open (a look at a flag, no network).</summary>
@@ -68,7 +68,7 @@ public sealed class RabbitMqWorker(
                 await RabbitMqQueue.CloseAsync(_tasks);
                 _tasks = null;
             }
-            var concurrency = (ushort)options.Value.Worker.Concurrency;
+            var concurrency = (ushort)workerOptions.Value.Concurrency;
             var channel = await conn.CreateChannelAsync(new CreateChannelOptions(false, false, consumerDispatchConcurrency: concurrency), cancellationToken);
             await channel.BasicQosAsync(0, concurrency, global: false, cancellationToken);
             var consumer = new AsyncEventingBasicConsumer(channel);
@@ -130,8 +130,8 @@ public sealed class RabbitMqWorker(
             var traceParent = delivery.BasicProperties.Headers?.TryGetValue(RabbitMqQueue.TraceParentHeader, out var header) == true
                 ? header switch { byte[] b => Encoding.UTF8.GetString(b), string s => s, _ => null }
                 : null;
-            var name = delivery.RoutingKey.StartsWith(options.Value.Queue.Prefix, StringComparison.Ordinal)
-                ? delivery.RoutingKey[options.Value.Queue.Prefix.Length..]
+            var name = delivery.RoutingKey.StartsWith(queueOptions.Value.Prefix, StringComparison.Ordinal)
+                ? delivery.RoutingKey[queueOptions.Value.Prefix.Length..]
                 : delivery.RoutingKey;
             try
             {
@@ -201,7 +201,7 @@ public sealed class RabbitMqWorker(
             }
         }
         await base.StopAsync(cancellationToken);
-        await ShutdownGrace.DrainAsync(() => _inFlight.Values.ToArray(), options.Value.Worker.ShutdownGrace, _interrupt, log, cancellationToken);
+        await ShutdownGrace.DrainAsync(() => _inFlight.Values.ToArray(), workerOptions.Value.ShutdownGrace, _interrupt, log, cancellationToken);
         await RabbitMqQueue.CloseAsync(_tasks);
         await RabbitMqQueue.CloseAsync(_revocations);
     }

@@ -27,9 +27,9 @@ public sealed class RemoteTestMetrics
     private readonly ObservabilityOptions _options;
     private readonly TimeProvider _time;
 
-    public RemoteTestMetrics(IMeterFactory meters, ITaskQueue queue, RemoteTest.Store.IWorkerRegistry workers, ServiceRoles roles, RunningTasks running, IOptions<RemoteTestOptions> options, TimeProvider time, ILogger<RemoteTestMetrics> log)
+    public RemoteTestMetrics(IMeterFactory meters, ITaskQueue queue, RemoteTest.Store.IWorkerRegistry workers, ServiceRoles roles, RunningTasks running, IOptions<ObservabilityOptions> observabilityOptions, TimeProvider time, ILogger<RemoteTestMetrics> log)
     {
-        _options = options.Value.Observability;
+        _options = observabilityOptions.Value;
         _time = time;
         var meter = meters.Create(MeterName);
         _submitted = meter.CreateCounter<long>("remotetest_tasks_submitted", description: "Tasks accepted by POST /task or fired by a schedule.");

@@ -76,8 +76,7 @@ public sealed partial record ScheduleTiming(CronExpression Expression, TimeZoneI
 /// </summary>
 public sealed class Schedules(
     ITaskStore store,
-    ITaskQueue queue,
-    TaskEvents events,
+    TaskIntake intake,
     RemoteTestMetrics metrics,
     TimeProvider time,
     ILogger<Schedules> log,
@@ -191,17 +190,7 @@ public sealed class Schedules(
         var task = TaskRecord.New(schedule.TaskName, schedule.Queue, schedule.Arguments, schedule.Owner, time.GetUtcNow())
             with
         { ScheduleName = schedule.Name, Webhook = schedule.Webhook };
-        await store.InsertAsync(task, cancellationToken);
-        events.Submitted(task, $"schedule {schedule.Name} ({trigger})", LogLevel.Information);   // before the message exists: never after its STARTED
-        try
-        {
-            await queue.EnqueueAsync(task.Id, task.Queue, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Stored PENDING: the reconciler publishes it once the queue is reachable (or declared) again.
-            log.LogWarning("Schedule {Schedule}: task {TaskId} stored but not queued yet: {Error}", schedule.Name, task.Id, ex.Message);
-        }
+        await intake.AcceptAsync([task], $"schedule {schedule.Name} ({trigger})", LogLevel.Information, cancellationToken);
         metrics.ScheduleFired(trigger);
         return task;
     }

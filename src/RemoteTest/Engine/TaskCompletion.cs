@@ -13,7 +13,7 @@ public sealed class TaskCompletion(
     ITaskStore store,
     RemoteTestMetrics metrics,
     WebhookDeliveries webhooks,
-    IOptions<RemoteTestOptions> options,
+    IOptions<ScheduleOptions> schedulesOptions,
     TimeProvider time,
     ILogger<TaskCompletion> log)
 {
@@ -86,6 +86,6 @@ public sealed class TaskCompletion(
         {
             return a.Select(n => n!.GetValue<int>()).OrderDescending().ToList();
         }
-        return options.Value.Schedules.CertThresholds.OrderDescending().ToList();
+        return schedulesOptions.Value.CertThresholds.OrderDescending().ToList();
     }
 }

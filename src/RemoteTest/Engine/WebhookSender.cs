@@ -20,7 +20,7 @@ public sealed class WebhookSender(
     IHttpClientFactory clients,
     ITaskStore store,
     RemoteTestMetrics metrics,
-    IOptions<RemoteTestOptions> options,
+    IOptions<WebhookOptions> webhooksOptions,
     TimeProvider time,
     ILogger<WebhookSender> log,
     ArgumentSecrets secrets)
@@ -52,7 +52,7 @@ public sealed class WebhookSender(
         request.Headers.UserAgent.ParseAdd("RemoteTest-Webhook/1");
         request.Headers.Add(EventHeader, eventName);
         request.Headers.Add(DeliveryHeader, deliveryId.ToString());
-        if (options.Value.Webhooks.Secret is { Length: > 0 } secret)
+        if (webhooksOptions.Value.Secret is { Length: > 0 } secret)
         {
             request.Headers.Add(SignatureHeader, Sign(secret, body));
         }

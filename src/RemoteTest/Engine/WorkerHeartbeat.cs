@@ -20,7 +20,7 @@ public sealed class WorkerHeartbeat(
     ITaskQueue queue,
     WorkerIdentity identity,
     RunningTasks running,
-    IOptions<RemoteTestOptions> options,
+    IOptions<ClusterOptions> clusterOptions,
     TimeProvider time,
     ILogger<WorkerHeartbeat> log) : BackgroundService
 {
@@ -34,7 +34,7 @@ public sealed class WorkerHeartbeat(
     {
         // The first heartbeat before the worker takes tasks: its queues count as served from the start, and a
         // second process with the same configured name is refused instead of silently sharing its identity.
-        var deadline = time.GetUtcNow() + options.Value.Cluster.WorkerTimeout * 2;
+        var deadline = time.GetUtcNow() + clusterOptions.Value.WorkerTimeout * 2;
         while (true)
         {
             try
@@ -49,7 +49,7 @@ public sealed class WorkerHeartbeat(
             catch (Exception ex) when (ex is not StartupException && time.GetUtcNow() < deadline && !cancellationToken.IsCancellationRequested)
             {
                 log.LogWarning("Worker registry not reachable yet: {Message}; retrying", ex.Message);
-                await Task.Delay(options.Value.Cluster.HeartbeatInterval, time, cancellationToken);
+                await Task.Delay(clusterOptions.Value.HeartbeatInterval, time, cancellationToken);
             }
         }
         log.LogInformation("Worker {Name} ({Location}) serving queues {Queues}", identity.Name, identity.Location ?? "no location", string.Join(", ", identity.Queues));
@@ -58,7 +58,7 @@ public sealed class WorkerHeartbeat(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.Cluster.HeartbeatInterval, time);
+        using var timer = new PeriodicTimer(clusterOptions.Value.HeartbeatInterval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             await BeatAsync(stoppingToken).ConfigureAwait(false);
@@ -101,7 +101,7 @@ public sealed class WorkerHeartbeat(
 
     private async Task RequeueStrandedAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var age = options.Value.Cluster.RequeuePendingAfter;
+        var age = clusterOptions.Value.RequeuePendingAfter;
         var stranded = await registry.RequeueStrandedAsync(now, age,
             async name => await queue.DepthAsync(name, cancellationToken).ConfigureAwait(false) > 0,
             (id, name) => queue.EnqueueAsync(id, name, cancellationToken), cancellationToken).ConfigureAwait(false);

@@ -5,13 +5,30 @@ using Microsoft.Extensions.Options;
 namespace RemoteTest.Probes;
 
 /// <summary>The <c>RemoteTest:Tls</c> section: trust roots for private CAs, added to the system's for every TLS probe.</summary>
-public sealed class TlsOptions
+public sealed class TlsOptions : IValidatedOptions
 {
     /// <summary>PEM text of one or more CA certificates.</summary>
     public string? CaPem { get; set; }
 
     /// <summary>Path of a PEM file of one or more CA certificates.</summary>
     public string? CaFile { get; set; }
+
+    public IEnumerable<string> Validate()
+    {
+        string? problem = null;
+        try
+        {
+            TlsTrust.Load(this);
+        }
+        catch (FormatException ex)
+        {
+            problem = ex.Message;
+        }
+        if (problem is not null)
+        {
+            yield return problem;
+        }
+    }
 }
 
 /// <summary>Trust roots beyond the system's: the configured ones, plus a task's own <c>ca_pem</c>.</summary>
@@ -19,9 +36,9 @@ public sealed class TlsTrust
 {
     private readonly Lazy<X509Certificate2Collection> _configured;
 
-    public TlsTrust(IOptions<RemoteTestOptions> options)
+    public TlsTrust(IOptions<Probes.TlsOptions> tlsOptions)
     {
-        var tls = options.Value.Tls;
+        var tls = tlsOptions.Value;
         _configured = new Lazy<X509Certificate2Collection>(() => Load(tls));
     }
 

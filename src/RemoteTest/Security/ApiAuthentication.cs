@@ -138,9 +138,9 @@ public sealed class ApiTokenDirectory
 {
     private readonly Dictionary<string, ApiTokenOptions> _byHash;
 
-    public ApiTokenDirectory(IOptions<RemoteTestOptions> options)
+    public ApiTokenDirectory(IOptions<Security.AuthOptions> authOptions)
     {
-        var auth = options.Value.Auth;
+        var auth = authOptions.Value;
         _byHash = auth.Tokens.ToDictionary(t => t.Hash, StringComparer.Ordinal);
         ByName = auth.Tokens.ToDictionary(t => t.Name, StringComparer.Ordinal);
         // Anonymous callers never get admin by default: admin sees and changes every owner's tasks and tokens, and

@@ -7,7 +7,7 @@ namespace RemoteTest.Security;
 /// Whether a schedule may fire now (cron or a timer, where no request carries a caller): its owner stays under
 /// <c>Limits:MaxQueuedTasksPerToken</c> as <c>POST /task</c> does, so a seconds cron cannot flood the queue.
 /// </summary>
-public sealed class ScheduleFireGate(ITaskStore store, IApiTokenStore tokens, IOptions<RemoteTestOptions> options, TimeProvider time)
+public sealed class ScheduleFireGate(ITaskStore store, IApiTokenStore tokens, IOptions<Security.AuthOptions> authOptions, IOptions<LimitsOptions> limitsOptions, TimeProvider time)
 {
     /// <summary>Null when the schedule may fire; otherwise why not, for the log.</summary>
     public async Task<string?> RefusalAsync(ScheduleRecord schedule, CancellationToken cancellationToken)
@@ -16,7 +16,7 @@ public sealed class ScheduleFireGate(ITaskStore store, IApiTokenStore tokens, IO
         if (schedule.Owner is { } owner && owner != Caller.AnonymousName)
         {
             var now = time.GetUtcNow();
-            var configured = options.Value.Auth.Tokens.FirstOrDefault(t => t.Name == owner);
+            var configured = authOptions.Value.Tokens.FirstOrDefault(t => t.Name == owner);
             if (configured is not null)
             {
                 if (configured.Expires is { } e && e <= now)
@@ -33,7 +33,7 @@ public sealed class ScheduleFireGate(ITaskStore store, IApiTokenStore tokens, IO
                 return $"its owner token '{owner}': {why[4..]}";
             }
         }
-        var limit = options.Value.Limits.MaxQueuedTasksPerToken;
+        var limit = limitsOptions.Value.MaxQueuedTasksPerToken;
         var queued = await store.CountUnfinishedAsync(schedule.Owner ?? Caller.AnonymousName, limit, cancellationToken);
         return queued >= limit
             ? $"its owner '{schedule.Owner}' has {queued} tasks queued or running, at most {limit} ({RemoteTestOptions.Section}:Limits:MaxQueuedTasksPerToken)"

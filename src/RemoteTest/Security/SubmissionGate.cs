@@ -20,12 +20,15 @@ public interface ITargetedArguments
 /// What a submission must pass besides valid arguments: not every target denied (400), the caller's queued
 /// tasks under <c>Limits:MaxQueuedTasksPerToken</c> (429), the queue under <c>Limits:MaxQueueLength</c> (503).
 /// </summary>
-public sealed class SubmissionGate(TargetGuard guard, ITaskStore store, QueueLengths queues, IOptions<RemoteTestOptions> options)
+public sealed class SubmissionGate(TargetGuard guard, ITaskStore store, QueueLengths queues, IOptions<LimitsOptions> limitsOptions)
 {
-    /// <summary>Throws <see cref="TaskArgumentException"/> when the task names targets and the policy denies every one of them.</summary>
-    public IReadOnlyList<string> CheckTargets(IRemoteTask task, TaskArguments arguments)
+    /// <summary>
+    /// Throws <see cref="TaskArgumentException"/> when the task names targets and the policy denies every one of them.
+    /// </summary>
+    /// <param name="parsed">The task's arguments record, as its <c>ParseArguments</c> returned it.</param>
+    public IReadOnlyList<string> CheckTargets(object parsed)
     {
-        if (task.Parse(arguments) is not ITargetedArguments targeted || targeted.Targets.Count == 0)
+        if (parsed is not ITargetedArguments targeted || targeted.Targets.Count == 0)
         {
             return [];
         }
@@ -46,7 +49,7 @@ public sealed class SubmissionGate(TargetGuard guard, ITaskStore store, QueueLen
     /// <summary>Null when the caller may queue one more task on <paramref name="queue"/>; else the answer to send.</summary>
     public async Task<IResult?> CheckCapacityAsync(Caller caller, string queue, CancellationToken cancellationToken)
     {
-        var limits = options.Value.Limits;
+        var limits = limitsOptions.Value;
         var queued = await store.CountUnfinishedAsync(caller.Owner, limits.MaxQueuedTasksPerToken, cancellationToken);
         if (queued >= limits.MaxQueuedTasksPerToken)
         {

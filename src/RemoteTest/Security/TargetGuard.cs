@@ -9,10 +9,10 @@ namespace RemoteTest.Security;
 /// <see cref="TargetPolicy"/> and keeps at most <c>Targets:MaxConnectionsPerAddress</c> connections open to one
 /// address across all tasks of this process (politeness: a task of 1,000 ports must not flood one host).
 /// </summary>
-public sealed class TargetGuard(TargetPolicy policy, IOptions<RemoteTestOptions> options, ILogger<TargetGuard> log)
+public sealed class TargetGuard(TargetPolicy policy, IOptions<Security.TargetsOptions> targetsOptions, ILogger<TargetGuard> log)
 {
     private readonly Dictionary<IPAddress, Slot> _slots = [];
-    private readonly int _perAddress = options.Value.Targets.MaxConnectionsPerAddress;
+    private readonly int _perAddress = targetsOptions.Value.MaxConnectionsPerAddress;
 
     public TargetPolicy Policy => policy;
 

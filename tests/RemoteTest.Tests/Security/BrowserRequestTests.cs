@@ -112,7 +112,7 @@ public sealed class BrowserRequestTests
     [Fact]
     public async Task Anonymous_callers_get_the_configured_scopes_and_never_admin()
     {
-        var directory = new ApiTokenDirectory(Options.Create(new RemoteTestOptions()));
+        var directory = new ApiTokenDirectory(Options.Create(new AuthOptions()));
         Assert.Equal([ApiScopes.Submit, ApiScopes.Read], directory.Anonymous);
 
         await using var host = await ServiceHost.StartAsync(new Dictionary<string, string?> { ["RemoteTest:Auth:AnonymousScopes:0"] = "read" });

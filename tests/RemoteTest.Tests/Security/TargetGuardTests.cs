@@ -14,7 +14,7 @@ public sealed class TargetGuardTests
     {
         var options = new RemoteTestOptions { Targets = new TargetsOptions { MaxConnectionsPerAddress = perAddress } };
         return new TargetGuard(new TargetPolicy(options.Targets, loopbackAllowed, () => new HashSet<IPAddress>()),
-            Options.Create(options), NullLogger<TargetGuard>.Instance);
+            Options.Create(options.Targets), NullLogger<TargetGuard>.Instance);
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace RemoteTest.Tasks;
 /// <c>apptest.run</c>: whether each BroadWorks application named for each host answers and accepts the test user.
 /// The checks come from the application catalog; every probe of every host runs at once under one deadline.
 /// </summary>
-public sealed partial class AppTest(IOptions<RemoteTestOptions> options, ApplicationCatalog catalog, TargetConnector connector, TlsTrust trust, ILogger<AppTest> log)
+public sealed partial class AppTest(IOptions<Tasks.AppTestOptions> appTestOptions, IOptions<Tasks.DnsCheckOptions> dnsOptions, IOptions<LimitsOptions> limitsOptions, ApplicationCatalog catalog, TargetConnector connector, TlsTrust trust, ILogger<AppTest> log)
     : RemoteTask<AppTestArgs>
 {
     public override string Name => "apptest.run";
@@ -19,7 +19,7 @@ public sealed partial class AppTest(IOptions<RemoteTestOptions> options, Applica
 
     private Task<SipResolutionResult> ResolveSipAsync(string domain, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var servers = options.Value.Dns.DefaultNameservers.Select(ns => DnsQuery.ParseNameServer(ns)!).ToList();
+        var servers = dnsOptions.Value.DefaultNameservers.Select(ns => DnsQuery.ParseNameServer(ns)!).ToList();
         var lookup = DnsQuery.Client(servers, timeout);
         return SipResolution.ResolveAsync(lookup, servers, domain, timeout, DnsCheckRecords.MaxSipTargets, cancellationToken);
     }
@@ -27,7 +27,7 @@ public sealed partial class AppTest(IOptions<RemoteTestOptions> options, Applica
     public override async Task<object> RunAsync(AppTestArgs arguments, TaskContext context, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var o = options.Value.AppTest;
+        var o = appTestOptions.Value;
         var roots = trust.With(arguments.CaRoots);
         var timeout = TimeSpan.FromSeconds(arguments.Timeout);
         var deadlineAfter = timeout * o.DeadlineTimeouts + TimeSpan.FromSeconds(1);

@@ -23,7 +23,7 @@ public sealed partial class AppTest
 
     public override AppTestArgs ParseArguments(TaskArguments arguments)
     {
-        var limits = options.Value.Limits;
+        var limits = limitsOptions.Value;
         var data = ArgumentReader.Object(arguments["data"], "data");
         if (data.Count > limits.MaxHostsPerTask)
         {

@@ -51,8 +51,8 @@ public sealed partial class DnsCheckRecords
 
     public override DnsCheckArgs ParseArguments(TaskArguments arguments)
     {
-        var limits = options.Value.Limits;
-        var dns = options.Value.Dns;
+        var limits = limitsOptions.Value;
+        var dns = dnsOptions.Value;
         var data = ArgumentReader.Object(arguments["dns_data"], "dns_data");
         if (data.Count == 0)
         {
@@ -98,24 +98,24 @@ public sealed partial class DnsCheckRecords
         var timeout = arguments.Has("timeout") ? ArgumentReader.Number(arguments["timeout"], "timeout", 0.001, limits.MaxTimeoutSeconds) : 3.0;
         var includeText = !arguments.Has("include_text") || ArgumentReader.Boolean(arguments["include_text"], "include_text");
 
-        var nameservers = options.Value.Dns.DefaultNameservers.Select(ns => DnsQuery.ParseNameServer(ns)!).ToList();
+        var nameservers = dnsOptions.Value.DefaultNameservers.Select(ns => DnsQuery.ParseNameServer(ns)!).ToList();
         var requested = false;
         string? resolverSet = null;
         if (arguments.Has("nameservers") && arguments["nameservers"] is JsonValue setName && setName.GetValueKind() == System.Text.Json.JsonValueKind.String)
         {
             // A named set the operator configured (or the built-in "public"): trusted like the default resolvers.
             resolverSet = setName.GetValue<string>();
-            var set = options.Value.Dns.ResolverSet(resolverSet)
-                ?? throw new TaskArgumentException("nameservers", $"nameservers: '{(resolverSet.Length > 64 ? resolverSet[..64] : resolverSet)}' is neither a list of resolvers nor a resolver set; sets: {string.Join(", ", options.Value.Dns.ResolverSets.Keys.Concat(DnsCheckOptions.BuiltInResolverSets.Keys).Distinct(StringComparer.OrdinalIgnoreCase).Order())}");
+            var set = dnsOptions.Value.ResolverSet(resolverSet)
+                ?? throw new TaskArgumentException("nameservers", $"nameservers: '{(resolverSet.Length > 64 ? resolverSet[..64] : resolverSet)}' is neither a list of resolvers nor a resolver set; sets: {string.Join(", ", dnsOptions.Value.ResolverSets.Keys.Concat(DnsCheckOptions.BuiltInResolverSets.Keys).Distinct(StringComparer.OrdinalIgnoreCase).Order())}");
             nameservers = set.Select(ns => DnsQuery.ParseNameServer(ns)!).ToList();
         }
         else if (arguments.Has("nameservers") && arguments["nameservers"] is not null)
         {
             requested = true;
             var list = ArgumentReader.Array(arguments["nameservers"], "nameservers");
-            if (list.Count > options.Value.Dns.MaxNameservers)
+            if (list.Count > dnsOptions.Value.MaxNameservers)
             {
-                throw new TaskArgumentException("nameservers", $"at most {options.Value.Dns.MaxNameservers} nameservers per task");
+                throw new TaskArgumentException("nameservers", $"at most {dnsOptions.Value.MaxNameservers} nameservers per task");
             }
             nameservers.Clear();
             for (var i = 0; i < list.Count; i++)

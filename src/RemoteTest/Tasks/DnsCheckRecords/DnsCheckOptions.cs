@@ -1,7 +1,7 @@
 namespace RemoteTest.Tasks;
 
 /// <summary>Tunables of <c>dns.check_records</c>.</summary>
-public sealed class DnsCheckOptions
+public sealed class DnsCheckOptions : IValidatedOptions
 {
     /// <summary>Queries of one task in flight at once; a task of 1,000 names still takes about one timeout.</summary>
     public int MaxConcurrentQueries { get; set; } = 256;
@@ -48,4 +48,24 @@ public sealed class DnsCheckOptions
 
     /// <summary>Most authoritative server addresses asked per domain (every address of every NS of its zone).</summary>
     public int MaxAuthoritativeServers { get; set; } = 16;
+
+    public IEnumerable<string> Validate()
+    {
+        const string S = RemoteTestOptions.Section + ":Dns";
+        foreach (var ns in DefaultNameservers.Where(ns => Probes.DnsQuery.ParseNameServer(ns) is null))
+        {
+            yield return $"{S}:DefaultNameservers: '{ns}' is not an IP address or ip:port";
+        }
+        foreach (var (set, list) in ResolverSets)
+        {
+            foreach (var ns in (list ?? []).Where(ns => Probes.DnsQuery.ParseNameServer(ns) is null))
+            {
+                yield return $"{S}:ResolverSets:{set}: '{ns}' is not an IP address or ip:port";
+            }
+        }
+        if (AuthoritativePort is < 1 or > 65535)
+        {
+            yield return $"{S}:AuthoritativePort: must be 1-65535";
+        }
+    }
 }

@@ -11,7 +11,7 @@ namespace RemoteTest.Tasks;
 /// records match, per resolver. Every domain (and every resolver) is asked at once, so a task takes about one
 /// timeout however many domains it holds.
 /// </summary>
-public sealed partial class DnsCheckRecords(IOptions<RemoteTestOptions> options, TargetGuard guard) : RemoteTask<DnsCheckArgs>
+public sealed partial class DnsCheckRecords(IOptions<Tasks.DnsCheckOptions> dnsOptions, IOptions<LimitsOptions> limitsOptions, TargetGuard guard) : RemoteTask<DnsCheckArgs>
 {
     public override string Name => "dns.check_records";
 
@@ -26,7 +26,7 @@ public sealed partial class DnsCheckRecords(IOptions<RemoteTestOptions> options,
         var asked = args.Nameservers.Count > 0 ? args.Nameservers.Select(s => new[] { s }).ToArray() : [Array.Empty<NameServer>()];
         context.Plan(args.DnsData.Count * (asked.Length + (args.Authoritative ? 1 : 0)));
         var authoritativeClient = args.Authoritative ? DnsAuthority.AuthoritativeClient(timeout) : null;
-        using var gate = new SemaphoreSlim(options.Value.Dns.MaxConcurrentQueries);
+        using var gate = new SemaphoreSlim(dnsOptions.Value.MaxConcurrentQueries);
 
         var checks = args.DnsData.Select(async entry =>
         {
@@ -122,7 +122,7 @@ public sealed partial class DnsCheckRecords(IOptions<RemoteTestOptions> options,
         QueryType type, IReadOnlyDictionary<string, IReadOnlyList<string>> states, SemaphoreSlim gate, CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromSeconds(args.Timeout);
-        var dns = options.Value.Dns;
+        var dns = dnsOptions.Value;
         var zone = await DnsAuthority.FindAsync(resolver, args.Nameservers, domain, dns.MaxAuthoritativeServers, timeout, cancellationToken);
         var answers = await Task.WhenAll(zone.Servers.Select(async server =>
         {

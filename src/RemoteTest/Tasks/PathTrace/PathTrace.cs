@@ -16,7 +16,7 @@ namespace RemoteTest.Tasks;
 /// task runs at once under one deadline; destinations pass the target guard, hops are only listened to.
 /// </summary>
 public sealed partial class PathTrace(
-    IOptions<RemoteTestOptions> options,
+    IOptions<Tasks.DnsCheckOptions> dnsOptions, IOptions<LimitsOptions> limitsOptions, IOptions<Tasks.PathTraceOptions> pathTraceOptions,
     IHostResolver resolver,
     TraceSockets sockets,
     TimeProvider time,
@@ -30,7 +30,7 @@ public sealed partial class PathTrace(
     public override async Task<object> RunAsync(PathTraceArgs args, TaskContext context, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var settings = options.Value.PathTrace;
+        var settings = pathTraceOptions.Value;
         var traceSettings = new TraceSettings(args.MaxHops, args.Count, TimeSpan.FromSeconds(args.Timeout), settings.ProbeSpacing, settings.RoundInterval);
         // One deadline for the task: every trace runs at once, so the task takes about one trace.
         var budget = args.Count * (args.MaxHops * settings.ProbeSpacing + traceSettings.ProbeTimeout)
@@ -38,7 +38,7 @@ public sealed partial class PathTrace(
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(budget);
         context.Plan(args.Traces);
-        var names = new ReverseNames(args.ResolveNames, options.Value.Dns.DefaultNameservers, settings.NameTimeout);
+        var names = new ReverseNames(args.ResolveNames, dnsOptions.Value.DefaultNameservers, settings.NameTimeout);
 
         var hostTasks = args.Hosts.Select(async host =>
         {

@@ -35,8 +35,8 @@ public sealed partial class PathTrace
 
     public override PathTraceArgs ParseArguments(TaskArguments arguments)
     {
-        var limits = options.Value.Limits;
-        var settings = options.Value.PathTrace;
+        var limits = limitsOptions.Value;
+        var settings = pathTraceOptions.Value;
         var protocol = "tcp";
         if (arguments.Has("protocol") && arguments["protocol"] is not null)
         {

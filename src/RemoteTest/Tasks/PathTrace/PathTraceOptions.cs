@@ -1,7 +1,7 @@
 namespace RemoteTest.Tasks;
 
 /// <summary>The <c>RemoteTest:PathTrace</c> section: bounds and pacing of <c>path.trace</c>.</summary>
-public sealed class PathTraceOptions
+public sealed class PathTraceOptions : IValidatedOptions
 {
     /// <summary>The largest <c>max_hops</c> a task may ask for (IP's TTL is 8 bits; real paths are under 40).</summary>
     public int MaxHops { get; set; } = 64;

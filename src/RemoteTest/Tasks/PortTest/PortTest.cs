@@ -13,7 +13,7 @@ namespace RemoteTest.Tasks;
 /// timeout however many ports it holds (the original took one per port of a host).
 /// </summary>
 public sealed partial class PortTest(
-    IOptions<RemoteTestOptions> options,
+    IOptions<LimitsOptions> limitsOptions, IOptions<Tasks.PathTraceOptions> pathTraceOptions, IOptions<Tasks.PortTestOptions> portTestOptions,
     IHostResolver resolver,
     TcpConnector connector,
     TlsTrust trust,
@@ -28,7 +28,7 @@ public sealed partial class PortTest(
     public override async Task<object> RunAsync(PortTestArgs args, TaskContext context, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var settings = options.Value.PortTest;
+        var settings = portTestOptions.Value;
         var timeout = TimeSpan.FromSeconds(args.Timeout);
         var run = new Run(args, timeout, trust.With(args.ExtraRoots), new SemaphoreSlim(settings.MaxConcurrentChecks), settings.MaxAddressesPerHost, context);
         context.Plan(args.PortsChecked);
@@ -41,7 +41,7 @@ public sealed partial class PortTest(
 
         if (args.TraceFailed && tracer is not null)
         {
-            hosts = await PortTraces.AttachAsync(tracer, options.Value.PathTrace, args, hosts, cancellationToken);
+            hosts = await PortTraces.AttachAsync(tracer, pathTraceOptions.Value, args, hosts, cancellationToken);
         }
         var results = new Dictionary<string, PortTestHostResult>(StringComparer.Ordinal);
         foreach (var (host, result) in args.Hosts.Zip(hosts))

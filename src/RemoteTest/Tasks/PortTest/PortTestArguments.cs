@@ -48,7 +48,7 @@ public sealed partial class PortTest
 
     public override PortTestArgs ParseArguments(TaskArguments arguments)
     {
-        var limits = options.Value.Limits;
+        var limits = limitsOptions.Value;
         var data = ArgumentReader.Object(arguments["data"], "data");
         if (data.Count > limits.MaxHostsPerTask)
         {

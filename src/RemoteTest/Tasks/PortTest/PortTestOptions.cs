@@ -1,7 +1,7 @@
 namespace RemoteTest.Tasks;
 
 /// <summary>The <c>RemoteTest:PortTest</c> section.</summary>
-public sealed class PortTestOptions
+public sealed class PortTestOptions : IValidatedOptions
 {
     /// <summary>
     /// Connections one task holds open at once. All of a task's checks share one deadline; with more checks than

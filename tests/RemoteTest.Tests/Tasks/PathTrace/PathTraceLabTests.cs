@@ -87,7 +87,8 @@ public sealed class PathTraceLabTests(PathTraceLab lab) : IClassFixture<PathTrac
         var options = new RemoteTestOptions();
         options.PathTrace.RoundInterval = TimeSpan.FromMilliseconds(20);
         configure?.Invoke(options);
-        var task = new RemoteTest.Tasks.PathTrace(Options.Create(options), new SystemHostResolver(), sockets, TimeProvider.System, guard);
+        var task = new RemoteTest.Tasks.PathTrace(Options.Create(options.Dns), Options.Create(options.Limits), Options.Create(options.PathTrace), new SystemHostResolver(),
+            sockets, TimeProvider.System, guard);
         var k = (JsonObject?)kwargs?.DeepClone() ?? [];
         k.TryAdd("resolve_names", false); // a PTR query must not leave the machine: names only with a loopback resolver
         if (k["resolve_names"]!.GetValue<bool>())
@@ -291,7 +292,7 @@ public sealed class PathTraceLabTests(PathTraceLab lab) : IClassFixture<PathTrac
     {
         var options = new RemoteTestOptions();
         options.Targets.Deny = ["10.201.3.0/24"];
-        var guard = new TargetGuard(new TargetPolicy(options.Targets, false, () => new HashSet<IPAddress>()), Options.Create(options),
+        var guard = new TargetGuard(new TargetPolicy(options.Targets, false, () => new HashSet<IPAddress>()), Options.Create(options.Targets),
             NullLogger<TargetGuard>.Instance);
 
         var result = await TraceAsync(Target(PathTraceLab.OpenTcpPort), new JsonObject { ["timeout"] = 0.5 }, guard: guard);

@@ -14,9 +14,10 @@ public sealed class PortTestTraceFailedTests(PathTraceLab lab) : IClassFixture<P
     {
         Skip.If(lab.Unavailable is not null, lab.Unavailable);
         var options = new RemoteTestOptions();
-        var wrapped = Options.Create(options);
-        var tracer = new RemoteTest.Tasks.PathTrace(wrapped, new SystemHostResolver(), lab.ClientSockets!, TimeProvider.System);
-        var task = new PortTest(wrapped, new SystemHostResolver(), new TcpConnector(TimeProvider.System), new TlsTrust(wrapped), TimeProvider.System, tracer);
+        var tracer = new RemoteTest.Tasks.PathTrace(Options.Create(options.Dns), Options.Create(options.Limits), Options.Create(options.PathTrace),
+            new SystemHostResolver(), lab.ClientSockets!, TimeProvider.System);
+        var task = new PortTest(Options.Create(options.Limits), Options.Create(options.PathTrace), Options.Create(options.PortTest), new SystemHostResolver(),
+            new TcpConnector(TimeProvider.System), new TlsTrust(Options.Create(options.Tls)), TimeProvider.System, tracer);
         var data = PathTraceLabTests.Target(PathTraceLab.OpenTcpPort, RoutedLab.DroppedTcpPort, RoutedLab.RejectedTcpPort);
         var arguments = TaskArguments.Bind(task.Parameters, [data], new JsonObject { ["timeout"] = 1.0, ["tls_ports"] = new JsonArray(), ["trace_failed"] = true });
         var parsed = task.ParseArguments(arguments);

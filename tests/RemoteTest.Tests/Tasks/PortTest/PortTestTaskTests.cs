@@ -21,8 +21,8 @@ public sealed class PortTestTaskTests : IDisposable
     {
         var options = new RemoteTestOptions();
         configure?.Invoke(options);
-        var wrapped = Options.Create(options);
-        var task = new PortTest(wrapped, resolver ?? new SystemHostResolver(), new TcpConnector(TimeProvider.System), new TlsTrust(wrapped), TimeProvider.System);
+        var task = new PortTest(Options.Create(options.Limits), Options.Create(options.PathTrace), Options.Create(options.PortTest),
+            resolver ?? new SystemHostResolver(), new TcpConnector(TimeProvider.System), new TlsTrust(Options.Create(options.Tls)), TimeProvider.System);
         var arguments = TaskArguments.Bind(task.Parameters, [data.DeepClone()], (JsonObject?)kwargs?.DeepClone() ?? []);
         var result = await task.RunAsync(task.ParseArguments(arguments), context ?? new TaskContext(Guid.NewGuid()), CancellationToken.None);
         return JsonSerializer.SerializeToNode(result, result.GetType(), RemoteTestJson.Options)!.AsObject();
