@@ -13,7 +13,7 @@ public sealed partial class PostgresTaskStore
             ON CONFLICT (owner, name) DO UPDATE SET task_id = EXCLUDED.task_id, task_name = EXCLUDED.task_name, date_created = EXCLUDED.date_created
             RETURNING (xmax = 0)
             """);
-        Add(cmd, [("owner", b.Owner), ("name", b.Name), ("task", b.TaskId.ToString()), ("task_name", b.TaskName), ("created", b.Created.ToUnixTimeMilliseconds())]);
+        Add(cmd, Rows.BaselineValues(b));
         return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
     }
 

@@ -10,8 +10,7 @@ public sealed partial class PostgresTaskStore : IApiTokenStore
     public async Task<bool> AddTokenAsync(StoredApiToken token, CancellationToken cancellationToken)
     {
         return await ExecuteAsync($"INSERT INTO {K} ({Rows.TokenColumns}) VALUES (@name, @hash, @scopes, @rate, @created, @expires, NULL) ON CONFLICT DO NOTHING",
-            cancellationToken, ("name", token.Name), ("hash", token.Hash), ("scopes", string.Join(',', token.Scopes)), ("rate", token.RateLimit),
-            ("created", token.Created.ToUnixTimeMilliseconds()), ("expires", token.Expires?.ToUnixTimeMilliseconds())).ConfigureAwait(false) == 1;
+            cancellationToken, Rows.TokenValues(token)).ConfigureAwait(false) == 1;
     }
 
     public async Task<StoredApiToken?> FindTokenByHashAsync(string hash, CancellationToken cancellationToken)

@@ -66,6 +66,17 @@ internal static class Rows
         ("webhook", s.Webhook), ("notify", s.Notify), ("thresholds", s.Thresholds), ("owner", s.Owner), ("created", s.Created.ToUnixTimeMilliseconds()),
     ];
 
+    /// <summary>The values of a baseline's row, named as <see cref="TaskValues"/>.</summary>
+    public static (string Name, object? Value)[] BaselineValues(BaselineRecord b) =>
+        [("owner", b.Owner), ("name", b.Name), ("task", b.TaskId.ToString()), ("task_name", b.TaskName), ("created", b.Created.ToUnixTimeMilliseconds())];
+
+    /// <summary>The values of a new API token's row (all but <c>revoked</c>), named as <see cref="TaskValues"/>.</summary>
+    public static (string Name, object? Value)[] TokenValues(StoredApiToken token) =>
+    [
+        ("name", token.Name), ("hash", token.Hash), ("scopes", string.Join(',', token.Scopes)), ("rate", token.RateLimit),
+        ("created", token.Created.ToUnixTimeMilliseconds()), ("expires", token.Expires?.ToUnixTimeMilliseconds()),
+    ];
+
     /// <summary>Maps one row selected with <see cref="ScheduleColumns"/>.</summary>
     public static ScheduleRecord ReadSchedule(DbDataReader r) => new(
         r.GetString(0),

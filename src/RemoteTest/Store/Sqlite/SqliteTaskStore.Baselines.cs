@@ -12,11 +12,7 @@ public sealed partial class SqliteTaskStore
         var created = exists.ExecuteScalar() is null;
         using var cmd = c.CreateCommand();
         cmd.CommandText = $"INSERT OR REPLACE INTO baselines ({Rows.BaselineColumns}) VALUES ($owner, $name, $task, $task_name, $created)";
-        cmd.Parameters.AddWithValue("$owner", b.Owner);
-        cmd.Parameters.AddWithValue("$name", b.Name);
-        cmd.Parameters.AddWithValue("$task", b.TaskId.ToString());
-        cmd.Parameters.AddWithValue("$task_name", b.TaskName);
-        cmd.Parameters.AddWithValue("$created", b.Created.ToUnixTimeMilliseconds());
+        SqliteConnections.Add(cmd, Rows.BaselineValues(b));
         cmd.ExecuteNonQuery();
         return created;
     }, cancellationToken);

@@ -29,12 +29,7 @@ public sealed partial class SqliteTaskStore : IApiTokenStore
         {
             using var cmd = c.CreateCommand();
             cmd.CommandText = $"INSERT OR IGNORE INTO api_tokens ({Rows.TokenColumns}) VALUES ($name, $hash, $scopes, $rate, $created, $expires, NULL)";
-            cmd.Parameters.AddWithValue("$name", token.Name);
-            cmd.Parameters.AddWithValue("$hash", token.Hash);
-            cmd.Parameters.AddWithValue("$scopes", string.Join(',', token.Scopes));
-            cmd.Parameters.AddWithValue("$rate", (object?)token.RateLimit ?? DBNull.Value);
-            cmd.Parameters.AddWithValue("$created", token.Created.ToUnixTimeMilliseconds());
-            cmd.Parameters.AddWithValue("$expires", (object?)token.Expires?.ToUnixTimeMilliseconds() ?? DBNull.Value);
+            SqliteConnections.Add(cmd, Rows.TokenValues(token));
             return cmd.ExecuteNonQuery() == 1;
         }, cancellationToken).ConfigureAwait(false);
     }
