@@ -75,7 +75,7 @@ public static class CliApp
         });
         try
         {
-            return await app.RunAsync(args, cancellationToken);
+            return await app.RunAsync(args.Select(a => a == "-" ? JsonInput.StandardInput : a), cancellationToken);
         }
         catch (Exception ex) when (ex is CommandAppException or CliException)
         {

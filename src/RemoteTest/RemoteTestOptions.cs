@@ -135,6 +135,12 @@ public sealed class WorkerOptions : IValidatedOptions
     /// <summary>How often a worker asks the store whether one of its running tasks was revoked on another node.</summary>
     public TimeSpan RevocationPollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How often a running task writes its progress to the store, at most; the first write comes this long after
+    /// the task started, so a task that ends sooner writes none (it is shown only while STARTED).
+    /// </summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>No configured queue means the default queue (see <see cref="Queues"/>).</summary>
     public static void DefaultQueues(WorkerOptions options)
     {
@@ -170,6 +176,10 @@ public sealed class WorkerOptions : IValidatedOptions
         if (RevocationPollInterval <= TimeSpan.Zero)
         {
             yield return $"{S}:RevocationPollInterval: must be positive";
+        }
+        if (ProgressInterval < TimeSpan.Zero)
+        {
+            yield return $"{S}:ProgressInterval: must not be negative";
         }
     }
 }

@@ -28,7 +28,7 @@ public sealed class AppCommand(CliEnvironment environment) : SubmitCommand<AppSe
 {
     protected override JsonObject BuildPayload(AppSettings settings)
     {
-        if (settings.PasswordStdin && settings.File == "-")
+        if (settings.PasswordStdin && JsonInput.IsStandardInput(settings.File))
         {
             throw new CliException("--password-stdin needs the hosts from a file, not standard input");
         }

@@ -15,7 +15,7 @@ public static class HistoryEndpoints
         app.MapGet("/task", ListAsync)
             .WithName("ListTasks").WithTags("Tasks")
             .WithSummary("Task history, newest first, paged with a cursor")
-            .WithDescription("Filters: state (PENDING, STARTED, RETRY, FAILURE, SUCCESS, REVOKED), verdict (pass, fail, partial, error), task_name, queue, schedule, since and until (submitted at or after since and before until; ISO 8601 or Unix seconds). " +
+            .WithDescription("Filters: state (PENDING, STARTED, RETRY, FAILURE, SUCCESS, REVOKED), verdict (pass, fail, partial, error), task_name, queue, schedule, since and until (submitted at or after since and before until; ISO 8601 or Unix seconds), target (a case-insensitive substring of the task's arguments: a host, domain or address; at most 255 characters). " +
                              "limit is 1-500 (default 50); pass next_cursor of one page as cursor to get the next. Arguments are shown with secrets masked; results only with include_result=true.");
         app.MapDelete("/task/{id}", RevokeAsync)
             .WithName("RevokeTask").WithTags("Tasks")
@@ -64,9 +64,14 @@ public static class HistoryEndpoints
         {
             return TaskEndpoints.Error(400, "cursor", "cursor is not one this service handed out (use next_cursor of the previous page)");
         }
+        var target = NonEmpty(q["target"])?.Trim();
+        if (target is { Length: > TaskQuery.MaxTargetLength })
+        {
+            return TaskEndpoints.Error(400, "target", $"target is at most {TaskQuery.MaxTargetLength} characters");
+        }
         var includeResult = q["include_result"].ToString() is "true" or "1";
 
-        var query = new TaskQuery(state, NonEmpty(q["task_name"]), NonEmpty(q["queue"]), since, Owner: http.Caller().ListingOwner, ScheduleName: NonEmpty(q["schedule"]) is { } schedule && !http.Caller().IsAdmin && !schedule.Contains(':') ? ScheduleEndpoints.ScheduleKey(http.Caller(), schedule) : NonEmpty(q["schedule"]), After: cursor, Limit: limit, Until: until, Verdict: verdict);
+        var query = new TaskQuery(state, NonEmpty(q["task_name"]), NonEmpty(q["queue"]), since, Owner: http.Caller().ListingOwner, ScheduleName: NonEmpty(q["schedule"]) is { } schedule && !http.Caller().IsAdmin && !schedule.Contains(':') ? ScheduleEndpoints.ScheduleKey(http.Caller(), schedule) : NonEmpty(q["schedule"]), After: cursor, Limit: limit, Until: until, Verdict: verdict, Target: target is { Length: > 0 } ? target : null);
         var page = await store.ListAsync(query, cancellationToken);
         return new TaskListResponse(page, includeResult, http.Request);
     }

@@ -13,6 +13,9 @@ public sealed class LiveWorkers(IWorkerRegistry registry, TimeProvider time)
 
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private (DateTimeOffset At, IReadOnlyList<WorkerInfo> Workers)? _cached;
+    private volatile ByQueue? _byQueue;
+
+    private sealed record ByQueue(IReadOnlyList<WorkerInfo> Workers, IReadOnlyDictionary<string, IReadOnlyList<WorkerInfo>> Queues);
 
     /// <summary>Every live worker (fresh from the registry).</summary>
     public Task<IReadOnlyList<WorkerInfo>> ListAsync(CancellationToken cancellationToken) => registry.ListLiveAsync(time.GetUtcNow(), cancellationToken);
@@ -21,10 +24,17 @@ public sealed class LiveWorkers(IWorkerRegistry registry, TimeProvider time)
     public async Task<IReadOnlyDictionary<string, IReadOnlyList<WorkerInfo>>> QueuesAsync(CancellationToken cancellationToken)
     {
         var workers = await CachedAsync(cancellationToken).ConfigureAwait(false);
-        return workers
+        // Every POST asks; the grouping is made once per registry read, not once per request.
+        if (_byQueue is { } known && ReferenceEquals(known.Workers, workers))
+        {
+            return known.Queues;
+        }
+        var queues = workers
             .SelectMany(w => w.Queues.Select(q => (Queue: q, Worker: w)))
             .GroupBy(x => x.Queue, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => (IReadOnlyList<WorkerInfo>)g.Select(x => x.Worker).ToList(), StringComparer.Ordinal);
+        _byQueue = new ByQueue(workers, queues);
+        return queues;
     }
 
     private async Task<IReadOnlyList<WorkerInfo>> CachedAsync(CancellationToken cancellationToken)

@@ -7,22 +7,25 @@ namespace RemoteTest.Engine;
 /// Cancels running tasks that were revoked through another node: a <c>DELETE /task/{id}</c> cancels a task
 /// at once when it runs in the API's own process, and otherwise only marks it REVOKED in the shared store;
 /// every worker asks the store at <see cref="WorkerOptions.RevocationPollInterval"/> which of its running
-/// tasks are revoked (one indexed query, and none while nothing runs).
+/// tasks are revoked (one indexed query). While nothing runs it does not wake at all: it waits for a task to
+/// start, and a revoke still reaches a task within one interval of the revoke.
 /// </summary>
 public sealed class RevocationWatcher(
     RunningTasks running,
     ITaskStore store,
-    IOptions<RemoteTestOptions> options,
+    IOptions<WorkerOptions> workerOptions,
     TimeProvider time,
     ILogger<RevocationWatcher> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.Worker.RevocationPollInterval, time);
+        var interval = workerOptions.Value.RevocationPollInterval;
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (!stoppingToken.IsCancellationRequested)
             {
+                await running.WhenRunningAsync(stoppingToken);
+                await Task.Delay(interval, time, stoppingToken);
                 await CheckOnceAsync(stoppingToken);
             }
         }

@@ -21,8 +21,41 @@ public sealed class RunningTasks
     /// second job for the same task, fetched by another of this worker's threads: the store would let the same
     /// worker claim it again); null then.
     /// </summary>
-    public IDisposable? TryTrack(Guid taskId, CancellationTokenSource revocation) =>
-        _running.TryAdd(taskId, revocation) ? new Registration(this, taskId, revocation) : null;
+    public IDisposable? TryTrack(Guid taskId, CancellationTokenSource revocation)
+    {
+        if (!_running.TryAdd(taskId, revocation))
+        {
+            return null;
+        }
+        Volatile.Read(ref _started)?.TrySetResult();
+        return new Registration(this, taskId, revocation);
+    }
+
+    private TaskCompletionSource? _started;
+
+    /// <summary>
+    /// Completes when at least one task runs here (at once if one does): the revocation watcher sleeps on it
+    /// instead of ticking while the worker is idle.
+    /// </summary>
+    public Task WhenRunningAsync(CancellationToken cancellationToken)
+    {
+        if (!_running.IsEmpty)
+        {
+            return Task.CompletedTask;
+        }
+        var waiter = Volatile.Read(ref _started);
+        if (waiter is null || waiter.Task.IsCompleted)
+        {
+            var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            waiter = Interlocked.CompareExchange(ref _started, fresh, waiter) == waiter ? fresh : Volatile.Read(ref _started)!;
+        }
+        // Published before this second look: a task tracked in between either sees the waiter or is seen here.
+        if (!_running.IsEmpty)
+        {
+            waiter.TrySetResult();
+        }
+        return waiter.Task.WaitAsync(cancellationToken);
+    }
 
     /// <summary>Cancels the task if it runs in this process; true when it did.</summary>
     public bool Cancel(Guid taskId)

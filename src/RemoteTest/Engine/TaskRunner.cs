@@ -20,13 +20,10 @@ public sealed class TaskRunner(
     RunningTasks running,
     TaskEvents events,
     TaskCompletion completion,
-    IOptions<RemoteTestOptions> options,
+    IOptions<WorkerOptions> workerOptions,
     TimeProvider time,
     ILogger<TaskRunner> log)
 {
-    /// <summary>How often a running task writes its progress to the store, at most.</summary>
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
-
     /// <summary>
     /// Runs the task of <paramref name="message"/>. Returns when the message may be acknowledged (the task ended
     /// and is stored, or there is nothing to run); throws <see cref="OperationCanceledException"/> when
@@ -80,8 +77,10 @@ public sealed class TaskRunner(
         string? error = null;
         var state = TaskState.Success;
 
+        // Disposed before the final state is written: a progress write still waiting must not follow the end.
+        using var progress = new ProgressWriter(store, taskId, workerOptions.Value.ProgressInterval, time);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, revocation.Token);
-        deadline.CancelAfter(options.Value.Worker.TaskTimeLimit);
+        deadline.CancelAfter(workerOptions.Value.TaskTimeLimit);
         try
         {
             // Inside the try: arguments that cannot be read or decrypted make the task a FAILURE, never a stuck STARTED.
@@ -94,7 +93,7 @@ public sealed class TaskRunner(
             var named = secrets.Unprotect(stored) as JsonObject
                 ?? throw new InvalidOperationException("the stored arguments are not a JSON object");
             var arguments = task.Parse(TaskArguments.FromNamed(task.Parameters, named));
-            var context = new TaskContext(taskId, ProgressWriter(taskId));
+            var context = new TaskContext(taskId, progress.Report);
             var value = await task.RunAsync(arguments, context, deadline.Token);
             result = WorkerStamp.Apply(JsonSerializer.SerializeToNode(value, value.GetType(), RemoteTestJson.Options), worker);
         }
@@ -115,7 +114,7 @@ public sealed class TaskRunner(
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             state = TaskState.Failure;
-            error = $"TimeLimitExceeded: task ran longer than {options.Value.Worker.TaskTimeLimit.TotalSeconds:0.#} s";
+            error = $"TimeLimitExceeded: task ran longer than {workerOptions.Value.TaskTimeLimit.TotalSeconds:0.#} s";
         }
         catch (Exception ex)
         {
@@ -124,6 +123,7 @@ public sealed class TaskRunner(
             log.LogError(ex, "Task {TaskId} ({TaskName}) failed", taskId, record.TaskName);
         }
 
+        progress.Dispose();
         now = time.GetUtcNow();
         // The verdict is judged once, here, and stored beside the state: every reader (history filter, UI, CLI) shares it.
         var verdict = TaskVerdict.Of(record.TaskName, state, result);
@@ -138,37 +138,71 @@ public sealed class TaskRunner(
         events.Ended(record, state, worker.Name, Stopwatch.GetElapsedTime(started));
         completion.Notify(finished, notification);
     }
+}
 
-    /// <summary>
-    /// Writes progress to the store, throttled so that a fan-out of thousands of probes costs a few writes;
-    /// a report that falls inside the throttle window is written when the window ends, so the stored progress
-    /// never stays behind while the task waits on its last probes.
-    /// </summary>
-    private Action<int, int> ProgressWriter(Guid taskId)
+/// <summary>
+/// Writes a running task's progress to the store, at most once per interval: a fan-out of thousands of probes
+/// costs a few writes. The first write waits one interval after the task started, so a task that ends sooner
+/// (most tasks: a port or two) costs no progress write at all — its progress is shown only while STARTED, and
+/// its end is one write anyway; two writes per task were 2 of its 5 SQLite transactions (bench/README.md). A
+/// report that falls inside the throttle window is written when the window ends, so the stored progress never
+/// stays behind while a longer task waits on its last probes. Nothing is written once disposed.
+/// </summary>
+internal sealed class ProgressWriter(ITaskStore store, Guid taskId, TimeSpan interval, TimeProvider time) : IDisposable
+{
+    private readonly Lock _gate = new();
+    private long _last = time.GetTimestamp();   // the task's start counts as a write: the first one is due an interval later
+    private int _done;
+    private int _total;
+    private ITimer? _flush;
+    private bool _stopped;
+
+    public void Report(int done, int total)
     {
-        long last = 0;
-        long latest = 0; // done << 32 | total, the newest report
-        var flushPending = 0;
-        return (done, total) =>
+        lock (_gate)
         {
-            Interlocked.Exchange(ref latest, ((long)done << 32) | (uint)total);
-            var now = time.GetTimestamp();
-            var previous = Interlocked.Read(ref last);
-            var due = done >= total || time.GetElapsedTime(previous, now) >= ProgressInterval;
-            if (due && Interlocked.CompareExchange(ref last, now, previous) == previous)
+            if (_stopped)
             {
+                return;
+            }
+            _done = done;
+            _total = total;
+            var now = time.GetTimestamp();
+            if (time.GetElapsedTime(_last, now) >= interval)
+            {
+                _last = now;
                 _ = store.SetProgressAsync(taskId, done, total, CancellationToken.None);
             }
-            else if (!due && Interlocked.Exchange(ref flushPending, 1) == 0)
+            else
             {
-                _ = Task.Delay(ProgressInterval, time).ContinueWith(_ =>
-                {
-                    Volatile.Write(ref flushPending, 0);
-                    Interlocked.Exchange(ref last, time.GetTimestamp());
-                    var value = Interlocked.Read(ref latest);
-                    return store.SetProgressAsync(taskId, (int)(value >> 32), (int)(uint)value, CancellationToken.None);
-                }, TaskScheduler.Default);
+                // Written when the window ends, unless the task has ended by then.
+                _flush ??= time.CreateTimer(_ => Flush(), null, interval - time.GetElapsedTime(_last, now), Timeout.InfiniteTimeSpan);
             }
-        };
+        }
+    }
+
+    private void Flush()
+    {
+        lock (_gate)
+        {
+            _flush?.Dispose();
+            _flush = null;
+            if (_stopped)
+            {
+                return;
+            }
+            _last = time.GetTimestamp();
+            _ = store.SetProgressAsync(taskId, _done, _total, CancellationToken.None);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _stopped = true;
+            _flush?.Dispose();
+            _flush = null;
+        }
     }
 }

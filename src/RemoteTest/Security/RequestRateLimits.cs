@@ -11,11 +11,11 @@ namespace RemoteTest.Security;
 /// window aligned to multiples of <c>Limits:RateLimit:Window</c>, 429 with Retry-After past the limit, and
 /// <c>X-RateLimit-Limit</c>/<c>-Remaining</c>/<c>-Reset</c> (seconds until the window resets) on every answer.
 /// </summary>
-public sealed class RequestRateLimits(IOptions<RemoteTestOptions> options, ApiTokenDirectory tokens, TimeProvider time, AuditLog audit)
+public sealed class RequestRateLimits(IOptions<LimitsOptions> limitsOptions, ApiTokenDirectory tokens, TimeProvider time, AuditLog audit)
 {
     private readonly ConcurrentDictionary<string, AlignedWindowLimiter> _limiters = new(StringComparer.Ordinal);
-    private readonly TimeSpan _window = options.Value.Limits.RateLimit.Window;
-    private readonly int _defaultLimit = options.Value.Limits.RateLimit.PermitLimit;
+    private readonly TimeSpan _window = limitsOptions.Value.RateLimit.Window;
+    private readonly int _defaultLimit = limitsOptions.Value.RateLimit.PermitLimit;
     private int _sweep;
 
     /// <summary>The partition of a request and its permit limit (0: not limited).</summary>
@@ -33,11 +33,7 @@ public sealed class RequestRateLimits(IOptions<RemoteTestOptions> options, ApiTo
     /// <summary>Registers the limiter in ASP.NET Core's rate-limiting middleware.</summary>
     public void Configure(RateLimiterOptions o)
     {
-        o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-        {
-            var (key, limit) = PartitionOf(http);
-            return limit <= 0 ? RateLimitPartition.GetNoLimiter(key) : RateLimitPartition.Get(key, k => Limiter(k, limit));
-        });
+        o.GlobalLimiter = new Partitions(this);
         o.OnRejected = async (context, cancellationToken) =>
         {
             var http = context.HttpContext;
@@ -53,6 +49,30 @@ public sealed class RequestRateLimits(IOptions<RemoteTestOptions> options, ApiTo
             }, cancellationToken);
         };
     }
+
+    /// <summary>
+    /// The rate-limiting middleware: what ASP.NET Core's <c>UseRateLimiter()</c> does with a global limiter and no
+    /// endpoint policies — a lease per request; refused, the options' rejection status and <c>OnRejected</c>.
+    /// </summary>
+    public static Func<RequestDelegate, RequestDelegate> Enforce(RateLimiterOptions o) => next => async http =>
+    {
+        if (o.GlobalLimiter is not { } limiter)
+        {
+            await next(http);
+            return;
+        }
+        using var lease = await limiter.AcquireAsync(http, 1, http.RequestAborted);
+        if (lease.IsAcquired)
+        {
+            await next(http);
+            return;
+        }
+        http.Response.StatusCode = o.RejectionStatusCode;
+        if (o.OnRejected is { } rejected)
+        {
+            await rejected(new OnRejectedContext { HttpContext = http, Lease = lease }, http.RequestAborted);
+        }
+    };
 
     /// <summary>Middleware that writes the X-RateLimit headers when the answer starts, whatever it is.</summary>
     public RequestDelegate Headers(RequestDelegate next) => http =>
@@ -85,7 +105,87 @@ public sealed class RequestRateLimits(IOptions<RemoteTestOptions> options, ApiTo
                 }
             }
         }
-        return _limiters.AddOrUpdate(key, _ => new AlignedWindowLimiter(limit, _window, time), (_, existing) => existing.Limit == limit ? existing : new AlignedWindowLimiter(limit, _window, time));
+        if (_limiters.TryGetValue(key, out var known) && known.Limit == limit)
+        {
+            return known;
+        }
+        lock (_sweeperLock)
+        {
+            // Idle partitions are swept every second while there are any; with none (no traffic, or rate limiting
+            // off) nothing wakes up.
+            _sweeper ??= time.CreateTimer(_ => SweepIdle(), null, SweepInterval, SweepInterval);
+            return _limiters.AddOrUpdate(key, _ => new AlignedWindowLimiter(limit, _window, time), (_, existing) => existing.Limit == limit ? existing : new AlignedWindowLimiter(limit, _window, time));
+        }
+    }
+
+    /// <summary>How often idle partitions are dropped while some exist (the runtime's partitioned limiter looked every 100 ms).</summary>
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
+
+    private readonly Lock _sweeperLock = new();
+    private ITimer? _sweeper;
+
+    private void SweepIdle()
+    {
+        foreach (var (k, v) in _limiters)
+        {
+            if (v.IdleDuration is not null)
+            {
+                _limiters.TryRemove(new KeyValuePair<string, AlignedWindowLimiter>(k, v));
+            }
+        }
+        lock (_sweeperLock)
+        {
+            if (_limiters.IsEmpty)
+            {
+                _sweeper?.Dispose();
+                _sweeper = null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The partitions: this class's own dictionary of <see cref="AlignedWindowLimiter"/>s, which roll their window
+    /// on use and are swept above. Not <c>PartitionedRateLimiter.Create</c>: its 100 ms heartbeat timer (for
+    /// limiters that replenish, which these do not) woke every node ten times a second while idle, a third of an
+    /// idle node's CPU (bench/README.md).
+    /// </summary>
+    private sealed class Partitions(RequestRateLimits owner) : PartitionedRateLimiter<HttpContext>
+    {
+        private static readonly RateLimitLease Unlimited = new NoLimitLease();
+
+        // The partitions, under the name the runtime's partitioned limiter gave them (RateLimitPartitionTests counts them).
+        private readonly ConcurrentDictionary<string, AlignedWindowLimiter> _limiters = owner._limiters;
+
+        public override RateLimiterStatistics? GetStatistics(HttpContext resource) =>
+            owner.PartitionOf(resource) is var (key, limit) && limit > 0 ? owner.Limiter(key, limit).GetStatistics() : null;
+
+        protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount)
+        {
+            var (key, limit) = owner.PartitionOf(resource);
+            return limit <= 0 ? Unlimited : owner.Limiter(key, limit).AttemptAcquire(permitCount);
+        }
+
+        // Never queues: a request past the limit is answered at once.
+        protected override ValueTask<RateLimitLease> AcquireAsyncCore(HttpContext resource, int permitCount, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(AttemptAcquireCore(resource, permitCount));
+
+        private sealed class NoLimitLease : RateLimitLease
+        {
+            public override bool IsAcquired => true;
+
+            public override IEnumerable<string> MetadataNames => [];
+
+            public override bool TryGetMetadata(string metadataName, out object? metadata)
+            {
+                metadata = null;
+                return false;
+            }
+
+            // Shared by every unlimited request: nothing to release.
+            protected override void Dispose(bool disposing)
+            {
+            }
+        }
     }
 
     private static string Seconds(TimeSpan t) => Math.Max(1, (int)Math.Ceiling(t.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
@@ -121,9 +221,8 @@ public sealed class AlignedWindowLimiter(int limit, TimeSpan window, TimeProvide
     }
 
     /// <summary>
-    /// Null while the current window has permits in use; otherwise how long since the last request. The partitioned
-    /// limiter evicts a partition idle for longer than its own limit (10 s), so this must grow: a constant zero kept
-    /// one partition per client address for ever.
+    /// Null while the current window has permits in use; otherwise how long since the last request: the sweep in
+    /// <see cref="RequestRateLimits"/> drops a partition that is not null here.
     /// </summary>
     public override TimeSpan? IdleDuration
     {
@@ -160,7 +259,7 @@ public sealed class AlignedWindowLimiter(int limit, TimeSpan window, TimeProvide
     protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
         ValueTask.FromResult(AttemptAcquireCore(permitCount));
 
-    // Nothing to release; the partitioned limiter disposes idle partitions, and a window from the past equals a fresh one.
+    // Nothing to release; idle partitions are swept, and a window from the past equals a fresh one.
     protected override void Dispose(bool disposing)
     {
     }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace RemoteTest.Security;
@@ -142,7 +143,9 @@ public static class SecuritySetup
         }
         app.UseAuthentication();
         app.Use(app.Services.GetRequiredService<RequestRateLimits>().Headers);
-        app.UseRateLimiter();
+        // Not app.UseRateLimiter(): its middleware keeps a partitioned limiter for endpoint policies (none here) whose
+        // 100 ms timer woke every node while idle; RequestRateLimits.Enforce applies the same options (bench/README.md).
+        app.Use(RequestRateLimits.Enforce(app.Services.GetRequiredService<IOptions<RateLimiterOptions>>().Value));
         app.UseAuthorization();
     }
 

@@ -4,6 +4,8 @@ namespace RemoteTest.Store;
 /// A filter over the task history, newest first. Every member is optional; <see cref="Since"/> is inclusive and
 /// <see cref="Until"/> exclusive (submission times), so consecutive windows never share a task; <see cref="After"/> continues a
 /// listing where the previous page ended (keyset paging, so pages stay stable while tasks are added).
+/// <see cref="Target"/> is a case-insensitive substring of the task's stored (masked) arguments: its hosts,
+/// domains and options, so "which runs touched sbc1" is one query.
 /// </summary>
 public sealed record TaskQuery(
     TaskState? State = null,
@@ -15,8 +17,12 @@ public sealed record TaskQuery(
     TaskCursor? After = null,
     int Limit = TaskQuery.DefaultLimit,
     DateTimeOffset? Until = null,
-    string? Verdict = null)
+    string? Verdict = null,
+    string? Target = null)
 {
+    /// <summary>The longest <see cref="Target"/> accepted: a host name or address with room to spare.</summary>
+    public const int MaxTargetLength = 255;
+
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
 }

@@ -32,6 +32,19 @@ public sealed class CliTests : CliServiceTest
     }
 
     [Fact]
+    public async Task A_lone_dash_reads_the_data_from_standard_input()
+    {
+        // Spectre.Console.Cli takes "-" for an option without a name; the entry point hands it over as standard input.
+        var run = await Runner.RunWithAsync(DnsData, null, "dns", "check", "-", "--nameserver", Dns.NameServer);
+        Assert.True(run.ExitCode == ExitCodes.Passed, run.ToString());
+        Assert.Contains("sip.example.test", run.Out);
+
+        var broken = await Runner.RunWithAsync("{not json", null, "dns", "check", "-");
+        Assert.Equal(ExitCodes.Usage, broken.ExitCode);
+        Assert.Contains("standard input is not valid JSON", broken.Err);
+    }
+
+    [Fact]
     public async Task Dns_check_exits_1_when_a_domain_is_in_no_known_state_or_not_in_the_expected_one()
     {
         Dns.A("moved.example.test", "198.51.100.1");

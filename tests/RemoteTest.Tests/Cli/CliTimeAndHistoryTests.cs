@@ -85,10 +85,9 @@ public sealed class CliTimeAndHistoryTests : CliServiceTest
     }
 
     /// <summary>
-    /// FOR THE LEAD, after merging the UI helper's server side of <c>GET /task?target=</c> (case-insensitive substring
-    /// over a task's targets): remove the Skip. On the CLI branch alone the server ignores the parameter.
+    /// The server side of <c>GET /task?target=</c> (a case-insensitive substring of a task's arguments) filters for real.
     /// </summary>
-    [Fact(Skip = "needs the server's GET /task?target= filter (UI helper, issue 20); enable after merge")]
+    [Fact]
     public async Task Task_list_target_keeps_only_the_tasks_naming_that_target()
     {
         var sip = await SubmitDnsAsync("""{"sip.example.test": {"13056": ["192.0.2.10", "192.0.2.11"]}}""");

@@ -38,7 +38,7 @@ public sealed class RateLimitPartitionTests
         var time = new ManualTime();
         var options = Options.Create(new RemoteTestOptions());
         options.Value.Limits.RateLimit.PermitLimit = 5;
-        var limits = new RequestRateLimits(options, new ApiTokenDirectory(Options.Create(options.Value.Auth)), time, new AuditLog(NullLoggerFactory.Instance));
+        var limits = new RequestRateLimits(Options.Create(options.Value.Limits), new ApiTokenDirectory(Options.Create(options.Value.Auth)), time, new AuditLog(NullLoggerFactory.Instance));
         var rateLimiterOptions = new RateLimiterOptions();
         limits.Configure(rateLimiterOptions);
         using var limiter = rateLimiterOptions.GlobalLimiter!;

@@ -306,6 +306,40 @@ public abstract class TaskStoreOperationsContract
         Assert.False(await store.FinishAsync(running.Id, TaskState.Success, "{}", null, "{}", null, T0, "pass", CancellationToken.None));
         Assert.Null((await store.GetAsync(running.Id, CancellationToken.None))!.Verdict);
     }
+
+    [SkippableFact]
+    public async Task History_filters_by_a_case_insensitive_substring_of_the_arguments()
+    {
+        var store = await CreateStoreAsync();
+        TaskRecord With(string args, int minute) => TaskRecord.New("porttest.run", "default", args, owner: null, T0.AddMinutes(minute));
+        var sbc = With("""{"args":[{"SBC1.lab.example":{"ports":[5061]}}]}""", 0);
+        var xsp = With("""{"args":[{"xsp1.lab.example":{"ports":[443]}}]}""", 1);
+        var both = With("""{"args":[{"sbc1.lab.example":{"ports":[5060]},"xsp2.lab.example":{"ports":[443]}}]}""", 2);
+        var wild = With("""{"args":[{"odd%name_1.example":{"ports":[80]}}]}""", 3);
+        foreach (var t in new[] { sbc, xsp, both, wild })
+        {
+            await store.InsertAsync(t, CancellationToken.None);
+        }
+        async Task<Guid[]> Find(string target, string? taskName = null) =>
+            [.. (await store.ListAsync(new TaskQuery(Target: target, TaskName: taskName), CancellationToken.None)).Tasks.Select(t => t.Id)];
+
+        Assert.Equal([both.Id, sbc.Id], await Find("sbc1"));
+        Assert.Equal([both.Id, sbc.Id], await Find("SbC1.LAB"));
+        Assert.Equal([both.Id, xsp.Id], await Find("xsp"));
+        Assert.Empty(await Find("nowhere.example"));
+        // LIKE's wildcards typed by the user match only themselves.
+        Assert.Equal([wild.Id], await Find("%name_"));
+        Assert.Empty(await Find("sbc_"));
+        Assert.Empty(await Find("%%"));
+        // A quote is a value, never SQL.
+        Assert.Empty(await Find("' OR 1=1 --"));
+        // Combined with the other filters, and paged like any listing.
+        Assert.Empty(await Find("sbc1", "dns.check_records"));
+        var first = await store.ListAsync(new TaskQuery(Target: "lab.example", Limit: 2), CancellationToken.None);
+        Assert.Equal([both.Id, xsp.Id], first.Tasks.Select(t => t.Id));
+        var second = await store.ListAsync(new TaskQuery(Target: "lab.example", Limit: 2, After: first.Next), CancellationToken.None);
+        Assert.Equal([sbc.Id], second.Tasks.Select(t => t.Id));
+    }
 }
 
 /// <summary>The contract on the SQLite provider, both in memory and on a file (WAL, separate read connections).</summary>

@@ -29,13 +29,16 @@ public sealed class HistoryUiTests(BrowserFixture fixture) : BrowserPageTest(fix
         await Expect(firstRow.Locator("[data-revoke]")).ToHaveCountAsync(0);
         Assert.Equal("REVOKED", (await StatusAsync(first))["state"]!.GetValue<string>());
 
-        // Revoked elsewhere (another user, the CLI) after this page was drawn: the server answers 409 and the row says why.
+        // Revoked elsewhere (another user, the CLI) after this page was drawn, before the page's live update saw it
+        // (held off here by failing its list requests, as a brief outage would): the server answers 409 and the row says why.
+        await Page.RouteAsync(url => url.Contains("/task?"), route => route.AbortAsync());
         using (var revoked = await Fixture.Host.Http.DeleteAsync($"/task/{second}"))
         {
             Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
         }
         await secondRow.Locator($"[data-revoke='{second}']").ClickAsync();
         await Expect(secondRow.Locator(".notice")).ToHaveTextAsync("Not cancelled: the task had already ended (REVOKED).");
+        await Page.UnrouteAllAsync();
         await Expect(secondRow.Locator(".badge")).ToHaveTextAsync("REVOKED");
         await Expect(secondRow.Locator("[data-revoke]")).ToHaveCountAsync(0);
 

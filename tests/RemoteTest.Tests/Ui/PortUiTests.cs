@@ -36,12 +36,16 @@ public sealed class PortUiTests(BrowserFixture fixture) : BrowserPageTest(fixtur
         await Expect(tlsCell).ToContainTextAsync("sbc.example.test");
         await Expect(tlsCell).ToContainTextAsync("10 d left");
         await Expect(Page.Locator(".verdict")).ToHaveTextAsync("1 of 3 checks failed.");
+        // Amber, in words, says only when the certificate expires; the refused port's reason is in the red list.
+        await Expect(Page.Locator($"section.reasons.tone-warn li[data-reason='127.0.0.1:{tls.Port}'] summary")).ToContainTextAsync("certificate expires in 10 days");
+        await Expect(Page.Locator($"section.reasons.tone-bad li[data-reason='127.0.0.1:{closed.Port}'] summary")).ToContainTextAsync("connection refused");
+        await Expect(Page.Locator($"section.reasons.tone-bad li[data-reason='127.0.0.1:{tls.Port}']")).ToHaveCountAsync(0);
         await Fixture.ScreenshotAsync(Page, "task-ports");
 
         var csv = await (await Page.RunAndWaitForDownloadAsync(() => Page.Locator("[data-export=csv]").ClickAsync())).PathAsync();
         var lines = await File.ReadAllLinesAsync(csv);
         Assert.StartsWith("host,port,open,status", lines[0]);
-        Assert.Contains(lines, l => l.StartsWith($"127.0.0.1,{closed.Port},false,bad,connection refused,refused"));
+        Assert.Contains(lines, l => l.StartsWith($"127.0.0.1,{closed.Port},false,fail,connection refused,refused"));
         Assert.Contains(lines, l => l.StartsWith($"127.0.0.1,{tls.Port},true,warn,") && l.Contains(",sbc.example.test,10,"));
     }
 

@@ -1,7 +1,8 @@
 // "Run a test": one form per task, or a JSON payload in the original's format. Field errors come from the
 // API's 400 {"error", "field"} answers and are shown next to the input that produced the field.
-import { h, mount, listOf } from './util.js';
+import { h, mount, listOf, portsOf, portsText } from './util.js';
 import { post, taskList, get } from './api.js';
+import { taskArguments, FORM_OF, isMasked } from './share.js';
 
 const DEFAULT_APPS = ['OpenClientServer', 'BWCallCenter', 'BWReceptionist', 'OCIOverSoap', 'Xsi-Actions', 'Xsi-Events',
   'PublicReporting', 'BroadworksDms', 'OCIFiles', 'BWCallSettingsWeb', 'AuthenticationService', 'CommPilot',
@@ -15,19 +16,53 @@ const FORMS = {
   json: { label: 'JSON payload', task: null, build: jsonForm },
 };
 
-/** The run page; <kind> is the tab (ports, dns, apps, json). */
+/**
+ * The run page; <kind> is the tab (ports, dns, apps, trace, json). ?again={task id} pre-fills the form from that
+ * task's stored arguments ("Run again"); otherwise the form comes back as the user left it (Back keeps it).
+ */
 export async function runPage(root, kind, navigate) {
   const known = await taskList();
+  const again = new URLSearchParams(location.search).get('again');
+  let source = null;
+  if (again) {
+    const r = await get(`/task/${encodeURIComponent(again)}`);
+    if (r.ok && r.body) {
+      source = { status: r.body, args: await taskArguments(r.body) };
+      if (!kind) kind = FORM_OF[r.body.task_name] || 'json';
+    }
+  }
   kind = FORMS[kind] ? kind : 'ports';
   const tabs = h('div', { class: 'tabs', role: 'tablist' }, Object.entries(FORMS).map(([k, f]) =>
     h('a', { href: `/ui/run/${k}`, role: 'tab', class: k === kind ? 'active' : '', 'aria-selected': String(k === kind), dataset: { tab: k } },
       f.label, f.task && !known.task_names.includes(f.task) ? h('small', { class: 'muted' }, ' (not on this server)') : null)));
   const form = h('form', { class: 'run', novalidate: true, dataset: { form: kind } });
-  mount(root, h('h1', {}, 'Run a test'), tabs, form);
+  const note = again ? h('p', { class: 'prefill', role: 'status', id: 'prefill-note' }) : null;
+  mount(root, h('h1', {}, 'Run a test'), tabs, note, form);
   FORMS[kind].build(form, known);
   form.append(queueRow(), h('div', { class: 'form-error', role: 'alert' }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Run')));
   fillQueues(form);
+  const storeKey = `remotetest.form.${kind}`;
+  if (again && !source) {
+    mount(note, `Task ${again} could not be loaded: the form is empty.`);
+  } else if (source && !source.args) {
+    mount(note, `Task ${again}'s arguments are not available (it expired, or this server does not list history): the form is empty.`);
+  } else if (source) {
+    const secrets = FORMS[kind].fill(form, source.args, source.status);
+    const s = source.status;
+    const queue = s.children ? Object.keys(s.children).join(', ') : s.queue && s.queue !== 'default' ? s.queue : '';
+    form.querySelector('[name=queue]').value = queue;
+    mount(note, 'Pre-filled from task ', h('a', { href: `/ui/task/${encodeURIComponent(again)}` }, h('code', {}, again.slice(0, 8))),
+      ': change what you need, then Run.',
+      secrets ? h('span', { class: 'secret-note', dataset: { secretNote: '1' } }, ' Passwords are never stored, so the password fields are empty: type them again.') : null);
+    saveForm(form, storeKey);
+  } else {
+    restoreForm(form, storeKey);
+  }
+  // Every change is kept for this tab's session, so Back (or a reload) returns the form as it was left.
+  form.addEventListener('input', () => saveForm(form, storeKey));
+  form.addEventListener('change', () => saveForm(form, storeKey));
+  form.addEventListener('click', ev => { if (ev.target.closest('.add, .remove')) setTimeout(() => saveForm(form, storeKey)); });
   form.addEventListener('submit', async ev => {
     ev.preventDefault();
     clearErrors(form);
@@ -49,6 +84,65 @@ export async function runPage(root, kind, navigate) {
     if (r.status === 202 && r.body && r.body.task_id) return navigate(`/ui/task/${encodeURIComponent(r.body.task_id)}`);
     showError(form, r.field || '', r.error || 'the server refused the task');
   });
+}
+
+// ---------- keeping the form (sessionStorage) ----------
+
+/** The form as data: how many rows each "+ Add" list has, and every field's value in document order. Never a password. */
+function snapshot(form) {
+  return {
+    rows: [...form.querySelectorAll('.rows')].map(l => l.children.length),
+    values: [...form.querySelectorAll('input, select, textarea')].map(el =>
+      el.type === 'password' || el.type === 'file' ? null : el.type === 'checkbox' ? el.checked : el.value),
+  };
+}
+
+function saveForm(form, key) {
+  try { sessionStorage.setItem(key, JSON.stringify(snapshot(form))); } catch { /* storage full or off: nothing kept */ }
+}
+
+function restoreForm(form, key) {
+  let snap;
+  try { snap = JSON.parse(sessionStorage.getItem(key) || 'null'); } catch { snap = null; }
+  if (!snap || !Array.isArray(snap.rows) || !Array.isArray(snap.values)) return;
+  // Lists are matched in document order; adding a row may add lists inside it, so the lists are looked up again.
+  for (let i = 0; i < snap.rows.length && i < 200; i++) {
+    const list = form.querySelectorAll('.rows')[i];
+    if (!list) break;
+    while (list.children.length < snap.rows[i] && list.children.length < 500) list.add();
+    while (list.children.length > snap.rows[i]) list.lastElementChild.remove();
+  }
+  const fields = [...form.querySelectorAll('input, select, textarea')];
+  if (fields.length !== snap.values.length) return;
+  fields.forEach((el, i) => {
+    const v = snap.values[i];
+    if (v === null || v === undefined) return;
+    if (el.type === 'checkbox') el.checked = !!v; else el.value = v;
+    el.dispatchEvent(new Event('input'));
+  });
+}
+
+// ---------- pre-filling (Run again) ----------
+
+function setValue(form, name, value) {
+  const el = form.querySelector(`[name=${name}]`);
+  if (!el || value === undefined || value === null) return;
+  if (el.type === 'checkbox') el.checked = !!value;
+  else el.value = Array.isArray(value) ? value.join(', ') : String(value);
+  el.dispatchEvent(new Event('input'));
+}
+
+/** The n-th row of the form's first "+ Add" list (or of <list>), added when missing. */
+function rowAt(list, n) {
+  while (list.children.length <= n) list.add();
+  return list.children[n];
+}
+
+function setIn(row, name, value) {
+  const el = row.querySelector(`[name=${name}]`);
+  if (!el) return;
+  el.value = value;
+  el.dispatchEvent(new Event('input'));
 }
 
 class FormError extends Error { constructor(field, message) { super(message); this.field = field; } }
@@ -129,7 +223,8 @@ async function fillQueues(form) {
 /** Rows that the user adds and removes ("+ Add host"). */
 function repeater(container, makeRow, addLabel, initial = 1) {
   const list = h('div', { class: 'rows' });
-  const add = () => { const row = makeRow(); row.append(h('button', { type: 'button', class: 'link remove', title: 'Remove', onclick: () => row.remove() }, '×')); list.append(row); return row; };
+  const add = () => { const row = makeRow(); row.append(h('button', { type: 'button', class: 'link remove', 'aria-label': 'Remove this row', onclick: () => row.remove() }, '×')); list.append(row); return row; };
+  list.add = add;
   container.append(list, h('button', { type: 'button', class: 'link add', onclick: () => add() }, addLabel));
   for (let i = 0; i < initial; i++) add();
   return { list, add };
@@ -151,15 +246,25 @@ function portsForm(form) {
   const hosts = h('fieldset', {}, h('legend', {}, 'Hosts and ports'));
   repeater(hosts, () => {
     const host = h('input', { name: 'host', placeholder: 'sbc.example.com or 192.0.2.10', autocomplete: 'off' });
-    const ports = h('input', { name: 'ports', placeholder: '80, 443, 5061' });
-    keyed(host, () => [[host, v => path('data', v)], [ports, v => path('data', v, 'ports')]]);
-    return h('div', { class: 'row' }, field('Host', host), field('Ports', ports));
+    const ports = h('input', { name: 'ports', placeholder: '80, 443, 5060-5070' });
+    const closed = h('input', { name: 'expect_closed', placeholder: 'e.g. 23, 8080', size: 14 });
+    keyed(host, () => [[host, v => path('data', v)], [ports, v => path('data', v, 'ports')], [closed, v => path('data', v, 'expect_closed')]]);
+    return h('div', { class: 'row' }, field('Host', host), field('Ports', ports), field('Expect closed', closed));
   }, '+ Add host');
+  const ca = h('textarea', { name: 'ca_pem', rows: 3, spellcheck: 'false', placeholder: '-----BEGIN CERTIFICATE-----', dataset: { path: path('ca_pem') } });
+  const caFile = h('input', { type: 'file', name: 'ca_file', accept: '.pem,.crt,.cer' });
+  caFile.addEventListener('change', async () => { if (caFile.files[0]) { ca.value = await caFile.files[0].text(); ca.dispatchEvent(new Event('input', { bubbles: true })); } });
   const options = h('fieldset', { class: 'options' }, h('legend', {}, 'Options'),
+    h('p', { class: 'hint' }, 'Ports: numbers or ranges like 5060-5070 (at most 1024 in a range), comma or space separated. Expect closed: ports that pass only when closed (a firewall rule).'),
     field('TLS ports', h('input', { name: 'tls_ports', value: '443, 2209, 8012', dataset: { path: path('tls_ports') } }),
       'Open ports in this list also get a TLS handshake and certificate check.'),
     field('Timeout (s)', number('timeout', '5', '0.5')),
+    field('Server name (SNI)', h('input', { name: 'sni', placeholder: 'the host', autocomplete: 'off', dataset: { path: path('sni') } }),
+      'Sent in the TLS handshake and checked against the certificate, instead of the host.'),
+    field('Extra CA certificates (PEM)', ca, 'Trusted besides the system\'s (a private CA).'),
+    field('…or a CA file', caFile),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'verify_ssl', checked: true, dataset: { path: path('verify_ssl') } }), ' Verify certificates'),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'all_addresses', dataset: { path: path('all_addresses') } }), ' All addresses (check every A/AAAA address behind a name)'),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'trace_failed', dataset: { path: path('trace_failed') } }),
       ' Trace ports that time out (TCP traceroute to the port: where it is dropped)'));
   form.append(hosts, options);
@@ -168,17 +273,40 @@ FORMS.ports.payload = form => {
   const data = {};
   for (const row of form.querySelectorAll('.rows .row')) {
     const host = row.querySelector('[name=host]').value.trim();
-    const ports = listOf(row.querySelector('[name=ports]').value, true);
-    if (!host && !ports.length) continue;
+    const ports = portsOf(row.querySelector('[name=ports]').value);
+    const closed = portsOf(row.querySelector('[name=expect_closed]').value);
+    if (!host && !ports.length && !closed.length) continue;
     if (!host) throw new FormError('', 'a row has ports but no host');
-    data[host] = { ports: [...(data[host] ? data[host].ports : []), ...ports] };
+    const entry = data[host] || (data[host] = { ports: [] });
+    entry.ports.push(...ports);
+    if (closed.length) entry.expect_closed = [...(entry.expect_closed || []), ...closed];
   }
   if (!Object.keys(data).length) throw new FormError('', 'add at least one host with its ports');
-  return {
-    task_name: 'porttest.run',
-    data: { args: [data], kwargs: { timeout: num(form, 'timeout'), verify_ssl: form.querySelector('[name=verify_ssl]').checked, tls_ports: listOf(form.querySelector('[name=tls_ports]').value, true),
-      ...(form.querySelector('[name=trace_failed]').checked ? { trace_failed: true } : {}) } },
-  };
+  const kwargs = { timeout: num(form, 'timeout'), verify_ssl: form.querySelector('[name=verify_ssl]').checked, tls_ports: portsOf(form.querySelector('[name=tls_ports]').value) };
+  if (form.querySelector('[name=trace_failed]').checked) kwargs.trace_failed = true;
+  if (form.querySelector('[name=all_addresses]').checked) kwargs.all_addresses = true;
+  const sni = form.querySelector('[name=sni]').value.trim();
+  if (sni) kwargs.sni = sni;
+  const ca = form.querySelector('[name=ca_pem]').value.trim();
+  if (ca) kwargs.ca_pem = ca;
+  return { task_name: 'porttest.run', data: { args: [data], kwargs } };
+};
+FORMS.ports.fill = (form, a) => {
+  const list = form.querySelector('.rows');
+  Object.entries(a.data || {}).forEach(([host, v], i) => {
+    const row = rowAt(list, i);
+    setIn(row, 'host', host);
+    setIn(row, 'ports', portsText([...((v && v.ports) || []), ...((v && v.expect_open) || [])]));
+    setIn(row, 'expect_closed', portsText((v && v.expect_closed) || []));
+  });
+  if (Array.isArray(a.tls_ports)) setValue(form, 'tls_ports', portsText(a.tls_ports));
+  setValue(form, 'timeout', a.timeout);
+  setValue(form, 'verify_ssl', a.verify_ssl !== false);
+  setValue(form, 'sni', a.sni);
+  setValue(form, 'ca_pem', a.ca_pem);
+  setValue(form, 'all_addresses', !!a.all_addresses);
+  setValue(form, 'trace_failed', !!a.trace_failed);
+  return false;
 };
 
 // ---------- path.trace ----------
@@ -208,6 +336,21 @@ FORMS.trace.payload = form => {
   if (!Object.keys(data).length) throw new FormError('data', 'add at least one host:port to trace');
   const kwargs = { protocol, count: num(form, 'count'), max_hops: num(form, 'max_hops'), timeout: num(form, 'timeout') };
   return { task_name: 'path.trace', data: { args: [data], kwargs } };
+};
+
+FORMS.trace.fill = (form, a) => {
+  const icmp = a.protocol === 'icmp';
+  const items = Object.entries(a.data || {}).flatMap(([host, v]) => {
+    const h6 = host.includes(':') ? `[${host}]` : host;
+    const ports = (v && v.ports) || [];
+    return icmp || !ports.length ? [icmp && host.includes(':') ? host : h6] : ports.map(p => `${h6}:${p}`);
+  });
+  setValue(form, 'targets', items.join(', '));
+  setValue(form, 'protocol', a.protocol);
+  setValue(form, 'count', a.count);
+  setValue(form, 'max_hops', a.max_hops);
+  setValue(form, 'timeout', a.timeout);
+  return false;
 };
 
 function num(form, name) {
@@ -276,6 +419,26 @@ FORMS.dns.payload = form => {
   return { task_name: 'dns.check_records', data: { args: [data], kwargs } };
 };
 
+FORMS.dns.fill = (form, a) => {
+  const list = form.querySelector('.rows');
+  Object.entries(a.dns_data || {}).forEach(([domain, states], i) => {
+    const block = rowAt(list, i);
+    setIn(block, 'domain', domain);
+    const stateList = block.querySelector('.rows');
+    Object.entries(states || {}).forEach(([name, values], j) => {
+      const row = rowAt(stateList, j);
+      setIn(row, 'state', name);
+      setIn(row, 'values', [].concat(values || []).join(', '));
+    });
+  });
+  if (Array.isArray(a.nameservers)) setValue(form, 'nameservers', a.nameservers.join(', '));
+  else if (typeof a.nameservers === 'string') setValue(form, 'nameservers', a.nameservers);
+  setValue(form, 'record_type', a.record_type || '');
+  setValue(form, 'authoritative', !!a.authoritative);
+  setValue(form, 'timeout', a.timeout);
+  return false;
+};
+
 // ---------- apptest.run ----------
 function appsForm(form, known) {
   const names = appNames(known);
@@ -315,6 +478,31 @@ function appNames(known) {
   return found.size ? [...found] : DEFAULT_APPS;
 }
 
+const APP_FIELDS = ['user_id', 'password', 'dms_url', 'dms_user', 'dms_password'];
+
+/** Pre-fills hosts, applications and the test user; a stored password is masked, so its field stays empty (returns true). */
+FORMS.apps.fill = (form, a) => {
+  const list = form.querySelector('.rows');
+  const hosts = Object.entries(a.data || {});
+  hosts.forEach(([host], i) => setIn(rowAt(list, i), 'host', host));
+  const first = hosts.length ? hosts[0][1] || {} : {};
+  const apps = new Set(first.applications || []);
+  form.querySelectorAll('[name=app]').forEach(c => { c.checked = apps.has(c.value); });
+  const td = first.test_data || {};
+  let secrets = false;
+  for (const k of APP_FIELDS) {
+    if (td[k] === undefined || td[k] === null) continue;
+    if (k.endsWith('password') || isMasked(td[k])) { secrets = true; continue; }
+    setValue(form, k, td[k]);
+  }
+  const extra = Object.fromEntries(Object.entries(td).filter(([k]) => !APP_FIELDS.includes(k)));
+  if (Object.keys(extra).length) setValue(form, 'extra', JSON.stringify(extra));
+  setValue(form, 'timeout', a.timeout);
+  setValue(form, 'verify_ssl', a.verify_ssl !== false);
+  if (secrets) form.querySelectorAll('input[type=password]').forEach(p => p.setAttribute('placeholder', 'not stored: type it again'));
+  return secrets;
+};
+
 FORMS.apps.payload = form => {
   const applications = [...form.querySelectorAll('[name=app]:checked')].map(c => c.value);
   let testData = {};
@@ -349,6 +537,13 @@ function jsonForm(form, known) {
     field('Task', select, 'Used when the JSON is the task\'s data alone (the original\'s {host: {...}} or dns_data).'),
     field('JSON', text), field('…or upload a file', file)));
 }
+FORMS.json.fill = (form, a, status) => {
+  const body = { task_name: status.task_name, data: { kwargs: a } };
+  setValue(form, 'task_name', status.task_name);
+  setValue(form, 'payload', JSON.stringify(body, null, 2));
+  return JSON.stringify(a).includes('"******"');
+};
+
 FORMS.json.payload = form => {
   let json;
   try {

@@ -1,5 +1,5 @@
 // Result tables a person reads at a glance, and the same checks as CSV rows.
-import { h, maskSecrets } from './util.js';
+import { h, maskSecrets, reasonList, labelOf, valueWords, kindWords, portsText } from './util.js';
 import { traces, portTraces } from './trace.js';
 
 const PALETTE = 6; // state colours state-c0 .. state-c5 in app.css
@@ -40,7 +40,7 @@ function renderSummary(s) {
   const items = [];
   for (const [k, v] of Object.entries(s)) {
     if (v === null || typeof v === 'object') continue;
-    items.push(h('span', { class: 'chip', dataset: { key: k } }, h('b', {}, k.replace(/_/g, ' ')), ' ', String(v)));
+    items.push(h('span', { class: 'chip', dataset: { key: k } }, h('b', {}, labelOf(k) + ':'), ' ', valueWords(v)));
   }
   return h('div', { class: 'summary' }, items);
 }
@@ -64,13 +64,16 @@ const dns = {
         h('td', {}, state, r.closest_state ? h('small', { class: 'muted' }, ` closest: ${r.closest_state}`) : null,
           r.mixed_states ? h('small', { class: 'muted' }, ` mixed: ${r.mixed_states.join(', ')}`) : null),
         h('td', { class: 'values' }, (r.retrieved || []).map(v => h('div', {}, v))),
+        h('td', { class: 'ttl', dataset: { ttl: r.ttl ?? '' } }, typeof r.ttl === 'number' ? `${r.ttl} s` : ''),
         h('td', { class: r.error ? 'error-text' : 'muted' }, r.error || r.text || ''),
         hasNs ? h('td', {}, nameserverTable(r, colours)) : null);
     });
-    return h('table', { class: 'grid dns' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'Domain'), h('th', {}, 'Type'), h('th', {}, 'State'), h('th', {}, 'Retrieved'),
-        h('th', {}, 'Details'), hasNs ? h('th', {}, 'Per nameserver') : null)),
-      h('tbody', {}, rows));
+    return h('div', {},
+      reasonList(dnsReasons(result)),
+      h('table', { class: 'grid dns' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Domain'), h('th', {}, 'Type'), h('th', {}, 'State'), h('th', {}, 'Retrieved'),
+          h('th', { title: 'Time to live of the answer, in seconds' }, 'TTL'), h('th', {}, 'Details'), hasNs ? h('th', {}, 'Per nameserver') : null)),
+        h('tbody', {}, rows)));
   },
 };
 
@@ -82,6 +85,23 @@ const dns = {
 export function dnsDomainOk(r) {
   if (r && typeof r.ok === 'boolean') return r.ok;
   return !!r && !r.error && r.state !== 'unknown' && r.state !== 'inconsistent';
+}
+
+/** Why each failed domain failed, in words (the same rule as dnsDomainOk). */
+function dnsReasons(result) {
+  return entries(result).filter(([, r]) => !dnsDomainOk(r)).map(([domain, r]) => {
+    const ns = nameserverAnswers(r);
+    const reason = r.error ? r.error
+      : r.state === 'inconsistent' || r.consistent === false ? `resolvers disagree${r.mixed_states ? ` (states ${r.mixed_states.join(', ')})` : ''}`
+      : r.state === 'unknown' ? `the answer ${(r.retrieved || []).length ? `(${r.retrieved.join(', ')}) ` : ''}matches none of the named states${r.closest_state ? `; closest: ${r.closest_state}` : ''}`
+      : `state ${r.state}`;
+    return {
+      key: domain, title: `${domain}:`, reason,
+      facts: [`state: ${r.state ?? '?'}`, r.record_type && `record type: ${r.record_type}`, `retrieved: ${(r.retrieved || []).join(', ') || 'nothing'}`,
+        r.rcode && `rcode: ${r.rcode}`, typeof r.ttl === 'number' && `TTL: ${r.ttl} s`, r.error_kind && `error kind: ${r.error_kind}`,
+        ...ns.filter(([, a]) => a.error || a.state !== r.state).map(([n, a]) => `${n}: ${a.error || `${a.state} (${(a.retrieved || a.values || []).join(', ')})`}`)],
+    };
+  });
 }
 
 /** One colour per named state in this result, so "which state is everything in" is seen without reading. */
@@ -126,20 +146,27 @@ function nameserverTable(r, colours) {
 // ---------- porttest.run ----------
 
 /**
- * ok (green), bad (red: closed, or the TLS check failed — a refused certificate is a failure, not a warning),
- * warn (amber: only a certificate that expires in under CERT_WARN_DAYS days).
+ * ok (green), bad (red: closed, or the TLS check failed — a refused or invalid certificate, a name mismatch, plain
+ * text instead of TLS, a handshake timeout are failures, never warnings), warn (amber: ONLY a certificate that
+ * passed but expires in under CERT_WARN_DAYS days).
  */
 export function portStatus(p, failed = false) {
   if (!p || failed) return 'bad';
-  // A port may be expected closed ("expected": "closed"); then closed is the good outcome and open the bad one.
-  if (!p.open) return p.expected === 'closed' || p.expected === 'any' ? 'ok' : 'bad';
-  if (p.expected === 'closed') return 'bad';
+  // The server judged the port (its "ok": open as expected and, on a TLS port, the handshake accepted).
+  if (typeof p.ok === 'boolean' && !p.ok) return 'bad';
+  if (typeof p.ok !== 'boolean') {
+    // A port may be expected closed ("expected": "closed"); then closed is the good outcome and open the bad one.
+    if (!p.open) return p.expected === 'closed' || p.expected === 'any' ? 'ok' : 'bad';
+    if (p.expected === 'closed') return 'bad';
+    if (p.tls && (p.tls.error || p.tls.loaded === false)) return 'bad';
+  }
   const t = p.tls;
-  // The server lists a refused certificate in failed_ports (failed); without verification a mismatch is only shown.
-  if (t && (t.error || t.loaded === false)) return 'bad';
-  if (t && typeof t.days_left === 'number' && t.days_left < CERT_WARN_DAYS) return 'warn';
+  if (p.open && t && typeof t.days_left === 'number' && t.days_left < CERT_WARN_DAYS) return 'warn';
   return 'ok';
 }
+
+/** The CSV's word for a status: a failed port says "fail" (amber's "warn" is only a certificate expiring soon). */
+const CSV_STATUS = { ok: 'ok', bad: 'fail', warn: 'warn' };
 
 function daysLeft(t) {
   if (typeof t.days_left === 'number') return t.days_left;
@@ -147,27 +174,135 @@ function daysLeft(t) {
   return end && !isNaN(end) ? Math.floor((end - Date.now()) / 86400000) : null;
 }
 
+/** Past this many ports the grid becomes wrapping tiles, failed and open first, with a filter box. */
+export const PORT_GRID_MAX = 12;
+
+/** The one line saying why a port failed (or what to renew), from the server's own error texts. */
+export function portReason(p) {
+  if (!p) return '';
+  const t = p.tls;
+  if (p.error) return p.error;
+  if (!p.open) return kindWords(p.error_kind) || 'closed';
+  if (t && t.error) return t.error;
+  if (t && t.loaded === false) return 'TLS handshake refused';
+  if (t && t.name_match === false) return `name mismatch: certificate is for ${(t.sans && t.sans.length ? t.sans : [t.cn]).join(', ')}`;
+  if (t && t.chain_valid === false) return `certificate chain invalid${t.chain_errors && t.chain_errors.length ? ': ' + t.chain_errors.join(', ') : ''}`;
+  const days = t ? daysLeft(t) : null;
+  if (days !== null && days < CERT_WARN_DAYS) return `certificate expires in ${days} days (${t.not_after || t.expires_utc || ''})`;
+  return '';
+}
+
+/** Every fact behind a port's outcome, one line each (the body of its expandable reason row). */
+function portFacts(p) {
+  const t = p.tls || {};
+  return [
+    `state: ${p.open ? 'open' : 'closed'}${p.expected && p.expected !== 'open' ? ` (expected ${p.expected})` : ''}`,
+    p.error_kind && `error kind: ${p.error_kind}`,
+    typeof p.connect_ms === 'number' && `connect: ${p.connect_ms} ms${p.address ? ' to ' + p.address : ''}`,
+    p.tls && t.error && `TLS: ${t.error}`,
+    p.tls && t.error_kind && `TLS error kind: ${t.error_kind}`,
+    t.server_name && `server name (SNI): ${t.server_name}`,
+    t.cn && `certificate CN: ${t.cn}`, t.sans && t.sans.length && `names: ${t.sans.join(', ')}`,
+    t.issuer && `issuer: ${t.issuer}`, t.not_after && `expires: ${t.not_after}`,
+    t.name_match === false && 'the name does not match the certificate',
+    t.chain_valid === false && `chain invalid: ${(t.chain_errors || []).join(', ')}`,
+    t.protocol && `${t.protocol} ${t.cipher || ''}`,
+  ];
+}
+
+function portEntries(r) {
+  return Object.entries(r.ports || {});
+}
+
 const ports = {
-  header: ['host', 'port', 'open', 'status', 'error', 'error_kind', 'connect_ms', 'tls_cn', 'tls_days_left', 'tls_not_after', 'tls_issuer', 'tls_error'],
-  rows: result => entries(result).flatMap(([host, r]) => Object.entries(r.ports || {}).map(([port, p]) => {
+  header: ['host', 'port', 'open', 'status', 'error', 'error_kind', 'connect_ms', 'tls_cn', 'tls_days_left', 'tls_not_after', 'tls_issuer', 'tls_error', 'reason'],
+  rows: result => entries(result).flatMap(([host, r]) => portEntries(r).map(([port, p]) => {
     const t = p.tls || {};
-    return [host, port, p.open, portStatus(p, failedPort(r, port)), p.error, p.error_kind, p.connect_ms, t.cn, p.tls ? daysLeft(t) : null, t.not_after, t.issuer, t.error];
+    return [host, port, p.open, CSV_STATUS[portStatus(p, failedPort(r, port))], p.error, p.error_kind, p.connect_ms, t.cn, p.tls ? daysLeft(t) : null, t.not_after, t.issuer, t.error, portReason(p)];
   })),
   table(result) {
     const list = entries(result);
     const allPorts = [...new Set(list.flatMap(([, r]) => Object.keys(r.ports || {})))].sort((a, b) => Number(a) - Number(b));
-    const rows = list.map(([host, r]) => h('tr', { dataset: { host } },
-      h('th', { scope: 'row' }, host, r.error ? h('div', { class: 'error-text' }, r.error) : null),
-      allPorts.map(port => portCell(host, port, (r.ports || {})[port], failedPort(r, port)))));
-    return h('div', {},
-      h('table', { class: 'grid ports' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Host'), allPorts.map(p => h('th', {}, p)))),
-        h('tbody', {}, rows)),
-      h('p', { class: 'legend' }, h('span', { class: 'cell-ok' }, 'open'), ' ', h('span', { class: 'cell-bad' }, 'closed / failed (TLS included)'), ' ',
+    const many = allPorts.length > PORT_GRID_MAX;
+    const counts = { ok: 0, bad: 0, warn: 0 };
+    const reasons = [];
+    const rows = list.map(([host, r]) => {
+      let cells = allPorts.map(port => {
+        const p = (r.ports || {})[port];
+        const status = p ? portStatus(p, failedPort(r, port)) : null;
+        if (status) counts[status]++;
+        if (status === 'bad' || status === 'warn') {
+          // Amber says only when the certificate expires (it passed); red says why the check failed.
+          const days = p.tls ? daysLeft(p.tls) : null;
+          const reason = status === 'warn' ? `certificate expires in ${days} days (${p.tls.not_after || p.tls.expires_utc || ''})` : `failed — ${portReason(p) || 'failed'}`;
+          reasons.push({ key: `${host}:${port}`, host, port, title: `${host}:${port}`, reason, facts: portFacts(p), status });
+        }
+        return { port, p, status };
+      });
+      // Many ports: failed first, then expiring, then open, then the rest (closed as expected), each by number.
+      if (many) cells = cells.filter(c => c.p).sort((x, y) => rank(x) - rank(y) || Number(x.port) - Number(y.port));
+      return h('tr', { dataset: { host } },
+        h('th', { scope: 'row' }, host, r.error ? h('div', { class: 'error-text' }, r.error) : null),
+        cells.map(c => portCell(host, c.port, c.p, failedPort(r, c.port))));
+    });
+    for (const [host, r] of list) {
+      if (r.error) reasons.unshift({ key: host, title: host, reason: r.error, facts: [r.error_kind && `error kind: ${r.error_kind}`] });
+    }
+    const table = h('table', { class: `grid ports${many ? ' many' : ''}` },
+      many ? null : h('thead', {}, h('tr', {}, h('th', {}, 'Host'), allPorts.map(p => h('th', {}, p)))),
+      h('tbody', {}, rows));
+    const filter = many ? portFilter(table) : null;
+    return h('div', { class: 'port-view' },
+      h('p', { class: 'port-counts', dataset: { ok: counts.ok, bad: counts.bad, warn: counts.warn } },
+        h('span', { class: 'cell-ok' }, `${counts.ok} passed`), ' ', h('span', { class: 'cell-bad' }, `${counts.bad} failed`),
+        counts.warn ? [' ', h('span', { class: 'cell-warn' }, `${counts.warn} expiring soon`)] : null),
+      reasonList(groupReasons(reasons.filter(x => x.status !== 'warn'))),
+      reasonList(groupReasons(reasons.filter(x => x.status === 'warn')), `Certificates expiring in < ${CERT_WARN_DAYS} days`, 'warn'),
+      filter, table,
+      h('p', { class: 'legend' }, h('span', { class: 'cell-ok' }, 'passed'), ' ', h('span', { class: 'cell-bad' }, 'failed (closed, refused or invalid certificate, TLS error)'), ' ',
         h('span', { class: 'cell-warn' }, `certificate expires in < ${CERT_WARN_DAYS} days`)),
       portTraces(result));
   },
 };
+
+/** Ports of a host failing for the same reason are one row ("127.0.0.1: 40 ports — connection refused"), so hundreds stay readable. */
+function groupReasons(items) {
+  const groups = new Map();
+  for (const it of items) {
+    const host = it.host ?? it.key;
+    const k = `${host}\u0000${it.reason}`;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k).push(it);
+  }
+  return [...groups.values()].map(g => g.length === 1 ? g[0] : {
+    key: `${g[0].host}:${g.map(x => x.port).join(',')}`, title: `${g[0].host}: ${g.length} ports`, reason: g[0].reason, status: g[0].status,
+    facts: [`ports: ${portsText(g.map(x => Number(x.port)))}`, ...g[0].facts.filter(f => f && !/^connect:/.test(f))],
+  });
+}
+
+const RANK = { bad: 0, warn: 1, ok: 2 };
+function rank(c) {
+  const r = RANK[c.status] ?? 3;
+  // Among passed ports, open ones before ports closed as expected.
+  return r === 2 && !(c.p && c.p.open) ? 2.5 : r;
+}
+
+/** A filter box over the port tiles: port number, state or reason text (e.g. "fail", "mismatch", "5061"). */
+function portFilter(table) {
+  const input = h('input', { type: 'search', class: 'port-filter', name: 'port-filter', dataset: { search: '1' }, placeholder: 'Filter ports: number, open, fail, reason…', 'aria-label': 'Filter ports' });
+  const shown = h('small', { class: 'muted', role: 'status' });
+  input.addEventListener('input', () => {
+    const q = input.value.trim().toLowerCase();
+    let n = 0;
+    for (const td of table.querySelectorAll('td[data-port]')) {
+      const hit = !q || td.dataset.port === q || `${td.dataset.port} ${td.dataset.status === 'bad' ? 'fail failed' : td.dataset.status} ${td.textContent}`.toLowerCase().includes(q);
+      td.hidden = !hit;
+      if (hit) n++;
+    }
+    shown.textContent = q ? `${n} shown` : '';
+  });
+  return h('div', { class: 'filters port-filter-row' }, h('label', {}, 'Filter ', input), shown);
+}
 
 /** Whether the server listed this port of the host in failed_ports (its own rule: closed, wrong state, TLS refused). */
 function failedPort(r, port) {
@@ -177,23 +312,21 @@ function failedPort(r, port) {
 function portCell(host, port, p, failed) {
   if (!p) return h('td', { class: 'cell-none' }, '');
   const status = portStatus(p, failed);
-  const lines = [p.open ? 'open' : (p.error_kind || 'closed')];
+  const lines = [p.open ? 'open' : (kindWords(p.error_kind) || 'closed')];
   if (p.expected && p.expected !== 'open') lines.push(`expected ${p.expected}`);
-  const title = [`${host}:${port} ${p.open ? 'open' : 'closed'}`];
-  if (p.error) title.push(p.error);
-  if (typeof p.connect_ms === 'number') title.push(`connect ${p.connect_ms} ms${p.address ? ' to ' + p.address : ''}`);
   if (p.tls) {
     const t = p.tls;
     const days = daysLeft(t);
     if (t.cn) lines.push(t.cn);
     if (days !== null) lines.push(`${days} d left`);
-    if (t.error) lines.push(t.error_kind || 'TLS error');
-    title.push(...[t.cn && `CN ${t.cn}`, t.issuer && `issuer ${t.issuer}`, t.not_after && `expires ${t.not_after}`,
-      t.protocol && `${t.protocol} ${t.cipher || ''}`, t.name_match === false && 'name does not match',
-      t.chain_valid === false && `chain invalid ${(t.chain_errors || []).join(', ')}`, t.error].filter(Boolean));
+    if (t.error) lines.push(kindWords(t.error_kind) || 'TLS error');
   }
-  return h('td', { class: `cell-${status}`, title: title.join('\n'), dataset: { port, status } },
-    lines.map((l, i) => i === 0 ? h('b', {}, l) : h('small', {}, l)));
+  // The reason is text in the cell (and in full in the list above), never only a hover title.
+  const reason = status === 'bad' ? portReason(p) : '';
+  return h('td', { class: `cell-${status}`, dataset: { port, status, label: port } },
+    h('b', { class: 'port-no' }, port), ' ', lines.map((l, i) => i === 0 ? h('b', {}, l) : h('small', {}, l)),
+    // Not when it only repeats the first line ("refused" / "connection refused").
+    reason && !reason.toLowerCase().includes(lines[0].toLowerCase()) ? h('small', { class: 'cell-reason' }, reason) : null);
 }
 
 // ---------- apptest.run ----------
@@ -203,16 +336,23 @@ const apps = {
   table(result) {
     const list = entries(result);
     const names = [...new Set(list.flatMap(([, r]) => Object.keys(appsOf(r))))];
-    return h('table', { class: 'grid apps' },
+    const reasons = list.flatMap(([host, r]) => [
+      ...(r.error ? [{ key: host, title: host, reason: r.error }] : []),
+      ...Object.entries(appsOf(r)).filter(([, a]) => !a.ok).map(([n, a]) => ({
+        key: `${host}/${n}`, title: `${host} ${n}:`, reason: a.error || a.error_kind || 'failed',
+        facts: [a.error_kind && `error kind: ${a.error_kind}`, ...Object.entries(a).filter(([k, v]) => !['ok', 'error', 'error_kind'].includes(k) && v !== null && typeof v !== 'object')
+          .map(([k, v]) => `${labelOf(k)}: ${valueWords(v)}`)],
+      }))]);
+    return h('div', {}, reasonList(reasons), h('table', { class: 'grid apps' },
       h('thead', {}, h('tr', {}, h('th', {}, 'Host'), names.map(n => h('th', {}, n)))),
       h('tbody', {}, list.map(([host, r]) => h('tr', { dataset: { host } },
         h('th', { scope: 'row' }, host, r.error ? h('div', { class: 'error-text' }, r.error) : null),
         names.map(n => {
           const a = appsOf(r)[n];
           if (!a) return h('td', { class: 'cell-none' }, '');
-          return h('td', { class: a.ok ? 'cell-ok' : 'cell-bad', dataset: { app: n }, title: a.error || 'ok' },
-            h('b', {}, a.ok ? 'ok' : (a.error_kind || 'failed')), a.ok ? null : h('small', {}, a.error || ''));
-        })))));
+          return h('td', { class: a.ok ? 'cell-ok' : 'cell-bad', dataset: { app: n } },
+            h('b', {}, a.ok ? 'ok' : (kindWords(a.error_kind) || 'failed')), a.ok ? null : h('small', {}, a.error || ''));
+        }))))));
   },
 };
 

@@ -1,8 +1,26 @@
 // path.trace results: per host and port a hop list (like mtr --report) with the drop point marked; also used
 // under a timed-out port of a porttest.run result (trace_failed).
-import { h } from './util.js';
+import { h, reasonList } from './util.js';
 
 const ms = v => (typeof v === 'number' ? v.toFixed(1) : '');
+
+/** How a trace ended, in words (no colour needed to read it). */
+function endText(t) {
+  if (t.end === 'reached') return 'reached';
+  if (t.end === 'filtered') return t.filtered_after ? `filtered after hop ${t.filtered_after.ttl} (${t.filtered_after.address})` : 'filtered: no hop answered';
+  if (t.end === 'unreachable') { const u = t.unreachable || {}; return `unreachable: ${u.name} from ${u.from} (hop ${u.ttl})`; }
+  return t.error || 'not traced';
+}
+
+/** Every trace that did not reach its target, as reason rows (the hop list stays below). */
+export function traceReasons(result) {
+  return entries(result).flatMap(([host, r]) => r.error ? [{ key: host, title: `${host}:`, reason: r.error }]
+    : Object.entries(r.ports || {}).filter(([, t]) => t.end !== 'reached').map(([port, t]) => ({
+      key: `${host}:${port}`, title: port === 'icmp' ? `${host} icmp:` : `${host}:${port} ${t.protocol || ''}:`, reason: endText(t),
+      facts: [t.error_kind && `error kind: ${t.error_kind}`, `hops probed: ${(t.hops || []).length}`,
+        t.filtered_after && `last answering hop: ${t.filtered_after.ttl} ${t.filtered_after.address}`],
+    })));
+}
 
 /** One line saying how a trace ended. */
 function verdict(t) {
@@ -51,7 +69,7 @@ export const traces = {
       t.filtered_after ? t.filtered_after.address : null, t.unreachable ? t.unreachable.name : null,
       hop.ttl, hop.address, hop.loss_pct, hop.rtt_avg]))),
   table(result) {
-    return h('div', { class: 'traces' }, entries(result).flatMap(([host, r]) => r.error
+    return h('div', { class: 'traces' }, reasonList(traceReasons(result)), entries(result).flatMap(([host, r]) => r.error
       ? [h('p', { class: 'error-text' }, `${host}: ${r.error}`)]
       : Object.entries(r.ports || {}).map(([port, t]) =>
         traceView(port === 'icmp' ? `${host} icmp` : `${host}:${port} ${t.protocol}`, t))));
