@@ -61,6 +61,13 @@ internal static class HistorySql
         {
             clauses.Add($"date_submitted < {P(until.ToUnixTimeMilliseconds())}");
         }
+        if (q.Target is { Length: > 0 } target)
+        {
+            // LIKE with an escape character works alike in SQLite and PostgreSQL (ILIKE and instr do not); both
+            // sides lower-cased so the match ignores case in both. % and _ typed by the user match themselves.
+            var pattern = "%" + target.ToLowerInvariant().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+            clauses.Add($"lower(arguments) LIKE {P(pattern)} ESCAPE '\\'");
+        }
         if (q.After is { } after)
         {
             var ms = P(after.Submitted.ToUnixTimeMilliseconds());
