@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Features;
@@ -19,19 +20,25 @@ public static class TaskEndpoints
         return app;
     }
 
-    private static async Task<IResult> SubmitAsync(
-        HttpContext http,
-        TaskRegistry registry,
-        ITaskQueue queue,
-        LiveWorkers live,
-        TaskIntake intake,
-        TimeProvider time,
-        IOptions<ClusterOptions> clusterOptions, IOptions<LimitsOptions> limitsOptions, IOptions<WebhookOptions> webhooksOptions,
-        SubmissionGate gate,
-        AuditLog audit,
-        ILoggerFactory logs,
-        CancellationToken cancellationToken)
+    /// <summary>What <c>POST /task</c> works with, from the container (<c>[AsParameters]</c>).</summary>
+    internal sealed record SubmitServices(
+        [FromServices] TaskRegistry Registry,
+        [FromServices] ITaskQueue Queue,
+        [FromServices] LiveWorkers Live,
+        [FromServices] TaskIntake Intake,
+        [FromServices] SubmissionGate Gate,
+        [FromServices] AuditLog Audit,
+        [FromServices] TimeProvider Time,
+        [FromServices] IOptions<ClusterOptions> Cluster,
+        [FromServices] IOptions<LimitsOptions> Limits,
+        [FromServices] IOptions<WebhookOptions> Webhooks,
+        [FromServices] ILoggerFactory Logs);
+
+    private static async Task<IResult> SubmitAsync(HttpContext http, [AsParameters] SubmitServices services, CancellationToken cancellationToken)
     {
+        var (registry, queue, live, intake, gate, audit, time, logs) =
+            (services.Registry, services.Queue, services.Live, services.Intake, services.Gate, services.Audit, services.Time, services.Logs);
+        var (limitsOptions, clusterOptions, webhooksOptions) = (services.Limits, services.Cluster, services.Webhooks);
         var limit = limitsOptions.Value.MaxRequestBytes;
         if (http.Request.ContentLength > limit)
         {
