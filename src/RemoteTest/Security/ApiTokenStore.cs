@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Data.Common;
-using System.Globalization;
 
 namespace RemoteTest.Security;
 
@@ -13,16 +11,6 @@ public sealed record StoredApiToken(
         Revoked is not null ? "the token has been revoked"
         : Expires is { } e && e <= now ? "the token has expired"
         : null;
-
-    internal static StoredApiToken Read(DbDataReader r) => new(
-        r.GetString(0), r.GetString(1),
-        r.GetString(2).Split(',', StringSplitOptions.RemoveEmptyEntries),
-        r.IsDBNull(3) ? null : Convert.ToInt32(r.GetValue(3), CultureInfo.InvariantCulture),
-        DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(4), CultureInfo.InvariantCulture)),
-        r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(5), CultureInfo.InvariantCulture)),
-        r.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(6), CultureInfo.InvariantCulture)));
-
-    internal const string Columns = "name, hash, scopes, rate_limit, created, expires, revoked";
 }
 
 /// <summary>

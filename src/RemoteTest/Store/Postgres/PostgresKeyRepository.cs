@@ -29,7 +29,7 @@ public sealed class PostgresKeyRepository(NpgsqlDataSource dataSource) : IXmlRep
     public void StoreElement(XElement element, string friendlyName)
     {
         using var cmd = dataSource.CreateCommand($"INSERT INTO {K} (id, xml, date_created) VALUES (@id, @xml, @now) ON CONFLICT (id) DO NOTHING");
-        PostgresTaskStore.Add(cmd, ("id", friendlyName), ("xml", element.ToString(SaveOptions.DisableFormatting)),
+        PostgresCommands.Add(cmd, ("id", friendlyName), ("xml", element.ToString(SaveOptions.DisableFormatting)),
             ("now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
         cmd.ExecuteNonQuery();
     }

@@ -9,26 +9,25 @@ public sealed partial class PostgresTaskStore : IApiTokenStore
 
     public async Task<bool> AddTokenAsync(StoredApiToken token, CancellationToken cancellationToken)
     {
-        return await ExecuteAsync($"INSERT INTO {K} ({StoredApiToken.Columns}) VALUES (@name, @hash, @scopes, @rate, @created, @expires, NULL) ON CONFLICT DO NOTHING",
-            cancellationToken, ("name", token.Name), ("hash", token.Hash), ("scopes", string.Join(',', token.Scopes)), ("rate", token.RateLimit),
-            ("created", token.Created.ToUnixTimeMilliseconds()), ("expires", token.Expires?.ToUnixTimeMilliseconds())).ConfigureAwait(false) == 1;
+        return await ExecuteAsync($"INSERT INTO {K} ({Rows.TokenColumns}) VALUES (@name, @hash, @scopes, @rate, @created, @expires, NULL) ON CONFLICT DO NOTHING",
+            cancellationToken, Rows.TokenValues(token)).ConfigureAwait(false) == 1;
     }
 
     public async Task<StoredApiToken?> FindTokenByHashAsync(string hash, CancellationToken cancellationToken)
     {
-        return (await QueryAsync($"SELECT {StoredApiToken.Columns} FROM {K} WHERE hash = @hash", StoredApiToken.Read, cancellationToken, [("hash", hash)])
+        return (await QueryAsync($"SELECT {Rows.TokenColumns} FROM {K} WHERE hash = @hash", Rows.ReadToken, cancellationToken, [("hash", hash)])
             .ConfigureAwait(false)).FirstOrDefault();
     }
 
     public async Task<StoredApiToken?> GetTokenAsync(string name, CancellationToken cancellationToken)
     {
-        return (await QueryAsync($"SELECT {StoredApiToken.Columns} FROM {K} WHERE name = @name", StoredApiToken.Read, cancellationToken, [("name", name)])
+        return (await QueryAsync($"SELECT {Rows.TokenColumns} FROM {K} WHERE name = @name", Rows.ReadToken, cancellationToken, [("name", name)])
             .ConfigureAwait(false)).FirstOrDefault();
     }
 
     public async Task<IReadOnlyList<StoredApiToken>> ListTokensAsync(CancellationToken cancellationToken)
     {
-        return await QueryAsync($"SELECT {StoredApiToken.Columns} FROM {K} ORDER BY name COLLATE \"C\"", StoredApiToken.Read, cancellationToken, []).ConfigureAwait(false);
+        return await QueryAsync($"SELECT {Rows.TokenColumns} FROM {K} ORDER BY name COLLATE \"C\"", Rows.ReadToken, cancellationToken, []).ConfigureAwait(false);
     }
 
     public async Task<bool> RevokeTokenAsync(string name, DateTimeOffset now, CancellationToken cancellationToken)

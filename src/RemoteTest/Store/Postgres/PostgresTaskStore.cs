@@ -12,10 +12,8 @@ namespace RemoteTest.Store;
 public sealed partial class PostgresTaskStore(NpgsqlDataSource dataSource, TimeSpan workerTimeout, ILogger<PostgresTaskStore>? log = null) : ITaskStore
 {
     private const string T = $"{PostgresSchema.Name}.tasks";
-    private const string S = $"{PostgresSchema.Name}.schedules";
     private const string W = $"{PostgresSchema.Name}.workers";
-    private const string Columns = SqliteTaskStore.Columns;
-    private const string ScheduleColumns = SqliteTaskStore.ScheduleColumns;
+    private const string Columns = Rows.TaskColumns;
 
     /// <summary>Creates RemoteTest's tables (under an advisory lock: several nodes may start at once).</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
@@ -30,16 +28,16 @@ public sealed partial class PostgresTaskStore(NpgsqlDataSource dataSource, TimeS
     /// </summary>
     private async Task FillVerdictsAsync(CancellationToken cancellationToken)
     {
-        await ExecuteAsync($"UPDATE {T} SET verdict = 'error' WHERE state = 'FAILURE' AND verdict IS NULL", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(TableSql.FailedVerdicts(PostgresSchema.Types), cancellationToken).ConfigureAwait(false);
         while (true)
         {
-            var rows = await QueryAsync($"SELECT {Columns} FROM {T} WHERE state = 'SUCCESS' AND verdict IS NULL LIMIT {SqliteTaskStore.VerdictFillBatch}", cancellationToken).ConfigureAwait(false);
+            var rows = await QueryAsync(TableSql.UnjudgedBatch(PostgresSchema.Types), cancellationToken).ConfigureAwait(false);
             foreach (var t in rows)
             {
                 await ExecuteAsync($"UPDATE {T} SET verdict = @verdict WHERE id = @id", cancellationToken,
                     ("id", t.Id.ToString()), ("verdict", Tasks.TaskVerdict.Of(t.TaskName, t.State, t.Result))).ConfigureAwait(false);
             }
-            if (rows.Count < SqliteTaskStore.VerdictFillBatch)
+            if (rows.Count < TableSql.VerdictFillBatch)
             {
                 return;
             }
@@ -125,16 +123,14 @@ public sealed partial class PostgresTaskStore(NpgsqlDataSource dataSource, TimeS
 
     public Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
         // Pinned tasks (baselines) outlive retention.
-        ExecuteAsync($"DELETE FROM {T} WHERE date_done IS NOT NULL AND date_done < @cutoff" + BaselineSql.NotPinned($"{PostgresSchema.Name}."), cancellationToken,
+        ExecuteAsync($"DELETE FROM {T} WHERE date_done IS NOT NULL AND date_done < @cutoff" + TableSql.NotPinned(PostgresSchema.Types), cancellationToken,
             ("cutoff", cutoff.ToUnixTimeMilliseconds()));
 
     public async Task<TaskPage> ListAsync(TaskQuery query, CancellationToken cancellationToken)
     {
-        var limit = SqliteTaskStore.EffectiveLimit(query);
-        var (where, parameters) = SqliteTaskStore.HistoryFilter(query);
-        var rows = await QueryAsync($"SELECT {Columns} FROM {T} {where} ORDER BY date_submitted DESC, id DESC LIMIT {limit + 1}",
-            cancellationToken, parameters.Select(p => (p.Name.TrimStart('@'), (object?)p.Value)).ToArray()).ConfigureAwait(false);
-        return SqliteTaskStore.ToPage([.. rows], limit);
+        var (sql, parameters, limit) = HistorySql.Select(T, query);
+        var rows = await QueryAsync(sql, cancellationToken, parameters.Select(p => (p.Name.TrimStart('@'), (object?)p.Value)).ToArray()).ConfigureAwait(false);
+        return HistorySql.ToPage([.. rows], limit);
     }
 
     public async Task<RevokeOutcome> RevokeAsync(Guid id, string maskedArguments, string reason, DateTimeOffset now, CancellationToken cancellationToken)
@@ -172,39 +168,6 @@ public sealed partial class PostgresTaskStore(NpgsqlDataSource dataSource, TimeS
     public Task SetDeliveriesAsync(Guid id, string deliveries, CancellationToken cancellationToken) =>
         ExecuteAsync($"UPDATE {T} SET deliveries = @d WHERE id = @id", cancellationToken, ("id", id.ToString()), ("d", deliveries));
 
-    public async Task<bool> SaveScheduleAsync(ScheduleRecord s, CancellationToken cancellationToken)
-    {
-        // xmax = 0 only for a row this statement inserted: tells "created" from "replaced" in one round trip.
-        // The previous outcome is kept: editing a schedule must not re-announce alerts already sent.
-        await using var cmd = dataSource.CreateCommand($"""
-            INSERT INTO {S} ({ScheduleColumns}) VALUES (@name, @task, @queue, @args, @cron, @tz, @webhook, @notify, @thresholds, @owner, @created, NULL, NULL)
-            ON CONFLICT (name) DO UPDATE SET task_name = EXCLUDED.task_name, queue = EXCLUDED.queue, arguments = EXCLUDED.arguments,
-                cron = EXCLUDED.cron, time_zone = EXCLUDED.time_zone, webhook = EXCLUDED.webhook, notify = EXCLUDED.notify,
-                thresholds = EXCLUDED.thresholds, owner = EXCLUDED.owner
-            RETURNING (xmax = 0)
-            """);
-        Add(cmd, ("name", s.Name), ("task", s.TaskName), ("queue", s.Queue), ("args", s.Arguments), ("cron", s.Cron), ("tz", s.TimeZone),
-            ("webhook", s.Webhook), ("notify", s.Notify), ("thresholds", s.Thresholds), ("owner", s.Owner), ("created", s.Created.ToUnixTimeMilliseconds()));
-        return (bool)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-    }
-
-    public async Task<ScheduleRecord?> GetScheduleAsync(string name, CancellationToken cancellationToken) =>
-        (await QuerySchedulesAsync($"SELECT {ScheduleColumns} FROM {S} WHERE name = @name", cancellationToken, ("name", name)).ConfigureAwait(false))
-        .FirstOrDefault();
-
-    public Task<IReadOnlyList<ScheduleRecord>> ListSchedulesAsync(CancellationToken cancellationToken) =>
-        QuerySchedulesAsync($"SELECT {ScheduleColumns} FROM {S} ORDER BY name COLLATE \"C\"", cancellationToken);
-
-    public async Task<bool> DeleteScheduleAsync(string name, CancellationToken cancellationToken) =>
-        await ExecuteAsync($"DELETE FROM {S} WHERE name = @name", cancellationToken, ("name", name)).ConfigureAwait(false) == 1;
-
-    public async Task<bool> TryClaimScheduleFireAsync(string name, DateTimeOffset fireTime, CancellationToken cancellationToken) =>
-        await ExecuteAsync($"UPDATE {S} SET last_fired = @t WHERE name = @name AND (last_fired IS NULL OR last_fired < @t)", cancellationToken,
-            ("name", name), ("t", fireTime.ToUnixTimeMilliseconds())).ConfigureAwait(false) == 1;
-
-    public Task SetScheduleOutcomeAsync(string name, string outcome, CancellationToken cancellationToken) =>
-        ExecuteAsync($"UPDATE {S} SET last_outcome = @o WHERE name = @name", cancellationToken, ("name", name), ("o", outcome));
-
     public Task<IReadOnlyList<TaskRecord>> ListGroupAsync(Guid groupId, CancellationToken cancellationToken) =>
         QueryAsync($"SELECT {Columns} FROM {T} WHERE group_id = @g ORDER BY queue COLLATE \"C\"", cancellationToken, ("g", groupId.ToString()));
 
@@ -214,72 +177,19 @@ public sealed partial class PostgresTaskStore(NpgsqlDataSource dataSource, TimeS
             WHERE id = @id AND state = 'STARTED' AND worker = @worker
             """, cancellationToken, ("id", id.ToString()), ("worker", worker)).ConfigureAwait(false) == 1;
 
-    private static void AddTaskParameters(NpgsqlCommand cmd, TaskRecord t) => Add(cmd,
-        ("id", t.Id.ToString()), ("name", t.TaskName), ("queue", t.Queue), ("state", t.State.ToWire()), ("args", t.Arguments),
-        ("result", t.Result), ("error", t.Error), ("owner", t.Owner), ("worker", t.Worker), ("sub", t.Submitted.ToUnixTimeMilliseconds()),
-        ("start", t.Started?.ToUnixTimeMilliseconds()), ("done", t.Done?.ToUnixTimeMilliseconds()), ("pd", t.ProgressDone), ("pt", t.ProgressTotal),
-        ("group", t.GroupId?.ToString()), ("webhook", t.Webhook), ("schedule", t.ScheduleName), ("deliveries", t.Deliveries), ("verdict", t.Verdict));
+    private static void AddTaskParameters(NpgsqlCommand cmd, TaskRecord t) => Add(cmd, Rows.TaskValues(t));
 
-    /// <summary>Adds named parameters; null becomes SQL NULL (typed by the column).</summary>
-    internal static void Add(NpgsqlCommand cmd, params (string Name, object? Value)[] parameters)
-    {
-        foreach (var (name, value) in parameters)
-        {
-            cmd.Parameters.Add(value is null ? new NpgsqlParameter(name, DBNull.Value) : new NpgsqlParameter(name, value));
-        }
-    }
+    private static void Add(NpgsqlCommand cmd, params (string Name, object? Value)[] parameters) => PostgresCommands.Add(cmd, parameters);
 
-    private const string B = $"{PostgresSchema.Name}.baselines";
-
-    public async Task<bool> SaveBaselineAsync(BaselineRecord b, CancellationToken cancellationToken)
-    {
-        // xmax = 0 only for a row this statement inserted (not one it updated): tells "created" from "replaced".
-        await using var cmd = dataSource.CreateCommand($"""
-            INSERT INTO {B} ({BaselineSql.Columns}) VALUES (@owner, @name, @task, @task_name, @created)
-            ON CONFLICT (owner, name) DO UPDATE SET task_id = EXCLUDED.task_id, task_name = EXCLUDED.task_name, date_created = EXCLUDED.date_created
-            RETURNING (xmax = 0)
-            """);
-        Add(cmd, [("owner", b.Owner), ("name", b.Name), ("task", b.TaskId.ToString()), ("task_name", b.TaskName), ("created", b.Created.ToUnixTimeMilliseconds())]);
-        return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
-    }
-
-    public async Task<BaselineRecord?> GetBaselineAsync(string owner, string name, CancellationToken cancellationToken) =>
-        (await QueryAsync($"SELECT {BaselineSql.Columns} FROM {B} WHERE owner = @owner AND name = @name", BaselineSql.Read, cancellationToken,
-            [("owner", owner), ("name", name)]).ConfigureAwait(false)).FirstOrDefault();
-
-    public Task<IReadOnlyList<BaselineRecord>> ListBaselinesAsync(string? owner, CancellationToken cancellationToken) => owner is null
-        ? QueryAsync($"SELECT {BaselineSql.Columns} FROM {B} ORDER BY owner, name", BaselineSql.Read, cancellationToken, [])
-        : QueryAsync($"SELECT {BaselineSql.Columns} FROM {B} WHERE owner = @owner ORDER BY owner, name", BaselineSql.Read, cancellationToken, [("owner", owner)]);
-
-    public async Task<bool> DeleteBaselineAsync(string owner, string name, CancellationToken cancellationToken) =>
-        await ExecuteAsync($"DELETE FROM {B} WHERE owner = @owner AND name = @name", cancellationToken, ("owner", owner), ("name", name)).ConfigureAwait(false) == 1;
-
-    private async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
-    {
-        await using var cmd = dataSource.CreateCommand(sql);
-        Add(cmd, parameters);
-        return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    private Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
+        PostgresCommands.ExecuteAsync(dataSource, sql, cancellationToken, parameters);
 
     private async Task<TaskRecord?> QuerySingleAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
         (await QueryAsync(sql, cancellationToken, parameters).ConfigureAwait(false)).FirstOrDefault();
 
     private Task<IReadOnlyList<TaskRecord>> QueryAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
-        QueryAsync(sql, SqliteTaskStore.ReadRecord, cancellationToken, parameters);
+        QueryAsync(sql, Rows.ReadTask, cancellationToken, parameters);
 
-    private Task<IReadOnlyList<ScheduleRecord>> QuerySchedulesAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
-        QueryAsync(sql, SqliteTaskStore.ReadSchedule, cancellationToken, parameters);
-
-    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<System.Data.Common.DbDataReader, T> map, CancellationToken cancellationToken, (string, object?)[] parameters)
-    {
-        await using var cmd = dataSource.CreateCommand(sql);
-        Add(cmd, parameters);
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var list = new List<T>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(map(reader));
-        }
-        return list;
-    }
+    private Task<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<System.Data.Common.DbDataReader, T> map, CancellationToken cancellationToken, (string, object?)[] parameters) =>
+        PostgresCommands.QueryAsync(dataSource, sql, map, cancellationToken, parameters);
 }

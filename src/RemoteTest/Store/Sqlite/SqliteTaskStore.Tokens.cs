@@ -16,18 +16,8 @@ public sealed partial class SqliteTaskStore : IApiTokenStore
         }
         await WriteAsync(c =>
         {
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = """
-                CREATE TABLE IF NOT EXISTS api_tokens (
-                    name TEXT PRIMARY KEY,
-                    hash TEXT NOT NULL UNIQUE,
-                    scopes TEXT NOT NULL,
-                    rate_limit INTEGER NULL,
-                    created INTEGER NOT NULL,
-                    expires INTEGER NULL,
-                    revoked INTEGER NULL)
-                """;
-            return cmd.ExecuteNonQuery();
+            SqliteSchema.CreateTokens(c);
+            return 0;
         }, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _tokensReady, 1);
     }
@@ -38,13 +28,8 @@ public sealed partial class SqliteTaskStore : IApiTokenStore
         return await WriteAsync(c =>
         {
             using var cmd = c.CreateCommand();
-            cmd.CommandText = $"INSERT OR IGNORE INTO api_tokens ({StoredApiToken.Columns}) VALUES ($name, $hash, $scopes, $rate, $created, $expires, NULL)";
-            cmd.Parameters.AddWithValue("$name", token.Name);
-            cmd.Parameters.AddWithValue("$hash", token.Hash);
-            cmd.Parameters.AddWithValue("$scopes", string.Join(',', token.Scopes));
-            cmd.Parameters.AddWithValue("$rate", (object?)token.RateLimit ?? DBNull.Value);
-            cmd.Parameters.AddWithValue("$created", token.Created.ToUnixTimeMilliseconds());
-            cmd.Parameters.AddWithValue("$expires", (object?)token.Expires?.ToUnixTimeMilliseconds() ?? DBNull.Value);
+            cmd.CommandText = $"INSERT OR IGNORE INTO api_tokens ({Rows.TokenColumns}) VALUES ($name, $hash, $scopes, $rate, $created, $expires, NULL)";
+            SqliteConnections.Add(cmd, Rows.TokenValues(token));
             return cmd.ExecuteNonQuery() == 1;
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -59,14 +44,8 @@ public sealed partial class SqliteTaskStore : IApiTokenStore
         return await ReadAsync<IReadOnlyList<StoredApiToken>>(c =>
         {
             using var cmd = c.CreateCommand();
-            cmd.CommandText = $"SELECT {StoredApiToken.Columns} FROM api_tokens ORDER BY name";
-            using var reader = cmd.ExecuteReader();
-            var list = new List<StoredApiToken>();
-            while (reader.Read())
-            {
-                list.Add(StoredApiToken.Read(reader));
-            }
-            return list;
+            cmd.CommandText = $"SELECT {Rows.TokenColumns} FROM api_tokens ORDER BY name";
+            return SqliteConnections.ReadAll(cmd, Rows.ReadToken);
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -89,10 +68,10 @@ public sealed partial class SqliteTaskStore : IApiTokenStore
         return await ReadAsync(c =>
         {
             using var cmd = c.CreateCommand();
-            cmd.CommandText = $"SELECT {StoredApiToken.Columns} FROM api_tokens WHERE {column} = $value";
+            cmd.CommandText = $"SELECT {Rows.TokenColumns} FROM api_tokens WHERE {column} = $value";
             cmd.Parameters.AddWithValue("$value", value);
             using var reader = cmd.ExecuteReader();
-            return reader.Read() ? StoredApiToken.Read(reader) : null;
+            return reader.Read() ? Rows.ReadToken(reader) : null;
         }, cancellationToken).ConfigureAwait(false);
     }
 }
