@@ -110,7 +110,8 @@ function stateColours(list) {
   return new Map(names.map((n, i) => [n, i % PALETTE]));
 }
 
-function stateOrder(a, b) {
+/** original first, then numbered states in order, then by name: a state name keeps its place (and colour) on every page. */
+export function stateOrder(a, b) {
   if (a === 'original') return -1;
   if (b === 'original') return 1;
   const na = Number(a), nb = Number(b);

@@ -2,7 +2,7 @@
 // host:port open/closed, each application ok/failed), one cell per run, oldest left. Every cell is a link to its
 // run, reachable with Tab, and carries its run time and value as text; focusing (or hovering) one shows it in words.
 import { h, formatDate } from './util.js';
-import { portStatus, portReason, dnsDomainOk } from './results.js';
+import { portStatus, portReason, dnsDomainOk, stateOrder } from './results.js';
 
 /**
  * State colours (app.css tl-c*), without the green of "passed" and the red of "failed" so a colour means one thing;
@@ -10,15 +10,6 @@ import { portStatus, portReason, dnsDomainOk } from './results.js';
  */
 const STATE_COLOURS = ['tl-c0', 'tl-c1', 'tl-c5', 'tl-c4', 'tl-c3'];
 const SPECIAL = { mixed: 'tl-c7', inconsistent: 'tl-c6', unknown: 'tl-bad', error: 'tl-bad', ok: 'tl-ok', open: 'tl-ok', reached: 'tl-ok', pass: 'tl-ok' };
-
-/** original first, then numbered states in order, then by name: the same state name gets the same colour on the page. */
-function stateOrder(a, b) {
-  if (a === 'original') return -1;
-  if (b === 'original') return 1;
-  const na = Number(a), nb = Number(b);
-  if (!isNaN(na) && !isNaN(nb)) return na - nb;
-  return a.localeCompare(b);
-}
 
 const entries = r => Object.entries((r && r.results) || {});
 
