@@ -31,7 +31,7 @@ public static partial class DiffEndpoints
     }
 
     private static IResult NotFound(string field, string message) =>
-        Results.Json(new { error = message, field }, statusCode: StatusCodes.Status404NotFound);
+        TypedResults.Json(new { error = message, field }, statusCode: StatusCodes.Status404NotFound);
 
     private static async Task<TaskRecord?> VisibleAsync(string id, HttpContext http, ITaskStore store, CancellationToken cancellationToken) =>
         Guid.TryParse(id, out var guid) && await store.GetAsync(guid, cancellationToken) is { } task && http.Caller().CanSee(task) ? task : null;
@@ -66,7 +66,7 @@ public static partial class DiffEndpoints
                 return TaskEndpoints.Error(StatusCodes.Status409Conflict, field, $"task {task.Id} is {task.State.ToWire()}: only finished (SUCCESS) tasks are compared");
             }
         }
-        return Results.Json(Document(after, before, baseline));
+        return TypedResults.Json(Document(after, before, baseline));
     }
 
     /// <summary>The diff answer: both tasks, then <see cref="TaskDiff.Compute"/>'s document.</summary>
@@ -164,18 +164,18 @@ public static partial class DiffEndpoints
         var record = new BaselineRecord(http.Caller().Owner, name, task.Id, task.TaskName, time.GetUtcNow());
         var created = await store.SaveBaselineAsync(record, cancellationToken);
         audit.TaskAction(http, "baseline.pin", $"{name} {task.Id}");
-        return Results.Json(Describe(record), statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+        return TypedResults.Json(Describe(record), statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, ITaskStore store, CancellationToken cancellationToken)
     {
         var list = await store.ListBaselinesAsync(http.Caller().Owner, cancellationToken);
-        return Results.Json(new JsonObject { ["baselines"] = new JsonArray([.. list.Select(b => (JsonNode)Describe(b))]), ["count"] = list.Count });
+        return TypedResults.Json(new JsonObject { ["baselines"] = new JsonArray([.. list.Select(b => (JsonNode)Describe(b))]), ["count"] = list.Count });
     }
 
     private static async Task<IResult> GetAsync(string name, HttpContext http, ITaskStore store, CancellationToken cancellationToken) =>
         BaselineName().IsMatch(name) && await store.GetBaselineAsync(http.Caller().Owner, name, cancellationToken) is { } b
-            ? Results.Json(Describe(b))
+            ? TypedResults.Json(Describe(b))
             : NotFound("name", $"unknown baseline '{name}'");
 
     private static async Task<IResult> UnpinAsync(string name, HttpContext http, ITaskStore store, AuditLog audit, CancellationToken cancellationToken)
@@ -185,7 +185,7 @@ public static partial class DiffEndpoints
             return NotFound("name", $"unknown baseline '{name}'");
         }
         audit.TaskAction(http, "baseline.unpin", name);
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 
     private static JsonObject Describe(BaselineRecord b) => new()

@@ -108,7 +108,7 @@ public static class HistoryEndpoints
         // Another token's task is unknown to this caller (404, as GET /task/{id} answers).
         if (task is null || !http.Caller().CanSee(task))
         {
-            return Results.Json(new { task_id = id, error = "unknown task id (never submitted, or expired after the retention period)" }, statusCode: StatusCodes.Status404NotFound);
+            return TypedResults.Json(new { task_id = id, error = "unknown task id (never submitted, or expired after the retention period)" }, statusCode: StatusCodes.Status404NotFound);
         }
         if (task.State.IsReady())
         {
@@ -118,7 +118,7 @@ public static class HistoryEndpoints
         switch (await store.RevokeAsync(guid, masked, "TaskRevokedError: revoked by request", time.GetUtcNow(), cancellationToken))
         {
             case RevokeOutcome.NotFound:
-                return Results.Json(new { task_id = id, error = "unknown task id" }, statusCode: StatusCodes.Status404NotFound);
+                return TypedResults.Json(new { task_id = id, error = "unknown task id" }, statusCode: StatusCodes.Status404NotFound);
             case RevokeOutcome.AlreadyFinished:
                 return Conflict((await store.GetAsync(guid, cancellationToken))!);
         }
@@ -135,7 +135,7 @@ public static class HistoryEndpoints
         return new TaskStatusResponse((await store.GetAsync(guid, cancellationToken))!);
     }
 
-    private static IResult Conflict(TaskRecord task) => Results.Json(new
+    private static IResult Conflict(TaskRecord task) => TypedResults.Json(new
     {
         task_id = task.Id.ToString(),
         state = task.State.ToWire(),

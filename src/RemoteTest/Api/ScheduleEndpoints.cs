@@ -104,8 +104,8 @@ public static class ScheduleEndpoints
         var saved = (await store.GetScheduleAsync(schedule.Name, cancellationToken))!;
         var json = Describe(saved, http.Caller());
         return created
-            ? Results.Json(json, statusCode: StatusCodes.Status201Created).WithLocation($"/schedules/{Uri.EscapeDataString(json["name"]!.GetValue<string>())}")
-            : Results.Json(json);
+            ? TypedResults.Json(json, statusCode: StatusCodes.Status201Created).WithLocation($"/schedules/{Uri.EscapeDataString(json["name"]!.GetValue<string>())}")
+            : TypedResults.Json(json);
     }
 
     /// <summary>Validates a schedule body; the task's arguments are checked exactly as <c>POST /task</c> checks them.</summary>
@@ -185,7 +185,7 @@ public static class ScheduleEndpoints
     {
         var caller = http.Caller();
         var all = (await store.ListSchedulesAsync(cancellationToken)).Where(s => caller.Owns(s.Owner)).ToList();
-        return Results.Json(new JsonObject { ["schedules"] = new JsonArray(all.Select(s => (JsonNode)Describe(s, caller)).ToArray()), ["count"] = all.Count });
+        return TypedResults.Json(new JsonObject { ["schedules"] = new JsonArray(all.Select(s => (JsonNode)Describe(s, caller)).ToArray()), ["count"] = all.Count });
     }
 
     private static async Task<IResult> GetAsync(string name, HttpContext http, ITaskStore store, IOptions<ScheduleOptions> schedulesOptions, CancellationToken cancellationToken)
@@ -208,7 +208,7 @@ public static class ScheduleEndpoints
         {
             json["last_outcome"] = last["values"]?.DeepClone();
         }
-        return Results.Json(json);
+        return TypedResults.Json(json);
     }
 
     private static async Task<IResult> DeleteAsync(string name, HttpContext http, ITaskStore store, Schedules schedules, AuditLog audit, CancellationToken cancellationToken)
@@ -219,7 +219,7 @@ public static class ScheduleEndpoints
         }
         schedules.Unregister(s.Name);
         audit.TaskAction(http, "deleted", $"schedule {name}");
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 
     private static async Task<IResult> RunNowAsync(string name, HttpContext http, ITaskStore store, Schedules schedules, AuditLog audit, SubmissionGate gate,
@@ -237,7 +237,7 @@ public static class ScheduleEndpoints
         }
         var task = await schedules.SubmitAsync(s, "manual", cancellationToken);
         audit.TaskAction(http, "ran", $"schedule {name} now as task {task.Id}");
-        return Results.Json(new { task_id = task.Id.ToString() }, statusCode: StatusCodes.Status202Accepted).WithLocation($"/task/{task.Id}");
+        return TypedResults.Json(new { task_id = task.Id.ToString() }, statusCode: StatusCodes.Status202Accepted).WithLocation($"/task/{task.Id}");
     }
 
     /// <summary>The schedule when the caller owns it (admin: any); another token's schedule answers 404, as its tasks do.</summary>
@@ -291,5 +291,5 @@ public static class ScheduleEndpoints
     private static string? Date(DateTimeOffset? d) => d?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
 
     private static IResult NotFound(string name) =>
-        Results.Json(new { name, error = $"no schedule named '{name}'" }, statusCode: StatusCodes.Status404NotFound);
+        TypedResults.Json(new { name, error = $"no schedule named '{name}'" }, statusCode: StatusCodes.Status404NotFound);
 }

@@ -105,7 +105,7 @@ public static class TaskEndpoints
         }
         audit.TaskSubmitted(http, caller, record, targets, submission.Arguments.Values);
 
-        return Results.Json(new { task_id = record.Id.ToString() }, statusCode: StatusCodes.Status202Accepted)
+        return TypedResults.Json(new { task_id = record.Id.ToString() }, statusCode: StatusCodes.Status202Accepted)
             .WithLocation($"/task/{record.Id}");
     }
 
@@ -115,18 +115,18 @@ public static class TaskEndpoints
         if (task is null && guid != Guid.Empty
             && (await store.ListGroupAsync(guid, cancellationToken)).Where(c => http.Caller().CanSee(c)).ToList() is { Count: > 0 } children)
         {
-            return Results.Json(await TaskGroups.DescribeAsync(guid, children, live, cancellationToken));
+            return TypedResults.Json(await TaskGroups.DescribeAsync(guid, children, live, cancellationToken));
         }
         // The original answered PENDING for ids it never saw, so a typo looked like a queued task forever.
         // Another token's task is "unknown" too: a 403 would confirm that the id exists.
         return task is null || !http.Caller().CanSee(task)
-            ? Results.Json(new { task_id = id, error = "unknown task id (never submitted, or expired after the retention period)" }, statusCode: StatusCodes.Status404NotFound)
+            ? TypedResults.Json(new { task_id = id, error = "unknown task id (never submitted, or expired after the retention period)" }, statusCode: StatusCodes.Status404NotFound)
             : new TaskStatusResponse(task);
     }
 
     /// <summary>The error shape of every 4xx answer: <c>{"error", "field"}</c>.</summary>
     public static IResult Error(int status, string field, string message) =>
-        Results.Json(new { error = message, field }, statusCode: status);
+        TypedResults.Json(new { error = message, field }, statusCode: status);
 
     internal static IResult WithLocation(this IResult result, string location) => new LocatedResult(result, location);
 

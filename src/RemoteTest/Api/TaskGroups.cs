@@ -180,7 +180,7 @@ public static class TaskGroups
         public Task ExecuteAsync(HttpContext http)
         {
             http.Response.Headers.Location = location;
-            return Results.Json(body, statusCode: status).ExecuteAsync(http);
+            return TypedResults.Json(body, statusCode: status).ExecuteAsync(http);
         }
     }
 }

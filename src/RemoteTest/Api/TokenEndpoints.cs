@@ -92,7 +92,7 @@ public static class TokenEndpoints
         audit.TaskAction(http, "created", $"token {name} with scopes {string.Join(",", scopes)}{(expires is null ? "" : $", expiring {expires:O}")}");
         var json = Describe(record, "store");
         json["token"] = token;
-        return Results.Json(json, statusCode: StatusCodes.Status201Created).WithLocation($"/tokens/{Uri.EscapeDataString(name)}");
+        return TypedResults.Json(json, statusCode: StatusCodes.Status201Created).WithLocation($"/tokens/{Uri.EscapeDataString(name)}");
     }
 
     private static async Task<IResult> ListAsync(IApiTokenStore store, IOptions<Security.AuthOptions> authOptions, CancellationToken cancellationToken)
@@ -113,7 +113,7 @@ public static class TokenEndpoints
         {
             list.Add(Describe(t, "store"));
         }
-        return Results.Json(new JsonObject { ["tokens"] = list, ["count"] = list.Count });
+        return TypedResults.Json(new JsonObject { ["tokens"] = list, ["count"] = list.Count });
     }
 
     private static async Task<IResult> RevokeAsync(string name, HttpContext http, IApiTokenStore store, ApiTokenDirectory configured, AuditLog audit,
@@ -128,7 +128,7 @@ public static class TokenEndpoints
             return TaskEndpoints.Error(StatusCodes.Status404NotFound, "name", $"no active token named '{name}'");
         }
         audit.TaskAction(http, "revoked", $"token {name}");
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 
     private static JsonObject Describe(StoredApiToken t, string source) => new()

@@ -40,7 +40,7 @@ public static class WorkerEndpoints
             {
                 queues[group.Key] = new JsonArray(group.Select(x => (JsonNode)JsonValue.Create(x.Name)).ToArray());
             }
-            return Results.Json(new JsonObject { ["workers"] = list, ["count"] = workers.Count, ["queues"] = queues });
+            return TypedResults.Json(new JsonObject { ["workers"] = list, ["count"] = workers.Count, ["queues"] = queues });
         });
         return app;
     }
