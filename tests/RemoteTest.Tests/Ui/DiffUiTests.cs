@@ -65,6 +65,9 @@ public sealed partial class DiffUiTests(BrowserFixture fixture) : BrowserPageTes
         // From the task page, against the pinned baseline.
         await Page.GotoAsync($"/ui/task/{after}");
         await Page.Locator($"a[data-diff='{after}']").ClickAsync();
+        // The chooser is drawn again once the diff arrives: choose only after that, or the choice is lost (failed once).
+        await Expect(Page.Locator("[data-changed]")).ToHaveAttributeAsync("data-changed", "true");
+        await Expect(Page.Locator("select[data-against] option[value='baseline:ui-pre']")).ToHaveCountAsync(1);
         await Page.Locator("select[data-against]").SelectOptionAsync("baseline:ui-pre");
         await Page.Locator("form[data-compare]").GetByRole(AriaRole.Button, new() { Name = "Compare" }).ClickAsync();
         await Expect(Page).ToHaveURLAsync(BaselineUrl());
