@@ -49,6 +49,28 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
         return payload;
     }
 
+    /// <summary>
+    /// Four clients each submitting a task every 20 ms (2,000 at most) until <paramref name="stop"/>; the ids of every
+    /// 202 they got. A refused submission (a backend down) is not counted: only a 202 is a promise.
+    /// </summary>
+    private static (Task Load, System.Collections.Concurrent.ConcurrentBag<string> Accepted) SubmitUntil(HttpClient api, CancellationToken stop)
+    {
+        var accepted = new System.Collections.Concurrent.ConcurrentBag<string>();
+        async Task Client()
+        {
+            for (var i = 0; i < 2000 && !stop.IsCancellationRequested; i++)
+            {
+                var (status, body) = await PostAsync(api, Check("up.test", 2));
+                if (status == HttpStatusCode.Accepted)
+                {
+                    accepted.Add(body["task_id"]!.GetValue<string>());
+                }
+                await Task.Delay(20);
+            }
+        }
+        return (Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Client())), accepted);
+    }
+
     private static async Task<(HttpStatusCode Status, JsonObject Body)> PostAsync(HttpClient api, JsonObject payload)
     {
         using var response = await api.PostAsync("/task", new StringContent(payload.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
@@ -265,21 +287,8 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
         await TestCluster.WaitForStateAsync(api.Http, await SubmitAsync(api.Http, Check("up.test", 2)), "SUCCESS", Bound);
 
         // Under load: clients keep submitting while the database stops and starts again; every 202 ends SUCCESS.
-        var accepted = new System.Collections.Concurrent.ConcurrentBag<string>();
         using var stop = new CancellationTokenSource();
-        async Task Load()
-        {
-            for (var i = 0; i < 2000 && !stop.IsCancellationRequested; i++)
-            {
-                var (status, body) = await PostAsync(api.Http, Check("up.test", 2));
-                if (status == HttpStatusCode.Accepted)
-                {
-                    accepted.Add(body["task_id"]!.GetValue<string>());
-                }
-                await Task.Delay(20);
-            }
-        }
-        var load = Enumerable.Range(0, 4).Select(_ => Load()).ToList();
+        var (load, accepted) = SubmitUntil(api.Http, stop.Token);
         await Task.Delay(1000);
         await pg.StopAsync();
         // While the database is down nothing is accepted: a 202 would be a promise the store cannot keep.
@@ -290,7 +299,7 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
         var id = await SubmitWhenBackAsync(api.Http);
         await Task.Delay(1000);
         await stop.CancelAsync();
-        await Task.WhenAll(load);
+        await load;
         Assert.True(accepted.Count >= 20, $"only {accepted.Count} tasks accepted");
         await TestCluster.WaitForStateAsync(api.Http, id, "SUCCESS", Bound);
         foreach (var task in accepted)
@@ -324,28 +333,15 @@ public sealed class ScaleOutTests(ServersFixture servers) : IAsyncLifetime
         await TestCluster.WaitForStateAsync(api.Http, queued, "SUCCESS", Bound);
 
         // Under load: clients keep submitting while the broker stops and starts again; every 202 ends SUCCESS.
-        var accepted = new System.Collections.Concurrent.ConcurrentBag<string>();
         using var stop = new CancellationTokenSource();
-        async Task Load()
-        {
-            for (var i = 0; i < 2000 && !stop.IsCancellationRequested; i++)
-            {
-                var (status, body) = await PostAsync(api.Http, Check("up.test", 2));
-                if (status == HttpStatusCode.Accepted)
-                {
-                    accepted.Add(body["task_id"]!.GetValue<string>());
-                }
-                await Task.Delay(20);
-            }
-        }
-        var load = Enumerable.Range(0, 4).Select(_ => Load()).ToList();
+        var (load, accepted) = SubmitUntil(api.Http, stop.Token);
         await Task.Delay(1000);
         await broker.StopAsync();
         await Task.Delay(2000);
         await broker.StartAgainAsync();
         await Task.Delay(3000);
         await stop.CancelAsync();
-        await Task.WhenAll(load);
+        await load;
         Assert.True(accepted.Count >= 20, $"only {accepted.Count} tasks accepted");
         foreach (var id in accepted)
         {

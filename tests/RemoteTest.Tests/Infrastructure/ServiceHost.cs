@@ -29,6 +29,18 @@ public sealed class ServiceHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts a service on memory storage unless <paramref name="settings"/> say otherwise (keys under <c>RemoteTest:</c>).</summary>
+    /// <summary>
+    /// A service for hostile-input tests: should a request ever be accepted, its task reaches nothing beyond this
+    /// machine (every address denied, names asked only of <paramref name="nameServer"/>); bodies up to 256 KiB.
+    /// </summary>
+    public static Task<ServiceHost> StartSealedAsync(string nameServer) => StartAsync(new Dictionary<string, string?>
+    {
+        ["RemoteTest:Dns:DefaultNameservers:0"] = nameServer,
+        ["RemoteTest:Targets:Deny:0"] = "0.0.0.0/0",
+        ["RemoteTest:Targets:Deny:1"] = "::/0",
+        ["RemoteTest:Limits:MaxRequestBytes"] = "262144",
+    });
+
     public static async Task<ServiceHost> StartAsync(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var logs = new LogCapture();
