@@ -19,7 +19,8 @@ public sealed class ValidatedOptions<T> : IValidateOptions<T> where T : class, I
 /// <summary>
 /// Every section of <c>RemoteTest</c> bound on its own (<c>AddOptions&lt;T&gt;().BindConfiguration</c>), so a component
 /// takes the section it needs (<c>IOptions&lt;WorkerOptions&gt;</c>), never the whole tree. The root
-/// <see cref="RemoteTestOptions"/> stays bound for start-up decisions (roles, storage) and the cross-section checks.
+/// <see cref="RemoteTestOptions"/> is bound once, by <c>Program</c>, for start-up decisions (roles, storage) and the
+/// cross-section checks; it is not in the container.
 /// </summary>
 public static class OptionsSections
 {

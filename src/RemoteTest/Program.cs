@@ -88,8 +88,6 @@ public partial class Program
         }
 
         var services = builder.Services;
-        services.Configure<RemoteTestOptions>(builder.Configuration.GetSection(RemoteTestOptions.Section))
-            .PostConfigure<RemoteTestOptions>(o => WorkerOptions.DefaultQueues(o.Worker));
         services.AddOptionSections();
         services.AddSingleton(roles);
         services.AddSingleton(TimeProvider.System);

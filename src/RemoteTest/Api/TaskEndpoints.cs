@@ -34,12 +34,9 @@ public static class TaskEndpoints
         [FromServices] IOptions<WebhookOptions> Webhooks,
         [FromServices] ILoggerFactory Logs);
 
-    private static async Task<IResult> SubmitAsync(HttpContext http, [AsParameters] SubmitServices services, CancellationToken cancellationToken)
+    private static async Task<IResult> SubmitAsync(HttpContext http, [AsParameters] SubmitServices s, CancellationToken cancellationToken)
     {
-        var (registry, queue, live, intake, gate, audit, time, logs) =
-            (services.Registry, services.Queue, services.Live, services.Intake, services.Gate, services.Audit, services.Time, services.Logs);
-        var (limitsOptions, clusterOptions, webhooksOptions) = (services.Limits, services.Cluster, services.Webhooks);
-        var limit = limitsOptions.Value.MaxRequestBytes;
+        var limit = s.Limits.Value.MaxRequestBytes;
         if (http.Request.ContentLength > limit)
         {
             return Error(StatusCodes.Status413PayloadTooLarge, "body", $"request body is larger than {limit} bytes");
@@ -68,8 +65,8 @@ public static class TaskEndpoints
         IReadOnlyList<string> targets;
         try
         {
-            submission = TaskSubmission.Parse(body, registry, webhooksOptions.Value.MaxUrlLength);
-            targets = gate.CheckTargets(submission.Parsed);
+            submission = TaskSubmission.Parse(body, s.Registry, s.Webhooks.Value.MaxUrlLength);
+            targets = s.Gate.CheckTargets(submission.Parsed);
         }
         catch (TaskArgumentException ex)
         {
@@ -77,33 +74,33 @@ public static class TaskEndpoints
         }
 
         var caller = http.Caller();
-        if (await gate.CheckCapacityAsync(caller, submission.Queue, cancellationToken) is { } full)
+        if (await s.Gate.CheckCapacityAsync(caller, submission.Queue, cancellationToken) is { } full)
         {
             return full;
         }
 
-        var (arguments, webhook) = intake.Protect(submission.Arguments, submission.Webhook);
-        var allowUnserved = clusterOptions.Value.AllowQueuesWithoutWorkers;
+        var (arguments, webhook) = s.Intake.Protect(submission.Arguments, submission.Webhook);
+        var allowUnserved = s.Cluster.Value.AllowQueuesWithoutWorkers;
         if (submission.FanOut is not null)
         {
-            return await TaskGroups.SubmitAsync(submission, arguments, webhook, targets, http, audit, intake, queue, live, allowUnserved, time.GetUtcNow(),
-                logs.CreateLogger("RemoteTest.Api"), cancellationToken);
+            return await TaskGroups.SubmitAsync(submission, arguments, webhook, targets, http, s.Audit, s.Intake, s.Queue, s.Live, allowUnserved, s.Time.GetUtcNow(),
+                s.Logs.CreateLogger("RemoteTest.Api"), cancellationToken);
         }
         // A queue nobody serves would leave the task PENDING forever: say so now (a vantage point is a queue).
-        if (!allowUnserved && await live.QueuesAsync(cancellationToken) is var served && !served.ContainsKey(submission.Queue))
+        if (!allowUnserved && await s.Live.QueuesAsync(cancellationToken) is var served && !served.ContainsKey(submission.Queue))
         {
             return Error(StatusCodes.Status400BadRequest, "queue", TaskGroups.UnservedMessage([submission.Queue], served.Keys));
         }
-        if (!await queue.ExistsAsync(submission.Queue, cancellationToken))
+        if (!await s.Queue.ExistsAsync(submission.Queue, cancellationToken))
         {
             return Error(StatusCodes.Status400BadRequest, "queue", new QueueNotDeclaredException(submission.Queue).Message);
         }
-        var record = TaskRecord.New(submission.Task.Name, submission.Queue, arguments, owner: caller.Owner, time.GetUtcNow()) with { Webhook = webhook };
-        if (await intake.AcceptAsync([record], $"{http.Connection.RemoteIpAddress}", LogLevel.Debug, cancellationToken) is [var undeclared, ..])
+        var record = TaskRecord.New(submission.Task.Name, submission.Queue, arguments, owner: caller.Owner, s.Time.GetUtcNow()) with { Webhook = webhook };
+        if (await s.Intake.AcceptAsync([record], $"{http.Connection.RemoteIpAddress}", LogLevel.Debug, cancellationToken) is [var undeclared, ..])
         {
             return Error(StatusCodes.Status400BadRequest, "queue", undeclared);
         }
-        audit.TaskSubmitted(http, caller, record, targets, submission.Arguments.Values);
+        s.Audit.TaskSubmitted(http, caller, record, targets, submission.Arguments.Values);
 
         return TypedResults.Json(new { task_id = record.Id.ToString() }, statusCode: StatusCodes.Status202Accepted)
             .WithLocation($"/task/{record.Id}");
