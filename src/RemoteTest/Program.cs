@@ -70,7 +70,7 @@ public partial class Program
     /// <summary>Builds the service; <paramref name="configure"/> lets tests add configuration and services.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = WebApplication.CreateBuilder(WithoutConfigurationWatch(args));
         configure?.Invoke(builder);
         var options = BindOptions(builder.Configuration);
         var roles = ServiceRoles.Parse(options.Roles, options.Worker.Queues)!;
@@ -114,6 +114,23 @@ public partial class Program
         }
         app.MapOperations(options, roles);
         return app;
+    }
+
+    /// <summary>The host setting that makes the JSON settings files reload when they change.</summary>
+    internal const string ReloadOnChangeKey = "hostBuilder:reloadConfigOnChange";
+
+    /// <summary>
+    /// Settings are read once, at start, unless the operator asks for reloading (<c>--hostBuilder:reloadConfigOnChange=true</c>).
+    /// Reloading watches the whole content root with inotify, and the default data directory (<c>./data</c>) lies
+    /// inside it: every SQLite write woke the watcher thread, which read and stat'ed the event — about 20 wake-ups
+    /// per task (bench/README.md). No setting of ours takes effect without a restart anyway (IOptions, not IOptionsMonitor).
+    /// </summary>
+    internal static string[] WithoutConfigurationWatch(string[] args)
+    {
+        var chosen = args.Any(a => a.Contains(ReloadOnChangeKey, StringComparison.OrdinalIgnoreCase))
+            || Environment.GetEnvironmentVariable("DOTNET_" + ReloadOnChangeKey.Replace(":", "__", StringComparison.Ordinal)) is not null
+            || Environment.GetEnvironmentVariable("ASPNETCORE_" + ReloadOnChangeKey.Replace(":", "__", StringComparison.Ordinal)) is not null;
+        return chosen ? args : [.. args, $"--{ReloadOnChangeKey}=false"];
     }
 
     private static RemoteTestOptions BindOptions(IConfiguration configuration)

@@ -135,6 +135,34 @@ public sealed class DurabilityTests : IAsyncLifetime
         Assert.True(_dns.QueriesFor("crash.test") >= 2);
     }
 
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("true", true)]
+    public async Task Settings_files_are_watched_only_when_the_operator_asks(string? reload, bool watched)
+    {
+        // The data directory inside the content root (the default layout): a watcher would wake on every write of the store.
+        var inside = Path.Combine(AppContext.BaseDirectory, "data-watch-" + Guid.NewGuid().ToString("N"));
+        var settings = Embedded().ToDictionary(kv => kv.Key, kv => kv.Value!);
+        settings["RemoteTest:DataDirectory"] = inside;
+        if (reload is not null)
+        {
+            settings[Program.ReloadOnChangeKey] = reload;
+        }
+        try
+        {
+            await using var service = await ServiceProcess.StartAsync(settings);
+            var response = await service.Http.PostAsJsonAsync("/task", Check("watch.test", 1));
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+            var inotify = Directory.GetFiles($"/proc/{service.Pid}/fd")
+                .Count(fd => new FileInfo(fd).LinkTarget is "anon_inode:inotify");
+            Assert.Equal(watched, inotify > 0);
+        }
+        finally
+        {
+            Directory.Delete(inside, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task A_second_process_cannot_open_the_same_data_directory()
     {
