@@ -137,7 +137,12 @@ public sealed class BenchReport
             rows.Add(Extra("soak: RSS MB after a warm-up block of 2,000", systems, ours, original, s => s.Soak?["rss_after_warmup_mb"], null, compare: false));
             rows.Add(Extra("soak: RSS growth MB over the next 10,000 tasks", systems, ours, original, s => s.Soak?["growth_mb"],
                 s => s.Soak is null ? "" : Goal(s.Soak["growth_mb"], s.Soak["growth_mb"] <= 10, "≈ 0 (≤ 10)"), compare: false));
-            rows.Add(Extra("soak: tasks/s (median of 5 blocks of 2,000)", systems, ours, original, s => s.Soak?["tasks_per_s_median"], null, compare: false));
+            // The same workload as b on a warm process (b runs on one that has served only a's 205 tasks: JIT).
+            rows.Add(Extra("soak: tasks/s (median of 5 blocks of 2,000, warm process)", systems, ours, original, s => s.Soak?["tasks_per_s_median"],
+                s => s.Soak is null ? "" : Goal(s.Soak["tasks_per_s_median"], s.Soak["tasks_per_s_median"] >= 2000, "≥ 2,000"), compare: false));
+            rows.Add(Extra("soak: server CPU ms per task (median of the blocks)", systems, ours, original, s => s.Soak?["cpu_ms_per_task_median"],
+                s => s.Soak is null ? "" : Goal(s.Soak["cpu_ms_per_task_median"], s.Soak["cpu_ms_per_task_median"] <= 0.8, "≤ 0.8"), compare: false));
+            rows.Add(Extra("soak: POST p99 ms (median of the blocks)", systems, ours, original, s => s.Soak?["post_p99_ms_median"], null, compare: false));
         }
         if (systems.Any(s => s.HttpFloor is not null))
         {
