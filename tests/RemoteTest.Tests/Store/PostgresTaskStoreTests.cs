@@ -29,6 +29,34 @@ public sealed class PostgresTaskStoreTests(ServersFixture servers) : TaskStoreOp
         new(name, Guid.NewGuid().ToString("N"), "Frankfurt", queues, "1.0.0", T0, T0, 0);
 
     [SkippableFact]
+    public async Task A_tasks_statements_stay_prepared_on_the_pooled_connection()
+    {
+        var (store, _, source) = await FreshAsync();
+        var t = TaskRecord.New("porttest.run", "default", "{}", null, T0);
+        await store.InsertAsync(t, CancellationToken.None);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.NotNull(await store.GetAsync(t.Id, CancellationToken.None));
+        }
+        // One caller at a time borrows the same idle connection: its session still holds the statement prepared
+        // (a DISCARD ALL on return would have dropped it, and PostgreSQL would parse and plan it every time).
+        await using var cmd = source.CreateCommand("SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE '%FROM remotetest.tasks WHERE id%'");
+        Assert.True(Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture) >= 1);
+    }
+
+    [Theory]
+    [InlineData("Host=db", true, 32)]
+    [InlineData("Host=db;No Reset On Close=false;Max Auto Prepare=0", false, 0)]
+    [InlineData("Host=db;NoResetOnClose=false;MaxAutoPrepare=5", false, 5)]
+    public void The_connection_defaults_apply_only_where_the_string_is_silent(string given, bool noReset, int autoPrepare)
+    {
+        var settings = PostgresServices.ConnectionSettings(given);
+        Assert.Equal(noReset, settings.NoResetOnClose);
+        Assert.Equal(autoPrepare, settings.MaxAutoPrepare);
+        Assert.Equal("RemoteTest", settings.ApplicationName);
+    }
+
+    [SkippableFact]
     public async Task Nodes_starting_at_once_create_the_schema_once_and_all_succeed()
     {
         var server = await servers.PostgresAsync();
