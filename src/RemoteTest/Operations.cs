@@ -74,11 +74,15 @@ public static class Operations
             });
         services.AddHttpClient(WebhookSender.ClientName).AddHttpMessageHandler(() => new WebhookSender.AttemptCounter());
 
-        services.AddOpenTelemetry().WithMetrics(m => m
-            .AddMeter(RemoteTestMetrics.MeterName)
-            .AddAspNetCoreInstrumentation()
-            .AddRuntimeInstrumentation()
-            .AddPrometheusExporter());
+        if (options.Observability.Metrics)
+        {
+            // Off, nothing listens: the request and runtime instruments then cost nothing per request.
+            services.AddOpenTelemetry().WithMetrics(m => m
+                .AddMeter(RemoteTestMetrics.MeterName)
+                .AddAspNetCoreInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddPrometheusExporter());
+        }
         services.AddRemoteTestHealthChecks();
         services.AddRemoteTestApiDocument();
     }

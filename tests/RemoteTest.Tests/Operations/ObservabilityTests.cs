@@ -282,4 +282,14 @@ public sealed class MetricsScrapeTests
         Assert.All(samples.Where(s => s.Name.StartsWith("remotetest_", StringComparison.Ordinal)), s => Assert.Matches("^[a-z][a-z0-9_]*$", s.Name));
     }
 
+    [Fact]
+    public async Task Metrics_off_serves_no_scrape_and_collects_nothing()
+    {
+        await using var host = await ServiceHost.StartAsync(new Dictionary<string, string?> { ["RemoteTest:Observability:Metrics"] = "false" });
+        using var response = await host.Http.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        // No meter provider listens: the per-request and runtime instruments are not aggregated at all.
+        Assert.Null(host.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
+        Assert.Equal(HttpStatusCode.OK, (await host.Http.GetAsync("/healthz")).StatusCode);
+    }
 }

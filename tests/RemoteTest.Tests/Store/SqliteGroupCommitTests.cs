@@ -112,6 +112,33 @@ public sealed class SqliteGroupCommitTests : IDisposable
     }
 
     [Fact]
+    public async Task A_batch_rolled_back_as_a_whole_fails_every_write_of_it_and_the_writer_goes_on()
+    {
+        using var release = new ManualResetEventSlim();
+        var first = HoldWriter(release);
+        var before = _db.WriteAsync(c => Insert(c, 2, "before"), CancellationToken.None);
+        // What SQLite does by itself on a disk-full or I/O error: the whole transaction is rolled back.
+        var rollsBack = _db.WriteAsync<int>(c =>
+        {
+            SqliteConnections.Execute(c, "ROLLBACK");
+            throw new IOException("disk full");
+        }, CancellationToken.None);
+        var after = _db.WriteAsync(c => Insert(c, 3, "after"), CancellationToken.None);
+        release.Set();
+        await first;
+
+        // Nothing of the batch was kept, so none of its writes may claim success.
+        await Assert.ThrowsAnyAsync<Exception>(() => before);
+        await Assert.ThrowsAsync<IOException>(() => rollsBack);
+        await Assert.ThrowsAnyAsync<Exception>(() => after);
+        Assert.Equal([(1L, "first")], await ReadAll());
+
+        // The writer is not stuck: the next writes run and commit.
+        Assert.Equal(1, await _db.WriteAsync(c => Insert(c, 4, "next"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal([(1L, "first"), (4L, "next")], await ReadAll());
+    }
+
+    [Fact]
     public async Task Many_concurrent_writers_lose_nothing()
     {
         var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>

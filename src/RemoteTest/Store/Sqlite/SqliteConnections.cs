@@ -131,59 +131,42 @@ internal sealed class SqliteConnections : IDisposable
         }
         try
         {
-            Run("BEGIN IMMEDIATE");
+            CommitTogether(batch);
         }
-        catch (Exception ex)
+        catch (Exception lost)
         {
-            batch.ForEach(w => w.Fail(ex));
-            return;
-        }
-        Exception? lost = null;
-        foreach (var write in batch)
-        {
-            Run("SAVEPOINT w");
-            if (write.TryRun(_writer))
-            {
-                Run("RELEASE w");
-                continue;
-            }
-            try
-            {
-                Run("ROLLBACK TO w");
-                Run("RELEASE w");
-            }
-            catch (Exception ex)
-            {
-                // SQLite rolled the whole transaction back itself (I/O error, disk full): nothing of the batch is kept.
-                lost = ex;
-                break;
-            }
-        }
-        if (lost is null)
-        {
-            try
-            {
-                Run("COMMIT");
-            }
-            catch (Exception ex)
-            {
-                lost = ex;
-            }
-        }
-        if (lost is not null)
-        {
+            // The transaction failed as a whole (COMMIT refused, the connection gone, or SQLite rolled back by
+            // itself): nothing of the batch is kept, and every write of it fails with the reason.
             try
             {
                 Run("ROLLBACK");
             }
-            catch (SqliteException)
+            catch (Exception)
             {
-                // Already rolled back by SQLite.
+                // Already rolled back by SQLite, or the connection is gone.
             }
             batch.ForEach(w => w.Fail(lost));
             return;
         }
         batch.ForEach(w => w.Complete());
+    }
+
+    /// <summary>One transaction for the batch, a savepoint per write; throws when the batch as a whole is lost.</summary>
+    private void CommitTogether(List<IPendingWrite> batch)
+    {
+        Run("BEGIN IMMEDIATE");
+        foreach (var write in batch)
+        {
+            Run("SAVEPOINT w");
+            if (!write.TryRun(_writer))
+            {
+                // Its own failure: undo its statements only. When SQLite has rolled the whole transaction back
+                // itself (disk full, I/O error), the savepoint is gone and this throws: the batch is lost.
+                Run("ROLLBACK TO w");
+            }
+            Run("RELEASE w");
+        }
+        Run("COMMIT");
     }
 
     private void Run(string sql) => Prepared(_writer, sql).ExecuteNonQuery();
@@ -218,11 +201,11 @@ internal sealed class SqliteConnections : IDisposable
         {
             if (TryRun(c))
             {
-                SetResult(_result!);
+                TrySetResult(_result!);
             }
             else
             {
-                SetException(_error!);
+                TrySetException(_error!);
             }
         }
 
@@ -244,15 +227,15 @@ internal sealed class SqliteConnections : IDisposable
         {
             if (_error is null)
             {
-                SetResult(_result!);
+                TrySetResult(_result!);
             }
             else
             {
-                SetException(_error);
+                TrySetException(_error);
             }
         }
 
-        public void Fail(Exception reason) => SetException(_error ?? reason);
+        public void Fail(Exception reason) => TrySetException(_error ?? reason);
     }
 
     /// <summary>Runs a read on a connection of its own (a file database), or on the writer (in memory).</summary>
