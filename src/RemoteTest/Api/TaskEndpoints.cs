@@ -86,14 +86,9 @@ public static class TaskEndpoints
             return await TaskGroups.SubmitAsync(submission, arguments, webhook, targets, http, s.Audit, s.Intake, s.Queue, s.Live, allowUnserved, s.Time.GetUtcNow(),
                 s.Logs.CreateLogger("RemoteTest.Api"), cancellationToken);
         }
-        // A queue nobody serves would leave the task PENDING forever: say so now (a vantage point is a queue).
-        if (!allowUnserved && await s.Live.QueuesAsync(cancellationToken) is var served && !served.ContainsKey(submission.Queue))
+        if (await QueueRefusalAsync([submission.Queue], "queue", await s.Live.QueuesAsync(cancellationToken), allowUnserved, s.Queue, cancellationToken) is { } refused)
         {
-            return Error(StatusCodes.Status400BadRequest, "queue", TaskGroups.UnservedMessage([submission.Queue], served.Keys));
-        }
-        if (!await s.Queue.ExistsAsync(submission.Queue, cancellationToken))
-        {
-            return Error(StatusCodes.Status400BadRequest, "queue", new QueueNotDeclaredException(submission.Queue).Message);
+            return refused;
         }
         var record = TaskRecord.New(submission.Task.Name, submission.Queue, arguments, owner: caller.Owner, s.Time.GetUtcNow()) with { Webhook = webhook };
         if (await s.Intake.AcceptAsync([record], $"{http.Connection.RemoteIpAddress}", LogLevel.Debug, cancellationToken) is [var undeclared, ..])
@@ -119,6 +114,38 @@ public static class TaskEndpoints
         return task is null || !http.Caller().CanSee(task)
             ? TypedResults.Json(new { task_id = id, error = "unknown task id (never submitted, or expired after the retention period)" }, statusCode: StatusCodes.Status404NotFound)
             : new TaskStatusResponse(task);
+    }
+
+    /// <summary>
+    /// Null when every one of <paramref name="queues"/> can take a task now; else the 400 naming <paramref name="field"/>.
+    /// A queue nobody serves would leave its task PENDING forever, so it is refused unless
+    /// <see cref="ClusterOptions.AllowQueuesWithoutWorkers"/>; even then it must exist in the broker (a vantage point
+    /// is a queue). A served queue exists: its workers declared it.
+    /// </summary>
+    internal static async Task<IResult?> QueueRefusalAsync(IReadOnlyList<string> queues, string field, IReadOnlyDictionary<string, IReadOnlyList<WorkerInfo>> served,
+        bool allowUnserved, ITaskQueue queue, CancellationToken cancellationToken)
+    {
+        var unserved = queues.Where(q => !served.ContainsKey(q)).ToList();
+        if (unserved.Count > 0 && !allowUnserved)
+        {
+            return Error(StatusCodes.Status400BadRequest, field, UnservedMessage(unserved, served.Keys));
+        }
+        foreach (var q in unserved)
+        {
+            if (!await queue.ExistsAsync(q, cancellationToken))
+            {
+                return Error(StatusCodes.Status400BadRequest, field, new QueueNotDeclaredException(q).Message);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The 400 message for queues no live worker serves, naming the ones that are.</summary>
+    private static string UnservedMessage(IReadOnlyCollection<string> unserved, IEnumerable<string> served)
+    {
+        var known = served.Order(StringComparer.Ordinal).ToList();
+        return $"no live worker serves queue{(unserved.Count == 1 ? "" : "s")} {string.Join(", ", unserved.Select(q => $"'{q}'"))}; " +
+               $"live queues: {(known.Count == 0 ? "none" : string.Join(", ", known))}";
     }
 
     /// <summary>The error shape of every 4xx answer: <c>{"error", "field"}</c>.</summary>

@@ -56,17 +56,9 @@ public static class TaskGroups
         else
         {
             queues = submission.FanOut!;
-            var unserved = queues.Where(q => !served.ContainsKey(q)).ToList();
-            if (unserved.Count > 0 && !allowUnserved)
+            if (await TaskEndpoints.QueueRefusalAsync(queues, "queues", served, allowUnserved, queue, cancellationToken) is { } refused)
             {
-                return TaskEndpoints.Error(StatusCodes.Status400BadRequest, "queues", UnservedMessage(unserved, served.Keys));
-            }
-            foreach (var q in unserved)
-            {
-                if (!await queue.ExistsAsync(q, cancellationToken))
-                {
-                    return TaskEndpoints.Error(StatusCodes.Status400BadRequest, "queues", new QueueNotDeclaredException(q).Message);
-                }
+                return refused;
             }
         }
 
@@ -87,14 +79,6 @@ public static class TaskGroups
             tasks[child.Queue] = child.Id.ToString();
         }
         return new LocatedJson(new JsonObject { ["task_id"] = group.ToString(), ["tasks"] = tasks }, StatusCodes.Status202Accepted, $"/task/{group}");
-    }
-
-    /// <summary>The 400 message for queues no live worker serves, naming the ones that are.</summary>
-    public static string UnservedMessage(IReadOnlyCollection<string> unserved, IEnumerable<string> served)
-    {
-        var known = served.Order(StringComparer.Ordinal).ToList();
-        return $"no live worker serves queue{(unserved.Count == 1 ? "" : "s")} {string.Join(", ", unserved.Select(q => $"'{q}'"))}; " +
-               $"live queues: {(known.Count == 0 ? "none" : string.Join(", ", known))}";
     }
 
     /// <summary>The <c>GET /task/{group id}</c> answer.</summary>
