@@ -170,6 +170,8 @@ public sealed class Workloads(SystemUnderTest system, BenchSettings settings)
         }
 
         var cpu0 = Machine.CpuSeconds(system.Pids);
+        // The harness's own CPU: its clients share the machine's cores with the system under test.
+        var clientCpu0 = Environment.CpuUsage.TotalTime;
         double peakRss, peakPss;
         await using (var sampler = new PeakMemorySampler(system.Pids, settings.TaskDeadline + TimeSpan.FromMinutes(10)))
         {
@@ -187,6 +189,7 @@ public sealed class Workloads(SystemUnderTest system, BenchSettings settings)
             peakPss = sampler.PeakPssMb;
         }
         var cpu1 = Machine.CpuSeconds(system.Pids);
+        var clientCpu = Environment.CpuUsage.TotalTime - clientCpu0;
 
         double? span = lastSuccess > 0 ? Stopwatch.GetElapsedTime(firstSubmit, lastSuccess).TotalSeconds : null;
         var submitSpan = Stopwatch.GetElapsedTime(firstSubmit, lastSubmit).TotalSeconds;
@@ -209,11 +212,12 @@ public sealed class Workloads(SystemUnderTest system, BenchSettings settings)
             ["peak_rss_mb"] = system.Pids.Count > 0 ? peakRss : null,
             ["peak_pss_mb"] = system.Pids.Count > 0 ? peakPss : null,
             ["cpu_ms_per_task"] = cpu0 is { } c0 && cpu1 is { } c1 && ok > 0 ? Math.Round(1000 * (c1 - c0) / ok, 2) : null,
+            ["client_cpu_ms_per_task"] = ok > 0 ? Math.Round(clientCpu.TotalMilliseconds / ok, 2) : null,
         };
         var line = $"{label} n={count} clients={clients} ok={ok} fail={failed} timeout={timeouts} http_err={errors} wrong={wrong} | " +
                    $"submits {f["submit_phase_s"]} s ({f["submits_per_s"]}/s, POST p50={f["post_p50_ms"]} p99={f["post_p99_ms"]} ms) | " +
                    $"first submit→last SUCCESS {Show(f["span_s"])} s = {Show(f["tasks_per_s"])} tasks/s | requests={requests} " +
-                   $"peak RSS={Show(f["peak_rss_mb"])} MB | server CPU {Show(f["cpu_ms_per_task"])} ms/task";
+                   $"peak RSS={Show(f["peak_rss_mb"])} MB | server CPU {Show(f["cpu_ms_per_task"])} ms/task | client CPU {Show(f["client_cpu_ms_per_task"])} ms/task";
         return new WorkloadResult(label.Split(' ')[0], line, f);
     }
 
