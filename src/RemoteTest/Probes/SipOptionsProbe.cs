@@ -166,18 +166,25 @@ public static class SipOptionsProbe
             "Content-Length: 0\r\n\r\n";
     }
 
-    /// <summary>Sends and retransmits (T1, doubling to T2) until a final response with our Call-ID arrives.</summary>
+    /// <summary>
+    /// Sends and retransmits (T1, doubling to T2) until a final response with our Call-ID arrives. The retransmissions
+    /// are due at fixed times from the first send (0, T1, 3·T1, 7·T1, …: RFC 3261's timer A), so a busy machine's late
+    /// wake-ups do not add up and push the last one past the timeout.
+    /// </summary>
     private static async Task<(SipResponse Response, double Rtt)> UdpExchangeAsync(Socket socket, byte[] message, string callId, StrongBox<int> sent, CancellationToken cancellationToken)
     {
         var buffer = new byte[MaxMessageBytes];
         var interval = T1;
+        var due = TimeSpan.Zero;
         var firstSent = Stopwatch.GetTimestamp();
         while (true)
         {
             await socket.SendAsync(message, cancellationToken);
             sent.Value++;
+            due += interval;
+            var untilNext = due - Stopwatch.GetElapsedTime(firstSent);
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            wait.CancelAfter(interval);
+            wait.CancelAfter(untilNext > TimeSpan.Zero ? untilNext : TimeSpan.Zero);
             try
             {
                 while (true)
