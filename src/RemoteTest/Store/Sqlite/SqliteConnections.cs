@@ -70,27 +70,27 @@ internal sealed class SqliteConnections : IDisposable
         var write = new PendingWrite<T>(action);
         lock (_writeLock)
         {
+            _waiting.Add(write);
             if (_writing)
             {
-                _waiting.Add(write);
                 return write.Task;
             }
             _writing = true;
         }
-        CommitUntilIdle([write]);
+        CommitUntilIdle();
         return write.Task;
     }
 
     /// <summary>
-    /// Commits <paramref name="batch"/>, then whatever queued meanwhile, until nothing waits. A caller does a few
-    /// rounds for others at most, then hands the writer to a pool thread, so its own request is not held up by a
-    /// steady stream of other writes.
+    /// Commits what waits, batch after batch, until nothing does. A caller commits a few batches at most (its own
+    /// write is in the first), then hands the writer to a pool thread, so its own request is not held up by a steady
+    /// stream of other writes.
     /// </summary>
-    private void CommitUntilIdle(List<IPendingWrite> batch)
+    private void CommitUntilIdle()
     {
         for (var round = 1; ; round++)
         {
-            Commit(batch);
+            List<IPendingWrite> batch;
             lock (_writeLock)
             {
                 if (_waiting.Count == 0)
@@ -98,28 +98,19 @@ internal sealed class SqliteConnections : IDisposable
                     _writing = false;
                     return;
                 }
-                if (round >= MaxRoundsPerCaller)
+                if (round > MaxRoundsPerCaller)
                 {
                     // _writing stays true: the pool thread owns the writer from here.
-                    ThreadPool.UnsafeQueueUserWorkItem(static self => self.CommitWaiting(), this, preferLocal: false);
+                    ThreadPool.UnsafeQueueUserWorkItem(static self => self.CommitUntilIdle(), this, preferLocal: false);
                     return;
                 }
                 (batch, _waiting) = (_waiting, []);
             }
+            Commit(batch);
         }
     }
 
-    private void CommitWaiting()
-    {
-        List<IPendingWrite> batch;
-        lock (_writeLock)
-        {
-            (batch, _waiting) = (_waiting, []);
-        }
-        CommitUntilIdle(batch);
-    }
-
-    /// <summary>Rounds of other callers' writes one caller commits before handing the writer to the pool.</summary>
+    /// <summary>Batches one caller commits (its own write's and those queued meanwhile) before handing the writer to the pool.</summary>
     private const int MaxRoundsPerCaller = 4;
 
     private void Commit(List<IPendingWrite> batch)
