@@ -127,9 +127,9 @@ public partial class Program
     /// </summary>
     internal static string[] WithoutConfigurationWatch(string[] args)
     {
+        var variable = ReloadOnChangeKey.Replace(":", "__", StringComparison.Ordinal);
         var chosen = args.Any(a => a.Contains(ReloadOnChangeKey, StringComparison.OrdinalIgnoreCase))
-            || Environment.GetEnvironmentVariable("DOTNET_" + ReloadOnChangeKey.Replace(":", "__", StringComparison.Ordinal)) is not null
-            || Environment.GetEnvironmentVariable("ASPNETCORE_" + ReloadOnChangeKey.Replace(":", "__", StringComparison.Ordinal)) is not null;
+            || new[] { "DOTNET_", "ASPNETCORE_" }.Any(prefix => Environment.GetEnvironmentVariable(prefix + variable) is not null);
         return chosen ? args : [.. args, $"--{ReloadOnChangeKey}=false"];
     }
 
