@@ -272,26 +272,20 @@ public sealed class Workloads(SystemUnderTest system, BenchSettings settings)
         const int blocks = 5;
         var perBlock = Math.Max(1, settings.SoakTasks / blocks);
         var rss = new List<double>();
-        var throughput = new List<double>();
-        var cpuPerTask = new List<double>();
-        var postP99 = new List<double>();
-        var bad = 0;
+        var results = new List<WorkloadResult>();
         for (var b = 0; b <= blocks; b++)
         {
-            var r = await ThroughputAsync(task, perBlock, "soak block", cancellationToken);
-            bad += (int)((r["failed"] ?? 0) + (r["timeouts"] ?? 0) + (r["http_errors"] ?? 0) + (r["wrong"] ?? 0));
-            throughput.Add(r["tasks_per_s"] ?? 0);
-            if (r["cpu_ms_per_task"] is { } cpu)
-            {
-                cpuPerTask.Add(cpu);
-            }
-            if (r["post_p99_ms"] is { } p99)
-            {
-                postP99.Add(p99);
-            }
+            results.Add(await ThroughputAsync(task, perBlock, "soak block", cancellationToken));
             await Task.Delay(settings.Pause, cancellationToken);
             rss.Add(Machine.Memory(system.Pids)?.RssMb ?? 0);
         }
+        var bad = (int)results.Sum(r => (r["failed"] ?? 0) + (r["timeouts"] ?? 0) + (r["http_errors"] ?? 0) + (r["wrong"] ?? 0));
+        // A figure of each block, in block order (the first block is the warm-up), and its median over the warm blocks;
+        // a block without the figure counts as `missing` (a block that finished nothing: 0 tasks/s).
+        IEnumerable<double?> PerBlock(string key, double? missing) => results.Select(r => r[key] ?? missing);
+        double? WarmMedian(string key, double? missing = null) => Median(PerBlock(key, missing).Skip(1).OfType<double>());
+        string Blocks(string key, string format, double? missing = null) =>
+            string.Join(", ", PerBlock(key, missing).OfType<double>().Select(x => x.ToString(format, CultureInfo.InvariantCulture)));
         var growth = rss[^1] - rss[0];
         var tasks = perBlock * blocks;
         var f = new Dictionary<string, double?>
@@ -302,16 +296,14 @@ public sealed class Workloads(SystemUnderTest system, BenchSettings settings)
             ["rss_end_mb"] = rss[^1],
             ["growth_mb"] = Math.Round(growth, 1),
             ["growth_kb_per_1000_tasks"] = Math.Round(growth * 1024 / (tasks / 1000.0), 1),
-            ["tasks_per_s_median"] = Median(throughput.Skip(1)),
-            // The warm process's figures: the blocks after the warm-up block.
-            ["cpu_ms_per_task_median"] = Median(cpuPerTask.Skip(1)),
-            ["post_p99_ms_median"] = Median(postP99.Skip(1)),
+            ["tasks_per_s_median"] = WarmMedian("tasks_per_s", missing: 0),
+            ["cpu_ms_per_task_median"] = WarmMedian("cpu_ms_per_task"),
+            ["post_p99_ms_median"] = WarmMedian("post_p99_ms"),
         };
         var line = $"soak         warm-up block of {perBlock}, then {tasks} tasks in {blocks} blocks ({settings.Clients} clients): bad={bad} | RSS after each block " +
                    $"{string.Join(" → ", rss.Select(x => x.ToString("0.0", CultureInfo.InvariantCulture)))} MB: {growth:+0.0;-0.0} MB over the {tasks} tasks after warm-up " +
-                   $"({f["growth_kb_per_1000_tasks"]} KB per 1,000) | tasks/s per block {string.Join(", ", throughput.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))}" +
-                   $" | server CPU ms/task per block {string.Join(", ", cpuPerTask.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}" +
-                   $" | POST p99 ms per block {string.Join(", ", postP99.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))}";
+                   $"({f["growth_kb_per_1000_tasks"]} KB per 1,000) | tasks/s per block {Blocks("tasks_per_s", "0", missing: 0)}" +
+                   $" | server CPU ms/task per block {Blocks("cpu_ms_per_task", "0.00")} | POST p99 ms per block {Blocks("post_p99_ms", "0")}";
         return new WorkloadResult("soak", line, f);
     }
 
